@@ -1,0 +1,1 @@
+"""Instrument layer: role interfaces, drivers and role adapters."""

@@ -1,0 +1,198 @@
+"""A gate source that ramps: the model-independent half of every gate adapter.
+
+A concrete adapter supplies a handful of primitives (write the level, read it back, switch the
+output, set the compliance, measure the current) and gets from here: limit checks before
+anything is sent, ramps at the configured rate, and a safe state that works on a half-configured
+instrument (ramp to 0 V if the output is on, then output off).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from instruments.adapters.common import count_transactions, positive, ramp
+from instruments.roles import GateLimits, GateSource, LimitError, Timebase, check_max
+
+
+@dataclass
+class GateSettings:
+    """Per-instrument gate settings (station file, ``settings:``).
+
+    ``ramp_V_per_s`` / ``compliance_A``: ``None`` means the station limit itself.
+    ``ramp_step_V``: the largest voltage step of a ramp; ``ramp_min_step_s``: the shortest
+    time between two steps. ``nplc``: integration time of the current measurement in power-line
+    cycles.
+    """
+
+    ramp_V_per_s: float | None = None
+    compliance_A: float | None = None
+    ramp_step_V: float = 0.01
+    ramp_min_step_s: float = 0.005
+    nplc: float = 1.0
+
+
+class RampedGate(GateSource):
+    """Gate source on top of a driver; subclasses implement the ``_primitives``."""
+
+    settings_type: ClassVar[type] = GateSettings
+    rating_V: ClassVar[float] = 200.0  # the instrument's largest output voltage
+    rating_A: ClassVar[float] = 1.0  # the instrument's largest current compliance
+    settings: GateSettings
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        driver: Any,
+        settings: GateSettings,
+        limits: GateLimits,
+        timebase: Timebase,
+    ) -> None:
+        super().__init__(name, limits, timebase)
+        self.driver = driver
+        self.settings = settings
+        self._check_rating(limits)
+        positive(name, "ramp_step_V", settings.ramp_step_V)
+        positive(name, "ramp_min_step_s", settings.ramp_min_step_s)
+        self.ramp_rate_V_per_s = check_max(
+            name,
+            "gate ramp rate",
+            positive(name, "ramp_V_per_s", settings.ramp_V_per_s or limits.ramp_V_per_s),
+            limits.ramp_V_per_s,
+            "V/s",
+        )
+        self.compliance_A = self._check_compliance(settings.compliance_A or limits.compliance_A)
+        count_transactions(self, driver)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def open(
+        cls,
+        *,
+        name: str,
+        address: str,
+        visa_library: str,
+        settings: GateSettings,
+        limits: GateLimits,
+        timebase: Timebase,
+    ) -> RampedGate:
+        """Connect, configure (voltage source, compliance, NPLC) and check the error queue."""
+        driver = cls._connect(address, visa_library, settings)
+        adapter = cls(name=name, driver=driver, settings=settings, limits=limits, timebase=timebase)
+        try:
+            adapter.configure()
+        except Exception:
+            adapter.close()
+            raise
+        return adapter
+
+    @classmethod
+    @abstractmethod
+    def _connect(cls, address: str, visa_library: str, settings: GateSettings) -> Any:
+        """Open the driver on ``address``."""
+
+    @abstractmethod
+    def configure(self) -> None:
+        """Voltage source, compliance, NPLC; then read the error queue (InstrumentError)."""
+
+    # ------------------------------------------------------------------ primitives
+    @abstractmethod
+    def _write_level(self, voltage_V: float) -> None: ...
+
+    @abstractmethod
+    def _read_level(self) -> float: ...
+
+    @abstractmethod
+    def _output_enabled(self) -> bool: ...
+
+    @abstractmethod
+    def _set_output(self, enabled: bool) -> None: ...
+
+    @abstractmethod
+    def _write_compliance(self, current_A: float) -> None: ...
+
+    @abstractmethod
+    def _check_errors(self) -> None:
+        """Read the error queue; raise :class:`InstrumentError` with the instrument's message."""
+
+    # ------------------------------------------------------------------ role
+    @property
+    def voltage_V(self) -> float:
+        return self._read_level()
+
+    def ramp_to(self, voltage_V: float) -> None:
+        self.limits.voltage_V.check(self.name, "gate voltage", voltage_V)
+        start_V = self._read_level()
+        if not self._output_enabled():
+            # A programmed level behind an open output would appear as a step: start from 0 V.
+            if start_V != 0.0:
+                self._write_level(0.0)
+            start_V = 0.0
+            self._set_output(True)
+        self._ramp(start_V, voltage_V)
+
+    def set_compliance(self, current_A: float) -> None:
+        self.compliance_A = self._check_compliance(current_A)
+        self._write_compliance(self.compliance_A)
+        self._check_errors()
+
+    def safe_state(self) -> str:
+        try:
+            start_V = self._read_level()
+            enabled = self._output_enabled()
+        except Exception as exc:  # half-configured or confused: fall back to a hard zero
+            self._write_level(0.0)
+            self._set_output(False)
+            return (
+                f"{self.name}: state unreadable ({exc}); level set to 0 V without a ramp, "
+                "output off"
+            )
+        if enabled and start_V != 0.0:
+            self._ramp(start_V, 0.0)
+            done = f"ramped gate from {start_V:g} V to 0 V at {self.ramp_rate_V_per_s:g} V/s"
+        else:
+            if start_V != 0.0:
+                self._write_level(0.0)
+            done = "gate at 0 V"
+        self._set_output(False)
+        return f"{self.name}: {done}, output off"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            **super().snapshot(),
+            "ramp_V_per_s": self.ramp_rate_V_per_s,
+            "compliance_A": self.compliance_A,
+            "nplc": self.settings.nplc,
+        }
+
+    def close(self) -> None:
+        self.driver.adapter.close()
+
+    # ------------------------------------------------------------------ helpers
+    def _check_rating(self, limits: GateLimits) -> None:
+        """Refuse station limits the instrument cannot honour (its driver would clip them)."""
+        for bound in (limits.voltage_V.low, limits.voltage_V.high):
+            if abs(bound) > self.rating_V:
+                rating = f"the instrument rating ±{self.rating_V:g} V"
+                raise LimitError(self.name, "station limit voltage_V", bound, rating)
+        if limits.compliance_A > self.rating_A:
+            rating = f"the instrument rating <= {self.rating_A:g} A"
+            raise LimitError(self.name, "station limit compliance_A", limits.compliance_A, rating)
+
+    def _check_compliance(self, current_A: float) -> float:
+        if not current_A > 0.0:
+            raise LimitError(self.name, "compliance current", current_A, "> 0 A")
+        return check_max(self.name, "compliance current", current_A, self.limits.compliance_A, "A")
+
+    def _ramp(self, start_V: float, stop_V: float) -> None:
+        ramp(
+            self.timebase,
+            start_V,
+            stop_V,
+            self.ramp_rate_V_per_s,
+            self.settings.ramp_step_V,
+            self.settings.ramp_min_step_s,
+            self._write_level,
+        )

@@ -1,0 +1,82 @@
+"""Gaussmeters that close the loop of a field source (setting ``gaussmeter:`` of a magnet).
+
+The station file names the gaussmeter inside the magnet's settings::
+
+    settings:
+      gaussmeter: {driver: lakeshore425, address: "ASRL/dev/ttyUSB0::INSTR"}
+
+Readings are in tesla: the meter is put in tesla units when it is opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pymeasure.instruments.lakeshore import LakeShore425
+
+from instruments.adapters.common import count_transactions
+from instruments.drivers.lakeshore475 import LakeShore475
+from instruments.roles import Role
+
+GAUSSMETER_DRIVERS: dict[str, type[Any]] = {
+    "lakeshore425": LakeShore425,
+    "lakeshore475": LakeShore475,
+}
+
+
+@dataclass
+class GaussmeterSpec:
+    """The ``gaussmeter:`` mapping: driver key, VISA address, optional fixed range index."""
+
+    driver: str
+    address: str
+    range_index: int | None = None
+
+    @classmethod
+    def parse(cls, owner: str, spec: dict[str, Any]) -> GaussmeterSpec:
+        unknown = set(spec) - {"driver", "address", "range_index"}
+        if unknown or "driver" not in spec or "address" not in spec:
+            raise ValueError(
+                f"{owner}: setting gaussmeter must be {{driver, address[, range_index]}}, "
+                f"got {sorted(spec)}"
+            )
+        if spec["driver"] not in GAUSSMETER_DRIVERS:
+            raise ValueError(
+                f"{owner}: unknown gaussmeter driver {spec['driver']!r}; "
+                f"known: {', '.join(sorted(GAUSSMETER_DRIVERS))}"
+            )
+        return cls(str(spec["driver"]), str(spec["address"]), spec.get("range_index"))
+
+
+class Gaussmeter:
+    """A field readback in tesla; its transactions count in the owning role."""
+
+    def __init__(self, driver: Any, owner: Role, range_index: int | None = None) -> None:
+        self.driver = driver
+        self.range_index = range_index
+        count_transactions(owner, driver)
+
+    @classmethod
+    def open(cls, spec: GaussmeterSpec, visa_library: str, owner: Role) -> Gaussmeter:
+        driver = GAUSSMETER_DRIVERS[spec.driver](spec.address, visa_library=visa_library)
+        meter = cls(driver, owner, spec.range_index)
+        meter.configure()
+        return meter
+
+    def configure(self) -> None:
+        """Tesla units; autorange unless a fixed range index is given."""
+        self.driver.unit = "T"
+        if self.range_index is None:
+            if isinstance(self.driver, LakeShore475):
+                self.driver.auto_range_enabled = True
+            else:
+                self.driver.auto_range()
+        else:
+            self.driver.write(f"RANGE {int(self.range_index)}")
+
+    def field_T(self) -> float:
+        return float(self.driver.field)
+
+    def close(self) -> None:
+        self.driver.adapter.close()

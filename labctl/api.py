@@ -1,0 +1,18 @@
+"""The public API for protocols: everything a protocol may import from labctl."""
+
+from labctl.errors import LabctlError, RunAborted
+from labctl.figures import Panel, Series, save_figure
+from labctl.params import param
+from labctl.protocol import protocol
+from labctl.run import Run
+
+__all__ = [
+    "LabctlError",
+    "Panel",
+    "Run",
+    "RunAborted",
+    "Series",
+    "param",
+    "protocol",
+    "save_figure",
+]

@@ -1,0 +1,122 @@
+"""An opened station: connected role adapters, reachable by role or by instrument name."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import Any
+
+from instruments.roles import Role, Timebase
+from labctl.errors import LabctlError
+from labctl.station import InstrumentSpec, Station
+
+log = logging.getLogger("labctl")
+
+
+class Bench:
+    """The roles of an opened station. ``bench.gate`` is the one instrument in the gate role;
+    ``bench["magnet"]`` is the instrument named ``magnet`` in the station file."""
+
+    def __init__(self, station: Station, roles: dict[str, Role]) -> None:
+        self.station = station
+        self._roles = roles
+
+    def __getitem__(self, name: str) -> Role:
+        if name not in self._roles:
+            raise LabctlError(
+                f"{self.station.path}: no instrument named {name!r}; have {', '.join(self._roles)}"
+            )
+        return self._roles[name]
+
+    def __getattr__(self, role: str) -> Any:
+        if role.startswith("_"):
+            raise AttributeError(role)
+        matches = [r for r in self._roles.values() if r.role == role]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise LabctlError(
+                f"station {self.station.path} has no instrument in the role {role!r} "
+                f"(roles present: {', '.join(sorted({r.role for r in self._roles.values()}))})"
+            )
+        names = ", ".join(r.name for r in matches)
+        raise LabctlError(
+            f"station {self.station.path} has several instruments in the role {role!r} "
+            f"({names}); address one by name"
+        )
+
+    def has(self, role: str) -> bool:
+        return any(r.role == role for r in self._roles.values())
+
+    @property
+    def roles(self) -> dict[str, Role]:
+        return dict(self._roles)
+
+    def transactions(self) -> int:
+        return sum(r.transactions for r in self._roles.values())
+
+    def snapshot(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"station": self.station.summary(), "instruments": {}}
+        for name, role in self._roles.items():
+            try:
+                out["instruments"][name] = role.snapshot()
+            except Exception as exc:  # a snapshot must never break a run
+                out["instruments"][name] = {"error": str(exc)}
+        return out
+
+    def safe_state(self) -> list[str]:
+        """Bring every instrument to its safe state, the last opened first.
+
+        Every role is tried even if another fails; the returned lines say what was done.
+        """
+        lines = []
+        for name, role in reversed(list(self._roles.items())):
+            spec = self.station.instruments[name]
+            try:
+                did = role.safe_state()
+            except Exception as exc:
+                did = f"FAILED to reach the safe state: {exc}"
+            lines.append(f"{name} ({spec.driver} @ {spec.address}): {did}")
+        return lines
+
+    def close(self) -> None:
+        for role in reversed(list(self._roles.values())):
+            try:
+                role.close()
+            except Exception as exc:
+                log.warning("closing %s: %s", role.name, exc)
+
+
+def open_bench(station: Station, timebase: Timebase) -> Bench:
+    """Connect every instrument of ``station``. If one fails, those already opened are brought
+    to their safe state and closed before the error is raised."""
+    roles: dict[str, Role] = {}
+    # Roles built on other roles (a synapse array over router, pulse, gate and readout) come
+    # last and receive the roles opened before them.
+    ordered = sorted(station.instruments.items(), key=lambda item: _builds_on_roles(item[1]))
+    for name, spec in ordered:
+        extra = {"roles": dict(roles)} if _builds_on_roles(spec) else {}
+        try:
+            roles[name] = spec.adapter.open(  # type: ignore[attr-defined]
+                name=name,
+                address=spec.address,
+                visa_library=station.visa_library,
+                settings=spec.settings,
+                limits=spec.limits,
+                timebase=timebase,
+                **extra,
+            )
+        except Exception as exc:
+            partial = Bench(station, roles)
+            for line in partial.safe_state():
+                log.info("safe state: %s", line)
+            partial.close()
+            raise LabctlError(
+                f"{station.path}: instruments.{name}: cannot open {spec.driver} at "
+                f"{spec.address} ({station.visa_library}): {exc}"
+            ) from exc
+    return Bench(station, roles)
+
+
+def _builds_on_roles(spec: InstrumentSpec) -> bool:
+    return "roles" in inspect.signature(spec.adapter.open).parameters  # type: ignore[attr-defined]

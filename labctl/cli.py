@@ -1,0 +1,324 @@
+"""The ``labctl`` command line. Errors exit non-zero with one readable line (``--debug`` for a
+traceback); every command that produces a result accepts ``--json``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from labctl import __version__
+from labctl.data import export_run, list_runs, load_run, resolve_db
+from labctl.engine import RunOutcome, execute
+from labctl.errors import LabctlError
+from labctl.params import build_params, describe_params
+from labctl.progress import ProgressBar
+from labctl.protocol import ProtocolSpec, available_protocols, find_protocol
+from labctl.station import load_station
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 130
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Any]:
+    def register(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+def emit(args: argparse.Namespace, payload: Any, text: Callable[[], str]) -> None:
+    """One JSON object with ``--json``, else the human-readable text."""
+    if getattr(args, "json", False):
+        print(json.dumps(payload, default=_json_default, allow_nan=True))
+    else:
+        print(text())
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.6g}"
+    return str(value)
+
+
+# ------------------------------------------------------------------------ run / demo
+def _protocol_parser(spec: ProtocolSpec) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"labctl run {spec.name}", description=spec.doc)
+    for info in describe_params(spec.params_type):
+        bounds = ""
+        if info.low is not None or info.high is not None:
+            bounds = f" [{_fmt(info.low) if info.low is not None else '-inf'}, "
+            bounds += f"{_fmt(info.high) if info.high is not None else 'inf'}]"
+        unit = f" ({info.unit})" if info.unit else ""
+        parser.add_argument(
+            info.option,
+            dest=info.name,
+            default=None,
+            metavar=info.type.__name__.upper(),
+            help=f"{info.help}{unit}{bounds}; default {info.default}",
+        )
+    return parser
+
+
+def run_protocol(
+    args: argparse.Namespace, spec: ProtocolSpec, raw_params: dict[str, Any]
+) -> RunOutcome:
+    params = build_params(spec.params_type, raw_params, spec.name)
+    station = load_station(args.station)
+    db = resolve_db(args.db)
+    bar = ProgressBar(spec.name) if sys.stderr.isatty() and not args.json else None
+    outcome = execute(spec, params, station, db, progress=bar.update if bar else None)
+    if bar:
+        bar.close()
+    return outcome
+
+
+def report(args: argparse.Namespace, outcome: RunOutcome) -> int:
+    def text() -> str:
+        lines = [
+            f"run {outcome.run_id} ({outcome.protocol}): {outcome.status}, "
+            f"{outcome.points} points in {outcome.db}"
+        ]
+        lines += [f"  {k} = {_fmt(v)}" for k, v in outcome.result.items()]
+        lines += [f"  figure: {f}" for f in outcome.figures]
+        return "\n".join(lines)
+
+    emit(args, outcome.as_dict(), text)
+    if outcome.status == "completed":
+        return EXIT_OK
+    if args.debug and outcome.exception is not None:
+        raise outcome.exception
+    print(f"labctl: run {outcome.run_id} {outcome.status}: {outcome.error}", file=sys.stderr)
+    return EXIT_ABORTED if outcome.status in ("aborted", "interrupted") else EXIT_FAILED
+
+
+@command("run")
+def cmd_run(args: argparse.Namespace) -> int:
+    spec = find_protocol(args.protocol)
+    parser = _protocol_parser(spec)
+    # the common options may also come after the protocol name
+    parser.add_argument("--json", action="store_true", dest="_json", help=argparse.SUPPRESS)
+    parser.add_argument("--debug", action="store_true", dest="_debug", help=argparse.SUPPRESS)
+    parser.add_argument("--db", default=None, dest="_db", help=argparse.SUPPRESS)
+    parser.add_argument("--station", default=None, dest="_station", help=argparse.SUPPRESS)
+    values = vars(parser.parse_args(args.params))
+    args.json = args.json or values.pop("_json")
+    args.debug = args.debug or values.pop("_debug")
+    args.db = values.pop("_db") or args.db
+    args.station = values.pop("_station") or args.station
+    return report(args, run_protocol(args, spec, values))
+
+
+@command("demo")
+def cmd_demo(args: argparse.Namespace) -> int:
+    """A Hall loop on the built-in simulated station."""
+    args.station = None
+    return report(args, run_protocol(args, find_protocol("hall-loop"), {}))
+
+
+# ------------------------------------------------------------------------ data
+@command("runs")
+def cmd_runs(args: argparse.Namespace) -> int:
+    runs = list_runs(resolve_db(args.db))
+
+    def text() -> str:
+        if not runs:
+            return f"no runs in {resolve_db(args.db)}"
+        rows = [f"{'run':>5}  {'protocol':<24}{'status':<12}{'points':>8}  started"]
+        rows += [
+            f"{r.run_id:>5}  {r.protocol:<24}{r.status:<12}{r.points:>8}  {r.started}" for r in runs
+        ]
+        return "\n".join(rows)
+
+    emit(args, {"db": str(resolve_db(args.db)), "runs": [r.as_dict() for r in runs]}, text)
+    return EXIT_OK
+
+
+@command("show")
+def cmd_show(args: argparse.Namespace) -> int:
+    info, frame = load_run(resolve_db(args.db), args.run)
+
+    def text() -> str:
+        lines = [
+            f"run {info.run_id}: {info.protocol} ({info.status}), "
+            f"{info.points} points, {info.started}"
+        ]
+        lines.append("parameters:")
+        lines += [f"  {k} = {_fmt(v)}" for k, v in info.params.items()]
+        lines.append("result:")
+        lines += [f"  {k} = {_fmt(v)}" for k, v in info.result.items()]
+        for line in info.metadata.get("safe_state") or []:
+            lines.append(f"safe state: {line}")
+        return "\n".join(lines)
+
+    emit(args, {**info.as_dict(), "columns": list(frame.columns)}, text)
+    return EXIT_OK
+
+
+@command("export")
+def cmd_export(args: argparse.Namespace) -> int:
+    path = export_run(resolve_db(args.db), args.run, args.format, Path(args.out))
+    emit(args, {"run_id": args.run, "format": args.format, "path": str(path)}, lambda: str(path))
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------ station / listing
+@command("station")
+def cmd_station(args: argparse.Namespace) -> int:
+    station = load_station(args.file)
+    summary = station.summary()
+
+    def text() -> str:
+        lines = [
+            f"{station.path}: OK: station {station.name!r}, VISA {station.visa_library}, "
+            f"{station.clock} clock, {len(station.instruments)} instruments"
+        ]
+        for name, spec in station.instruments.items():
+            lines.append(f"  {name:<12} {spec.role:<7} {spec.driver:<20} {spec.address}")
+        return "\n".join(lines)
+
+    emit(args, summary, text)
+    return EXIT_OK
+
+
+@command("protocols")
+def cmd_protocols(args: argparse.Namespace) -> int:
+    found = available_protocols()
+    payload = {
+        name: {
+            "doc": spec.doc,
+            "params": {
+                i.name: {"default": i.default, "unit": i.unit, "low": i.low, "high": i.high}
+                for i in describe_params(spec.params_type)
+            },
+        }
+        for name, spec in sorted(found.items())
+    }
+    emit(args, payload, lambda: "\n".join(f"{n:<24}{s.doc}" for n, s in sorted(found.items())))
+    return EXIT_OK
+
+
+@command("drivers")
+def cmd_drivers(args: argparse.Namespace) -> int:
+    from instruments.registry import list_drivers
+
+    drivers = list_drivers()
+
+    def text() -> str:
+        rows = [f"{'driver':<22}{'role':<8}{'library':<11}model"]
+        rows += [f"{d.key:<22}{d.role:<8}{d.library:<11}{d.model}" for d in drivers]
+        return "\n".join(rows)
+
+    emit(args, {"drivers": [d.as_dict() for d in drivers]}, text)
+    return EXIT_OK
+
+
+@command("sim")
+def cmd_sim(args: argparse.Namespace) -> int:
+    """Describe a simulated lab, reached through pyvisa like any VISA library."""
+    import pyvisa
+
+    library = args.lab + "@labsim" if args.lab else "@labsim"
+    try:
+        rm = pyvisa.ResourceManager(library)
+    except (OSError, ValueError) as exc:
+        raise LabctlError(f"cannot open the simulated lab {library!r}: {exc}") from None
+    describe = getattr(getattr(rm.visalib, "lab", None), "describe", None)
+    lab = describe() if describe else {"resources": list(rm.list_resources("?*"))}
+    rm.close()
+
+    def text() -> str:
+        lines = [f"simulated lab {lab.get('file', library)}"]
+        for inst in lab.get("instruments", []):
+            wiring = inst.get("wiring", "")
+            lines.append(f"  {inst.get('address', ''):<34}{inst.get('model', ''):<28}{wiring}")
+        if "chip" in lab:
+            lines.append(f"  chip: {lab['chip']}")
+        for resource in lab.get("resources", []):
+            lines.append(f"  {resource}")
+        return "\n".join(lines)
+
+    emit(args, lab, text)
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------ parser
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    common.add_argument(
+        "--db", default=None, help="SQLite database (default $LABCTL_DB or ./labdata/labctl.db)"
+    )
+    parser = argparse.ArgumentParser(prog="labctl", description=__doc__, parents=[common])
+    parser.add_argument("--version", action="version", version=f"labctl {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", parents=[common], help="run a protocol")
+    p.add_argument("protocol")
+    p.add_argument("--station", default=None, help="station file (default: the simulated bench)")
+    p.add_argument("params", nargs=argparse.REMAINDER, help="protocol options (--name value)")
+    sub.add_parser("demo", parents=[common], help="a Hall loop on the simulated station")
+    sub.add_parser("runs", parents=[common], help="list runs")
+    p = sub.add_parser("show", parents=[common], help="show one run")
+    p.add_argument("run", type=int)
+    p = sub.add_parser("export", parents=[common], help="export a run")
+    p.add_argument("run", type=int)
+    p.add_argument("--format", choices=("csv", "netcdf"), default="csv")
+    p.add_argument("--out", default="export", help="output folder")
+    p = sub.add_parser("station", parents=[common], help="station files")
+    p.add_argument("action", choices=("check",))
+    p.add_argument("file", nargs="?", default=None, help="default: the built-in simulated station")
+    sub.add_parser("protocols", parents=[common], help="list protocols")
+    sub.add_parser("drivers", parents=[common], help="list supported instrument models")
+    p = sub.add_parser("sim", parents=[common], help="the simulated lab")
+    p.add_argument("action", choices=("list",))
+    p.add_argument("--lab", default=None, help="lab file (default: the built-in lab)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format="labctl: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("pyvisa").setLevel(logging.WARNING)
+    logging.getLogger("qcodes").setLevel(logging.WARNING)
+    try:
+        return COMMANDS[args.command](args)
+    except LabctlError as exc:
+        if args.debug:
+            raise
+        print(f"labctl: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("labctl: interrupted", file=sys.stderr)
+        return EXIT_ABORTED
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(
+            f"labctl: error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

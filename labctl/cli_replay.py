@@ -1,0 +1,129 @@
+"""``labctl replay``, ``labctl calibrate`` and ``labctl traffic``: the command-line side of
+:mod:`labctl.recording`. ``register(subparsers, common)`` adds the parsers and returns the
+handlers, which ``labctl.cli`` puts into its command table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from labctl.data import resolve_db
+
+EXIT_OK, EXIT_FAILED = 0, 1
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _emit(args: argparse.Namespace, payload: Any, text: Callable[[], str]) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(payload, default=str, allow_nan=True))
+    else:
+        print(text())
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    db = resolve_db(args.db)
+    out_db = Path(args.out_db) if args.out_db else None
+    if args.sim or args.chip:
+        from labctl.recording.twin import replay_on_twin
+
+        chip = Path(args.chip) if args.chip else None
+        out_dir = Path(args.out) if args.out else None
+        comparison = replay_on_twin(
+            db, args.run, chip=chip, out_db=out_db, out_dir=out_dir, handle_signals=True
+        )
+        _emit(args, comparison.as_dict(), comparison.text)
+        return EXIT_OK if comparison.status == "completed" else EXIT_FAILED
+    from labctl.recording.replay import replay_run
+
+    report = replay_run(db, args.run, out_db=out_db, handle_signals=True)
+    _emit(args, report.as_dict(), report.text)
+    return EXIT_OK if report.identical else EXIT_FAILED
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from labctl.recording.calibrate import calibrate_runs
+
+    db = resolve_db(args.db)
+    out = (
+        Path(args.out)
+        if args.out
+        else db.parent / f"chip_calibrated_runs{'-'.join(map(str, args.runs))}.yaml"
+    )
+    base = Path(args.base) if args.base else None
+    calibration = calibrate_runs(db, args.runs, out=out, base=base)
+    _emit(args, calibration.as_dict(), calibration.text)
+    return EXIT_OK
+
+
+def cmd_traffic(args: argparse.Namespace) -> int:
+    from labctl.recording.store import load_recording
+
+    recording = load_recording(resolve_db(args.db), args.run)
+    rows = recording.transactions[: args.limit] if args.limit > 0 else recording.transactions
+
+    def text() -> str:
+        lines = [
+            f"run {recording.run_id}: {len(recording.transactions)} transactions on "
+            f"{recording.underlying} ({', '.join(recording.resources)})"
+        ]
+        for t in rows:
+            dt = t.t_station_s - recording.clock_start_s
+            lines.append(f"{t.seq:>7} {dt:>10.4f} s  {t.resource:<20} {t.describe()}")
+        return "\n".join(lines)
+
+    payload = {
+        "run_id": recording.run_id,
+        "underlying": recording.underlying,
+        "resources": recording.resources,
+        "transactions": [
+            {**vars(t), "data": None if t.data is None else t.data.decode("latin-1")} for t in rows
+        ],
+    }
+    _emit(args, payload, text)
+    return EXIT_OK
+
+
+def register(
+    subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> dict[str, Handler]:
+    """Add ``replay``, ``calibrate`` and ``traffic`` to the ``labctl`` parser."""
+    p = subparsers.add_parser(
+        "replay",
+        parents=[common],
+        help="re-run a recorded run: strictly from its recording, or on the twin (--sim)",
+        description="Strict replay: the same protocol, parameters and station, the instruments' "
+        "answers coming from the recording; the new run's data must equal the original's, and "
+        "the first divergence is reported. --sim re-runs it on the virtual chip and writes a "
+        "measured-vs-simulated comparison.",
+    )
+    p.add_argument("run", type=int, help="run id of a recorded run")
+    p.add_argument("--sim", action="store_true", help="re-run on the twin (@labsim) and compare")
+    p.add_argument("--chip", default=None, help="chip parameter file (or lab file) for --sim")
+    p.add_argument("--out-db", default=None, help="database for the new run (default: --db)")
+    p.add_argument("--out", default=None, help="folder for the comparison files (--sim)")
+    p = subparsers.add_parser(
+        "calibrate",
+        parents=[common],
+        help="fit chip parameters to recorded runs; write a chip parameter file",
+        description="Fits H0 and Δ (hall-loop-series, switching-probability), R_AHE and the "
+        "offset (Hall loops), the ion-kinetics prefactor and V0 (gate-program) to recorded "
+        "runs, and writes a chip parameter file that `labctl replay RUN --sim --chip FILE` "
+        "and @labsim lab files load.",
+    )
+    p.add_argument("runs", type=int, nargs="+", help="run ids")
+    p.add_argument("--out", default=None, help="chip parameter file to write")
+    p.add_argument("--base", default=None, help="chip file whose other parameters are kept")
+    p = subparsers.add_parser("traffic", parents=[common], help="show a run's VISA traffic")
+    p.add_argument("run", type=int)
+    p.add_argument("--limit", type=int, default=50, help="transactions to show (0: all)")
+    return {"replay": cmd_replay, "calibrate": cmd_calibrate, "traffic": cmd_traffic}
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.6g}"
+    return str(value)

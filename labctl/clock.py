@@ -1,0 +1,96 @@
+"""The station clock shared by the engine and the simulated lab.
+
+On a real bench the clock is the wall clock. On the simulated bench the engine installs a
+:class:`VirtualClock`: ``sleep`` advances virtual time without waiting, and the virtual chip
+integrates its physics over the elapsed virtual time exactly. ``sim_backend`` reads the current
+clock through :func:`get_clock`, so a plain pyvisa script (no engine) runs on wall-clock time.
+
+This module must stay import-light: ``sim_backend`` may import it and nothing else of labctl.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Anything that tells time in seconds and can wait."""
+
+    def now(self) -> float:
+        """Seconds on a monotonic time axis."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of station time."""
+        ...
+
+
+class WallClock:
+    """Real time: ``time.monotonic`` and ``time.sleep``."""
+
+    virtual = False
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+class VirtualClock:
+    """Virtual time that advances only when someone sleeps on it.
+
+    It starts at the current monotonic time so that a simulated lab that has been running on
+    the wall clock never sees time go backwards when a virtual clock takes over.
+    """
+
+    virtual = True
+
+    def __init__(self, start_s: float | None = None) -> None:
+        self._t_s = time.monotonic() if start_s is None else float(start_s)
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return self._t_s
+
+    def sleep(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"cannot sleep a negative time ({seconds} s)")
+        with self._lock:
+            self._t_s += seconds
+
+    def advance_to(self, t_s: float) -> None:
+        """Move the clock forward to ``t_s`` (never backwards)."""
+        with self._lock:
+            self._t_s = max(self._t_s, t_s)
+
+
+_current: Clock = WallClock()
+
+
+def get_clock() -> Clock:
+    """The clock in force for this process."""
+    return _current
+
+
+def set_clock(clock: Clock) -> Clock:
+    """Install ``clock`` for this process and return the one it replaces."""
+    global _current
+    previous, _current = _current, clock
+    return previous
+
+
+@contextmanager
+def use_clock(clock: Clock) -> Iterator[Clock]:
+    """Install ``clock`` for the duration of a ``with`` block."""
+    previous = set_clock(clock)
+    try:
+        yield clock
+    finally:
+        set_clock(previous)

@@ -1,0 +1,154 @@
+"""Reading runs back: list, load, export. Runs are qcodes datasets in one SQLite file.
+
+The database path comes from ``--db``, else ``$LABCTL_DB``, else ``./labdata/labctl.db``.
+Metadata keys written by labctl start with ``labctl_``; values are JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from qcodes.dataset import load_by_id
+from qcodes.dataset.sqlite.database import connect
+
+from labctl.errors import LabctlError
+
+DEFAULT_DB = Path("labdata") / "labctl.db"
+META_PREFIX = "labctl_"
+
+
+def resolve_db(path: str | Path | None = None) -> Path:
+    if path:
+        return Path(path)
+    env = os.environ.get("LABCTL_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+@contextmanager
+def open_db(db: Path) -> Iterator[Any]:
+    if not db.exists():
+        raise LabctlError(f"no database at {db} (run a protocol first, or pass --db)")
+    conn = connect(str(db))
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@dataclass
+class RunInfo:
+    run_id: int
+    protocol: str
+    status: str
+    started: str
+    points: int
+    result: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "protocol": self.protocol,
+            "status": self.status,
+            "started": self.started,
+            "points": self.points,
+            "params": self.params,
+            "result": self.result,
+            "metadata": self.metadata,
+        }
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _info(dataset: Any) -> RunInfo:
+    meta = {
+        k[len(META_PREFIX) :]: _decode(v)
+        for k, v in dataset.metadata.items()
+        if k.startswith(META_PREFIX)
+    }
+    return RunInfo(
+        run_id=dataset.run_id,
+        protocol=str(meta.get("protocol", dataset.name)),
+        status=str(meta.get("status", "completed" if dataset.completed else "interrupted")),
+        started=str(dataset.run_timestamp() or ""),
+        points=int(dataset.number_of_results),
+        result=meta.get("result") or {},
+        params=meta.get("params") or {},
+        metadata=meta,
+    )
+
+
+def run_ids(db: Path) -> list[int]:
+    with sqlite3.connect(str(db)) as raw:
+        return [r[0] for r in raw.execute("SELECT run_id FROM runs ORDER BY run_id")]
+
+
+def list_runs(db: Path) -> list[RunInfo]:
+    if not db.exists():
+        return []
+    with open_db(db) as conn:
+        return [_info(load_by_id(i, conn=conn)) for i in run_ids(db)]
+
+
+def load_run(db: Path, run_id: int) -> tuple[RunInfo, pd.DataFrame]:
+    """The run's metadata and its points as a flat DataFrame (one column per recorded column)."""
+    with open_db(db) as conn:
+        try:
+            dataset = load_by_id(run_id, conn=conn)
+        except (ValueError, RuntimeError, NameError):
+            raise LabctlError(f"no run {run_id} in {db}") from None
+        return _info(dataset), points_frame(dataset)
+
+
+def points_frame(dataset: Any) -> pd.DataFrame:
+    """All columns of a dataset side by side, in recording order."""
+    data = dataset.get_parameter_data()
+    columns: dict[str, Any] = {}
+    for group in data.values():
+        for name, values in group.items():
+            columns.setdefault(name, values)
+    standalone = {n: v for n, v in columns.items()}
+    if not standalone:
+        return pd.DataFrame()
+    length = max(len(v) for v in standalone.values())
+    return pd.DataFrame({n: v for n, v in standalone.items() if len(v) == length})
+
+
+def export_run(db: Path, run_id: int, fmt: str, out_dir: Path) -> Path:
+    """Write the run as CSV (points + a JSON sidecar of metadata) or NetCDF (xarray)."""
+    info, frame = load_run(db, run_id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / f"run{run_id}_{info.protocol}"
+    if fmt == "csv":
+        path = stem.with_suffix(".csv")
+        frame.to_csv(path, index=False)
+        stem.with_suffix(".json").write_text(json.dumps(info.as_dict(), indent=2, default=str))
+        return path
+    if fmt == "netcdf":
+        path = stem.with_suffix(".nc")
+        with open_db(db) as conn:
+            dataset = load_by_id(run_id, conn=conn)
+            ds = frame.to_xarray()
+            ds.attrs.update({k: json.dumps(v, default=str) for k, v in info.as_dict().items()})
+            for name in frame.columns:
+                unit = dataset.paramspecs[name].unit if name in dataset.paramspecs else ""
+                ds[name].attrs["units"] = unit
+            ds.to_netcdf(path, engine="h5netcdf")
+        return path
+    raise LabctlError(f"unknown export format {fmt!r}; expected csv or netcdf")

@@ -1,0 +1,199 @@
+"""Run a protocol on a station: open, run, store, and reach the safe state on every way out."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labctl import __version__
+from labctl.bench import Bench, open_bench
+from labctl.clock import Clock, VirtualClock, WallClock, use_clock
+from labctl.control import RunControl
+from labctl.errors import LabctlError, RunAborted
+from labctl.params import params_as_dict
+from labctl.protocol import ProtocolSpec
+from labctl.recorder import RunWriter
+from labctl.run import Run
+from labctl.station import Station
+
+log = logging.getLogger("labctl")
+
+
+@dataclass
+class RunOutcome:
+    run_id: int
+    protocol: str
+    status: str  # completed | aborted | interrupted | failed
+    result: dict[str, Any]
+    safe_state: list[str]
+    points: int
+    db: Path
+    figures: list[str] = field(default_factory=list)
+    error: str | None = None
+    exception: BaseException | None = field(default=None, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d.pop("exception")
+        d["db"] = str(self.db)
+        return d
+
+
+class _Timebase:
+    """The clock as roles see it: ramps and waits stay abortable, except in the safe state."""
+
+    def __init__(self, clock: Clock, control: RunControl) -> None:
+        self.clock, self.control = clock, control
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def sleep(self, seconds: float) -> None:
+        self.control.checkpoint()
+        self.clock.sleep(seconds)
+
+
+def result_dict(result: Any) -> dict[str, Any]:
+    if result is None:
+        return {}
+    if hasattr(result, "as_dict"):
+        return dict(result.as_dict())
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return dataclasses.asdict(result)
+    if isinstance(result, dict):
+        return dict(result)
+    raise LabctlError(f"protocol returned {type(result).__name__}; expected a dataclass or dict")
+
+
+def make_clock(station: Station) -> Clock:
+    return VirtualClock() if station.clock == "virtual" else WallClock()
+
+
+def execute(
+    spec: ProtocolSpec,
+    params: Any,
+    station: Station,
+    db: Path,
+    *,
+    figures_dir: Path | None = None,
+    progress: Callable[[float, float, str], None] | None = None,
+    on_run: Callable[[Run], None] | None = None,
+    handle_signals: bool = True,
+    flush_interval_s: float = 0.5,
+) -> RunOutcome:
+    """Run ``spec`` with ``params`` on ``station``, storing into ``db``.
+
+    Never raises for what happens inside the run: the outcome carries the status, the error and
+    the safe-state actions. The safe state is reached on every path (return, exception, abort,
+    Ctrl-C, SIGTERM).
+    """
+    clock = make_clock(station)
+    control = RunControl()
+    figures_dir = figures_dir or db.parent / "figures"
+    with use_clock(clock):
+        writer = RunWriter(
+            db,
+            experiment=spec.name,
+            sample=str(station.chip.get("name", station.name)),
+            name=spec.name,
+            flush_interval_s=flush_interval_s,
+        )
+        for key, value in {
+            "protocol": spec.name,
+            "params": params_as_dict(params),
+            "station_file": station.path,
+            "version": __version__,
+            "status": "running",
+        }.items():
+            writer.add_metadata(f"labctl_{key}", value)
+        log.info("run %d: %s on %s", writer.run_id, spec.name, station.name)
+        bench: Bench | None = None
+        run: Run | None = None
+        status, error, exception, result = "completed", None, None, {}
+        with control.handlers():
+            try:
+                bench = open_bench(station, _Timebase(clock, control))
+                writer.add_snapshot(bench.snapshot())
+                run = Run(spec, params, bench, clock, writer, control, figures_dir, progress)
+                if on_run is not None:
+                    on_run(run)
+                result = result_dict(spec.function(run, params))
+            except RunAborted as exc:
+                status, error, exception = "aborted", str(exc), exc
+            except KeyboardInterrupt as exc:
+                status, error, exception = "interrupted", "interrupted at once (second signal)", exc
+            except Exception as exc:
+                status, error, exception = "failed", f"{type(exc).__name__}: {exc}", exc
+                log.debug("run %d failed:\n%s", writer.run_id, traceback.format_exc())
+            finally:
+                # signals are ignored from here on: the safe state, then the final record
+                with control.safe_section():
+                    actions = _reach_safe_state(bench, writer.run_id)
+                    figures = _figures(spec, run, result) if run is not None else []
+                    _finish(writer, bench, run, status, result, actions, figures, error)
+    return RunOutcome(
+        writer.run_id,
+        spec.name,
+        status,
+        result,
+        actions,
+        run.n_points if run is not None else 0,
+        db,
+        [str(p) for p in figures],
+        error,
+        exception,
+    )
+
+
+def _finish(
+    writer: RunWriter,
+    bench: Bench | None,
+    run: Run | None,
+    status: str,
+    result: dict[str, Any],
+    actions: list[str],
+    figures: list[Path],
+    error: str | None,
+) -> None:
+    """Close the bench and write the run's final metadata (status, result, safe state)."""
+    if bench is not None:
+        try:
+            writer.add_metadata("labctl_transactions", bench.transactions())
+        except Exception:
+            pass
+        bench.close()
+    for key, value in {
+        "status": status,
+        "result": result,
+        "safe_state": actions,
+        "figures": [str(p) for p in figures],
+        "error": error or "",
+        "points": run.n_points if run is not None else 0,
+    }.items():
+        writer.add_metadata(f"labctl_{key}", value)
+    writer.close(completed=True)
+
+
+def _reach_safe_state(bench: Bench | None, run_id: int) -> list[str]:
+    if bench is None:
+        return []
+    actions = bench.safe_state()
+    for line in actions:
+        log.warning("run %d safe state: %s", run_id, line)
+    return actions
+
+
+def _figures(spec: ProtocolSpec, run: Run, result: dict[str, Any]) -> list[Path]:
+    """The protocol's figure function, run on whatever points exist (also after an abort)."""
+    if spec.figure is not None and run.n_points:
+        try:
+            spec.figure(result, run.points(), run.figure_path("main"))
+        except Exception as exc:  # a figure must never lose a run
+            log.warning("run %d: figure failed: %s", run.run_id, exc)
+            run.figures = [p for p in run.figures if p.exists()]
+    return [p for p in run.figures if p.exists()]

@@ -1,0 +1,191 @@
+"""Live plots: a pyqtgraph window fed with a run's points as they arrive.
+
+:class:`LiveWindow` draws one plot per ``(x, y)`` pair of the protocol's ``axes``. Rows come in
+through :meth:`LiveWindow.push` from any thread (a queue); a Qt timer on the GUI thread drains
+it, so acquisition never waits for drawing. :func:`run_live` runs the engine in a worker thread
+and the Qt event loop in the main thread; Ctrl-C (or closing the window) asks the run to abort
+at its next checkpoint, and the engine brings the bench to its safe state as on any other exit.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import signal
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from labctl.figures import COLORS, gui_loop, qt_app
+
+REFRESH_MS = 100
+
+
+def _number(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+class LiveWindow:
+    """A window with one scatter-line plot per axes pair; thread-safe ``push`` of rows."""
+
+    def __init__(self, axes: Sequence[tuple[str, str]], title: str = "labctl") -> None:
+        qt_app()
+        import pyqtgraph as pg
+
+        self.axes = list(axes) or [("t_s", "value")]
+        self.widget = pg.GraphicsLayoutWidget(title=title)
+        self.widget.setWindowTitle(title)
+        self.widget.resize(500 * len(self.axes), 420)
+        self._queue: queue.SimpleQueue[Mapping[str, Any]] = queue.SimpleQueue()
+        self._data: list[tuple[list[float], list[float]]] = []
+        self._curves = []
+        for i, (x, y) in enumerate(self.axes):
+            plot = self.widget.addPlot(title=f"{y} vs {x}")
+            plot.setLabel("bottom", x)
+            plot.setLabel("left", y)
+            plot.showGrid(x=True, y=True, alpha=0.3)
+            color = COLORS[i % len(COLORS)]
+            curve = plot.plot([], [], pen=pg.mkPen(color, width=1.5), symbol="o",
+                              symbolSize=4, symbolBrush=color, symbolPen=None)  # fmt: skip
+            self._curves.append(curve)
+            self._data.append(([], []))
+        self.points = 0
+        self.status = ""
+        self.timer = pg.QtCore.QTimer()
+        self.timer.timeout.connect(self.drain)
+        self.timer.start(REFRESH_MS)
+
+    def push(self, row: Mapping[str, Any]) -> None:
+        """Queue one row (any thread)."""
+        self._queue.put(row)
+
+    def extend(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self._queue.put(row)
+
+    def drain(self) -> int:
+        """Move queued rows into the plots (GUI thread); returns how many were drawn."""
+        n = 0
+        while True:
+            try:
+                row = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            n += 1
+            for (x, y), (xs, ys) in zip(self.axes, self._data, strict=True):
+                vx, vy = _number(row.get(x)), _number(row.get(y))
+                if vx is not None and vy is not None:
+                    xs.append(vx)
+                    ys.append(vy)
+        if n:
+            self.points += n
+            for curve, (xs, ys) in zip(self._curves, self._data, strict=True):
+                curve.setData(xs, ys)
+        return n
+
+    def set_status(self, text: str) -> None:
+        self.status = text
+        self.widget.setWindowTitle(text)
+
+    def grab(self, path: Path) -> Path:
+        """Render the window (as on screen) to a PNG."""
+        import pyqtgraph as pg
+
+        self.drain()
+        pg.QtWidgets.QApplication.processEvents()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.widget.grab().save(str(path))
+        return path
+
+    def show(self) -> None:
+        self.widget.show()
+
+    def close(self) -> None:
+        self.timer.stop()
+        self.widget.close()
+
+
+def run_live(
+    spec: Any,
+    params: Any,
+    station: Any,
+    db: Path,
+    *,
+    keep_open: bool = True,
+    on_window: Callable[[LiveWindow], None] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Run the engine (``labctl.engine.execute``) in a worker thread with a live window.
+
+    Returns the engine's outcome (``kwargs`` go to ``execute``). ``keep_open``: after the run,
+    leave the window up until the user closes it. Ctrl-C or closing the window during the run
+    requests an abort.
+    """
+    from labctl.engine import execute
+
+    app = qt_app()
+    window = LiveWindow(spec.axes, f"labctl: {spec.name}")
+    control: dict[str, Any] = {}
+    outcome: dict[str, Any] = {}
+
+    def on_run(run: Any) -> None:
+        control["run"] = run
+        run.subscribers.append(window.push)
+        window.set_status(f"labctl: run {run.run_id} {spec.name}: running")
+
+    def worker() -> None:
+        try:
+            outcome["value"] = execute(
+                spec, params, station, db, on_run=on_run, handle_signals=False, **kwargs
+            )
+        except BaseException as exc:  # reported in the main thread
+            outcome["error"] = exc
+
+    def abort(reason: str) -> None:
+        run = control.get("run")
+        if thread.is_alive() and run is not None:
+            run.control.request_abort(reason)
+        elif not thread.is_alive() and reason == "Ctrl-C" and window.widget.isVisible():
+            window.widget.close()  # the run is over: Ctrl-C closes the window
+
+    thread = threading.Thread(target=worker, name=f"labctl-{spec.name}", daemon=True)
+    previous = signal.getsignal(signal.SIGINT) if _main_thread() else None
+    if _main_thread():
+        signal.signal(signal.SIGINT, lambda *_: abort("Ctrl-C"))
+    window.widget.destroyed.connect(lambda *_: abort("live window closed"))
+    window.show()
+    if on_window is not None:
+        on_window(window)
+    try:
+        # the event loop yields to Python every REFRESH_MS (signals run then); figures the
+        # worker renders are drawn here, in the GUI thread
+        with gui_loop() as pump:
+            thread.start()
+            while thread.is_alive():
+                app.processEvents()
+                pump()
+                thread.join(REFRESH_MS / 1000)
+        window.drain()
+        result = outcome.get("value")
+        if result is not None:
+            window.set_status(f"labctl: run {result.run_id} {spec.name}: {result.status}")
+        if keep_open and window.widget.isVisible():
+            while window.widget.isVisible():
+                app.processEvents()
+                threading.Event().wait(REFRESH_MS / 1000)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        window.close()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()

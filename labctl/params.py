@@ -1,0 +1,151 @@
+"""Protocol parameters: a dataclass whose fields carry unit, bounds and help.
+
+``param(0.5, unit="T", low=0, high=2, help="...")`` declares a field; :func:`build_params`
+turns strings or JSON values into a validated instance, and :func:`describe_params` lists the
+fields for the CLI (which builds one ``--option`` per field) and the run's metadata.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from labctl.errors import ParamError
+
+
+def param(
+    default: Any,
+    *,
+    unit: str = "",
+    low: float | None = None,
+    high: float | None = None,
+    help: str = "",
+    choices: tuple[Any, ...] | None = None,
+) -> Any:
+    """A parameter field with its unit, inclusive bounds and help text."""
+    meta = {"unit": unit, "low": low, "high": high, "help": help, "choices": choices}
+    if isinstance(default, list | dict):
+        return dataclasses.field(default_factory=lambda: default.copy(), metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    name: str
+    type: type
+    default: Any
+    unit: str
+    low: float | None
+    high: float | None
+    help: str
+    choices: tuple[Any, ...] | None
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+def describe_params(params_type: type) -> list[ParamInfo]:
+    hints = typing.get_type_hints(params_type)
+    out = []
+    for f in dataclasses.fields(params_type):
+        default = f.default
+        if default is dataclasses.MISSING and f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        m = f.metadata
+        out.append(
+            ParamInfo(
+                f.name,
+                _base_type(hints[f.name]),
+                default,
+                m.get("unit", ""),
+                m.get("low"),
+                m.get("high"),
+                m.get("help", ""),
+                m.get("choices"),
+            )
+        )
+    return out
+
+
+def _base_type(hint: Any) -> type:
+    origin = typing.get_origin(hint)
+    if origin is None:
+        return hint if isinstance(hint, type) else str
+    if origin in (list, tuple):
+        return list
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return _base_type(args[0]) if args else str
+
+
+def _convert(info: ParamInfo, raw: Any, protocol: str) -> Any:
+    def fail(expected: str) -> ParamError:
+        return ParamError(
+            f"{protocol}: parameter {info.option} = {raw!r}: expected {expected}"
+            + (f" in {info.unit}" if info.unit else "")
+        )
+
+    t = info.type
+    try:
+        if t is bool:
+            if isinstance(raw, bool):
+                value: Any = raw
+            elif str(raw).lower() in ("1", "true", "yes", "on"):
+                value = True
+            elif str(raw).lower() in ("0", "false", "no", "off"):
+                value = False
+            else:
+                raise ValueError
+        elif t is int:
+            if isinstance(raw, float) and not raw.is_integer():
+                raise ValueError
+            value = int(raw)
+        elif t is float:
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError
+        elif t is list:
+            items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+            value = [float(v) for v in items]
+        else:
+            value = str(raw)
+    except (TypeError, ValueError):
+        raise fail(f"a finite {t.__name__}") from None
+    numbers = value if isinstance(value, list) else [value]
+    for v in numbers:
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            if info.low is not None and v < info.low:
+                raise fail(f"a value >= {info.low:g}")
+            if info.high is not None and v > info.high:
+                raise fail(f"a value <= {info.high:g}")
+    if info.choices is not None and value not in info.choices:
+        raise fail("one of " + ", ".join(map(str, info.choices)))
+    return value
+
+
+def build_params(params_type: type, values: Mapping[str, Any], protocol: str) -> Any:
+    """A validated ``params_type`` from ``values`` (strings from the CLI or JSON values)."""
+    infos = {i.name: i for i in describe_params(params_type)}
+    unknown = set(values) - set(infos)
+    if unknown:
+        raise ParamError(
+            f"{protocol}: unknown parameter(s) {', '.join(sorted(unknown))}; "
+            f"expected some of {', '.join(sorted(infos))}"
+        )
+    kwargs = {k: _convert(infos[k], v, protocol) for k, v in values.items() if v is not None}
+    for name, info in infos.items():
+        if name not in kwargs:
+            kwargs[name] = _convert(info, info.default, protocol)
+    try:
+        instance = params_type(**kwargs)
+    except ValueError as exc:  # cross-field checks in __post_init__
+        raise ParamError(f"{protocol}: {exc}") from None
+    return instance
+
+
+def params_as_dict(params: Any) -> dict[str, Any]:
+    return dataclasses.asdict(params)

@@ -1,0 +1,99 @@
+"""``@protocol``: register a measurement protocol and find it through entry points.
+
+A protocol is a plain function ``(run, params) -> result``. The decorator records its name,
+its parameter dataclass (from the type hint of ``params``), the columns it records (name ->
+unit), which columns are setpoints, and which pairs the live view plots. Protocols are found
+through the ``labctl.protocols`` entry-point group, so users can ship theirs in their own
+packages.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+from labctl.errors import LabctlError
+
+ENTRY_POINT_GROUP = "labctl.protocols"
+
+
+@dataclass(frozen=True)
+class ProtocolSpec:
+    name: str
+    function: Callable[..., Any]
+    params_type: type
+    columns: Mapping[str, str] = field(default_factory=dict)
+    setpoints: tuple[str, ...] = ()
+    axes: tuple[tuple[str, str], ...] = ()
+    figure: Callable[..., Any] | None = None
+
+    @property
+    def doc(self) -> str:
+        return (
+            (self.function.__doc__ or "").strip().splitlines()[0] if self.function.__doc__ else ""
+        )
+
+
+def protocol(
+    name: str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    setpoints: Sequence[str] = (),
+    axes: Sequence[tuple[str, str]] = (),
+    figure: Callable[..., Any] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare ``function(run, params) -> result`` as the protocol ``name``.
+
+    ``columns`` maps each recorded column to its unit; ``setpoints`` are the independent ones;
+    ``axes`` lists the (x, y) pairs for live plots; ``figure(result, points, path)`` writes the
+    protocol's PNG figure.
+    """
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        hints = typing.get_type_hints(function)
+        params_type = hints.get("params") or hints.get("p")
+        if params_type is None:
+            arg_names = list(hints)
+            params_type = hints[arg_names[1]] if len(arg_names) > 1 else None
+        if params_type is None:
+            raise TypeError(f"protocol {name}: annotate the params argument with its dataclass")
+        spec = ProtocolSpec(
+            name, function, params_type, dict(columns or {}), tuple(setpoints), tuple(axes), figure
+        )
+        function.__labctl_protocol__ = spec  # type: ignore[attr-defined]
+        return function
+
+    return decorate
+
+
+def spec_of(function: Callable[..., Any]) -> ProtocolSpec:
+    spec = getattr(function, "__labctl_protocol__", None)
+    if spec is None:
+        raise LabctlError(f"{function!r} is not decorated with @protocol")
+    return spec
+
+
+def available_protocols() -> dict[str, ProtocolSpec]:
+    """Every protocol registered in the ``labctl.protocols`` entry-point group."""
+    found: dict[str, ProtocolSpec] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            found[ep.name] = spec_of(ep.load())
+        except Exception as exc:  # a broken third-party plugin must not hide the others
+            raise LabctlError(
+                f"protocol entry point {ep.name!r} ({ep.value}) failed to load: {exc}"
+            ) from exc
+    return found
+
+
+def find_protocol(name: str) -> ProtocolSpec:
+    """Load only the named protocol's entry point (others may import heavy packages)."""
+    eps = entry_points(group=ENTRY_POINT_GROUP)
+    for ep in eps:
+        if ep.name == name:
+            return spec_of(ep.load())
+    known = ", ".join(sorted(ep.name for ep in eps)) or "none"
+    raise LabctlError(f"unknown protocol {name!r}; available: {known}")

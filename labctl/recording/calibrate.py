@@ -1,0 +1,308 @@
+"""``labctl calibrate RUN...``: fit chip parameters to recorded runs, write a chip file.
+
+Runs are read back from the database (points, parameters, results, the station) — never by
+importing a protocol. What each kind of run gives:
+
+- ``hall-loop-series``: coercive field versus time per field point → H0 and Δ (Sharrock);
+  the saturated branches of every loop → R_AHE and the offset.
+- ``switching-probability`` (field mode, device as found) → H0 and Δ, jointly with the above.
+- ``hall-loop`` → R_AHE and the offset, and one more point of coercive field versus rate.
+- ``gate-program`` → the ion-kinetics prefactor and V0 (needs H0 and Δ from the runs above).
+
+The chip parameter file has the keys of ``sim_backend/chip/params.py`` (written here as YAML,
+without importing the simulator): fitted values replace those of ``--base`` (or the chip
+defaults); device-to-device spreads are set to zero, because the runs measured one device.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from labctl.data import RunInfo, load_run
+from labctl.errors import LabctlError
+from labctl.recording.calibrate_fits import (
+    Estimate,
+    RatePoint,
+    SwitchingCurve,
+    Trajectory,
+    fit_h0_delta,
+    fit_kinetics,
+    fit_readout,
+)
+from labctl.recording.calibrate_models import Anisotropy
+from labctl.recording.store import load_recording
+
+DEFAULTS = {  # chip parameters the fits assume when no --base file gives them
+    "temperature_K": 300.0,
+    "tau0_s": 1e-9,
+    "n_exponent": 2.0,
+    "E_a_eV": 0.9,
+    "V0_V": 0.15,
+    "asymmetry": 5.0,
+    "oxidising_polarity": 1,
+}
+VARIABILITY_KEYS = (
+    "H0_rel",
+    "delta_rel",
+    "A_sigma_ln",
+    "R_AHE_rel",
+    "x_init_sigma",
+    "Jc0_rel",
+    "R_rel",
+    "breakdown_rel",
+)
+
+
+@dataclass
+class RunData:
+    info: RunInfo
+    points: pd.DataFrame
+    station: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return f"run {self.info.run_id} ({self.info.protocol})"
+
+
+def load_runs(db: Path, run_ids: list[int]) -> list[RunData]:
+    out = []
+    for run_id in run_ids:
+        info, points = load_run(db, run_id)
+        if info.status != "completed":
+            raise LabctlError(f"run {run_id} is {info.status}; calibrate from completed runs")
+        try:
+            station = load_recording(db, run_id).station.get("content") or {}
+        except LabctlError:
+            station = {}
+        out.append(RunData(info, points, station))
+    return out
+
+
+def _station_value(station: dict[str, Any], role: str, key: str) -> float | None:
+    for inst in (station.get("instruments") or {}).values():
+        if isinstance(inst, dict) and inst.get("role") == role:
+            for section in ("settings", "limits"):
+                value = (inst.get(section) or {}).get(key)
+                if isinstance(value, int | float):
+                    return float(value)
+    return None
+
+
+def _t_step_s(points: pd.DataFrame) -> float:
+    """Median station time between consecutive loop points (gaps between loops drop out)."""
+    loop = points.dropna(subset=["field_T"]) if "field_T" in points else points
+    diffs = np.diff(loop["t_s"].to_numpy(float))
+    diffs = diffs[diffs > 0]
+    return float(np.median(diffs)) if diffs.size else math.nan
+
+
+def _loop_readout(
+    points: pd.DataFrame, excitation_A: float, group: str | None
+) -> list[tuple[float, float]]:
+    """(R_AHE, offset) of each loop from its saturated ends (|field| ≥ 0.8 of the maximum)."""
+    frame = points.dropna(subset=["field_T", "v_hall_V"])
+    groups = frame.groupby(group) if group and group in frame else [(0, frame)]
+    out = []
+    for _, g in groups:
+        f, v = g["field_T"].to_numpy(float), g["v_hall_V"].to_numpy(float)
+        top = np.max(np.abs(f)) if f.size else 0.0
+        up, down = v[f >= 0.8 * top], v[f <= -0.8 * top]
+        if top > 0 and up.size and down.size:
+            high, low = float(np.mean(up)), float(np.mean(down))
+            out.append(((high - low) / 2 / excitation_A, (high + low) / 2 / excitation_A))
+    return out
+
+
+@dataclass
+class Calibration:
+    estimates: dict[str, Estimate]
+    chip: dict[str, Any]
+    path: Path | None
+    runs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "runs": self.runs,
+            "parameters": {k: e.as_dict() for k, e in self.estimates.items()},
+            "chip_file": str(self.path) if self.path else None,
+            "chip": self.chip,
+            "notes": self.notes,
+        }
+
+    def text(self) -> str:
+        lines = [f"calibration from {', '.join(self.runs)}"]
+        for e in self.estimates.values():
+            err = f" ± {e.error:.3g}" if math.isfinite(e.error) else ""
+            val = f"{e.value:.6g}{err} {e.unit}".strip() if math.isfinite(e.value) else "—"
+            lines.append(f"  {e.name:<8}{val:<32}{e.status}")
+        lines += [f"  note: {n}" for n in self.notes]
+        if self.path:
+            lines.append(f"chip parameter file: {self.path}")
+        return "\n".join(lines)
+
+
+def _base_value(base: dict[str, Any], section: str | None, key: str) -> Any:
+    source = base.get(section, {}) if section else base
+    value = source.get(key) if isinstance(source, dict) else None
+    return value if value is not None else DEFAULTS.get(key)
+
+
+def calibrate_runs(
+    db: Path, run_ids: list[int], *, out: Path | None = None, base: Path | None = None
+) -> Calibration:
+    """Fit the chip parameters to the runs and (with ``out``) write the chip parameter file."""
+    runs = load_runs(Path(db), run_ids)
+    base_chip: dict[str, Any] = yaml.safe_load(base.read_text()) if base else {}
+    if base_chip is None or not isinstance(base_chip, dict):
+        raise LabctlError(f"{base}: expected a chip parameter file (a YAML mapping)")
+    tau0 = float(_base_value(base_chip, "switching", "tau0_s"))
+    n = float(_base_value(base_chip, "switching", "n_exponent"))
+    rates: list[RatePoint] = []
+    curves: list[SwitchingCurve] = []
+    readout: list[tuple[float, float]] = []
+    trajectories: list[Trajectory] = []
+    used: dict[str, list[str]] = {"H0": [], "readout": [], "kinetics": []}
+    notes: list[str] = []
+    for r in runs:
+        p, res, pts = r.info.params, r.info.result, r.points
+        excitation = _station_value(r.station, "hall", "excitation_A")
+        if r.info.protocol == "hall-loop-series":
+            series = pd.DataFrame(res.get("series") or {})
+            for row in series.itertuples():
+                err = row.hc_sem_T if math.isfinite(row.hc_sem_T) else p["step_T"] / 2
+                rates.append(
+                    RatePoint(row.t_step_s, p["step_T"], row.hc_T, max(err, p["step_T"] / 10))
+                )
+            used["H0"].append(r.label)
+            if excitation:
+                readout += _loop_readout(pts, excitation, "loop")
+                used["readout"].append(r.label)
+        elif r.info.protocol == "hall-loop":
+            if excitation:
+                readout += _loop_readout(pts, excitation, None)
+            else:
+                readout.append((res.get("r_ahe_ohm", math.nan), res.get("r_offset_ohm", math.nan)))
+            used["readout"].append(r.label)
+            hc = res.get("coercive_field_T", math.nan)
+            rates.append(RatePoint(_t_step_s(pts), p["step_T"], hc, p["step_T"] / 2))
+            used["H0"].append(r.label)
+        elif r.info.protocol == "switching-probability":
+            if p.get("mode") != "field" or p.get("levels_hc_T"):
+                notes.append(f"{r.label}: only field-mode curves of the device as found are used")
+                continue
+            sel = pts[pts["level"] == 0] if "level" in pts else pts
+            curves.append(
+                SwitchingCurve(
+                    sel["drive"].to_numpy(float),
+                    sel["flips"].to_numpy(float),
+                    sel["trials"].to_numpy(float),
+                    float(p["width_s"]),
+                )
+            )
+            used["H0"].append(r.label)
+        elif r.info.protocol == "gate-program":
+            traj = res.get("trajectory") or {}
+            ramp = _station_value(r.station, "gate", "ramp_V_per_s") or math.inf
+            trajectories.append(
+                Trajectory(
+                    np.asarray(traj.get("pulse_V", []), float),
+                    np.asarray(traj.get("pulse_width_s", []), float),
+                    np.asarray(traj.get("hc_T", []), float),
+                    _t_step_s(pts),
+                    float(p["step_T"]),
+                    ramp,
+                )
+            )
+            used["kinetics"].append(r.label)
+        else:
+            notes.append(f"{r.label}: no calibration uses this protocol; ignored")
+    h0, delta = fit_h0_delta(rates, curves, tau0, n, ", ".join(used["H0"]))
+    r_ahe, offset = fit_readout(
+        [a for a, _ in readout], [o for _, o in readout], ", ".join(used["readout"])
+    )
+    anis = Anisotropy(
+        **{
+            k: v
+            for k, v in {
+                **(base_chip.get("anisotropy") or {}),
+                "x_init": base_chip.get("x_init", 0.35),
+            }.items()
+            if k in Anisotropy.__dataclass_fields__
+        }
+    )
+    r0, A, V0 = fit_kinetics(
+        trajectories,
+        h0,
+        delta,
+        anis,
+        V0_guess_V=float(_base_value(base_chip, "kinetics", "V0_V")),
+        asymmetry=float(_base_value(base_chip, "kinetics", "asymmetry")),
+        polarity=int(_base_value(base_chip, "kinetics", "oxidising_polarity")),
+        temperature_K=float(_base_value(base_chip, None, "temperature_K")),
+        E_a_eV=float(_base_value(base_chip, "kinetics", "E_a_eV")),
+        tau0_s=tau0,
+        n=n,
+        source=", ".join(used["kinetics"]),
+    )
+    estimates = {e.name: e for e in (h0, delta, r_ahe, offset, r0, A, V0)}
+    estimates["tau0"] = Estimate("tau0", tau0, math.nan, "s", "fixed", "held at its assumed value")
+    estimates["n"] = Estimate("n", n, math.nan, "", "fixed", "held at its assumed value")
+    chip = chip_file_content(base_chip, estimates, [r.label for r in runs])
+    calibration = Calibration(estimates, chip, out, [r.label for r in runs], notes)
+    if out is not None:
+        write_chip_file(out, chip, calibration)
+    return calibration
+
+
+def chip_file_content(
+    base: dict[str, Any], est: dict[str, Estimate], runs: list[str]
+) -> dict[str, Any]:
+    """The chip parameter file: ``base`` with every usable estimate put in, spreads zeroed."""
+    chip = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
+    chip["name"] = f"calibrated from {', '.join(runs)}"
+    chip.setdefault("device_type", "hall")
+
+    def put(section: str, key: str, name: str, transform: Any = float) -> None:
+        if est[name].usable:
+            chip.setdefault(section, {})[key] = transform(est[name].value)
+
+    put("anisotropy", "h0_T", "H0")
+    put("anisotropy", "delta0", "delta")
+    put("readout", "R_AHE_ohm", "R_AHE")
+    if est["offset"].usable:
+        r_ahe = est["R_AHE"].value if est["R_AHE"].usable else 1.0
+        chip.setdefault("readout", {})["R_offset_rel"] = min(1.0, abs(est["offset"].value) / r_ahe)
+    if est["A"].usable:
+        chip.setdefault("kinetics", {})["A_per_s"] = float(est["A"].value)
+    put("kinetics", "V0_V", "V0")
+    chip["variability"] = {
+        **(chip.get("variability") or {}),
+        **dict.fromkeys(VARIABILITY_KEYS, 0.0),
+    }
+    return chip
+
+
+def write_chip_file(path: Path, chip: dict[str, Any], calibration: Calibration) -> Path:
+    header = [
+        "# Chip parameters calibrated by labctl on "
+        + dt.datetime.now().isoformat(timespec="seconds"),
+        f"# from {', '.join(calibration.runs)}. Format: sim_backend/chip/params.py.",
+        "# Device-to-device spreads are zero: the runs measured one device. The Hall offset of",
+        "# that device sets R_offset_rel (the twin draws offsets within ±R_offset_rel·R_AHE).",
+    ]
+    for e in calibration.estimates.values():
+        err = f" ± {e.error:.3g}" if math.isfinite(e.error) else ""
+        header.append(f"#   {e.name}: {e.value:.6g}{err} {e.unit} ({e.status})")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(header) + "\n" + yaml.safe_dump(chip, sort_keys=False))
+    return path

@@ -1,0 +1,236 @@
+"""Replay on the twin: re-run a recorded run's protocol against the virtual chip and compare.
+
+``labctl replay RUN --sim [--chip FILE]`` runs the recorded protocol, with the recorded
+parameters and station, on ``@labsim``: the built-in lab, or the built-in lab with the chip of
+a chip parameter file (what ``labctl calibrate`` writes), or a whole lab file. It writes the
+comparison measured vs simulated: an overlaid figure, a table of the analysis results, and the
+residuals point by point.
+
+labctl does not import the simulator: the built-in lab file is found through pyvisa (the
+``@labsim`` backend's library path), and a chip file is put into a copy of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from labctl.data import load_run
+from labctl.errors import LabctlError
+from labctl.figures import Panel, Series, save_figure
+from labctl.params import build_params
+from labctl.protocol import find_protocol
+from labctl.recording.hook import execute_recorded
+from labctl.recording.replay import mark_replay, station_of
+from labctl.recording.store import load_recording
+
+SIM_BACKEND = "labsim"
+
+
+def default_lab_file() -> Path:
+    """The built-in lab of the ``@labsim`` backend (found through pyvisa, not imported)."""
+    from pyvisa.highlevel import get_wrapper_class
+
+    paths = list(get_wrapper_class(SIM_BACKEND).get_library_paths())
+    if not paths:
+        raise LabctlError("the @labsim backend names no default lab")
+    return Path(str(paths[0]))
+
+
+def lab_with_chip(chip_file: Path, out_dir: Path, base_lab: Path | None = None) -> Path:
+    """A lab file: the built-in lab (or ``base_lab``) with the chip of ``chip_file``.
+
+    A ``chip_file`` that is itself a lab file (it has ``instruments``) is returned as is.
+    """
+    chip_file = Path(chip_file).resolve()
+    try:
+        content = yaml.safe_load(chip_file.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise LabctlError(f"{chip_file}: cannot read the chip file ({exc})") from None
+    if isinstance(content, dict) and "instruments" in content:
+        return chip_file
+    lab = yaml.safe_load((base_lab or default_lab_file()).read_text())
+    chip = {k: v for k, v in (lab.get("chip") or {}).items() if k != "preset"}
+    lab["chip"] = {**chip, "params": str(chip_file)}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # A new name each time: @labsim keeps one lab (and its chip's state) per lab file path.
+    path = out_dir / f"lab_{chip_file.stem}_{uuid.uuid4().hex[:8]}.yaml"
+    path.write_text(yaml.safe_dump(lab, sort_keys=False))
+    return path
+
+
+@dataclass
+class TwinComparison:
+    db: Path
+    measured_run: int
+    simulated_run: int
+    status: str
+    lab: str
+    results: pd.DataFrame  # key, measured, simulated, difference, relative
+    residuals: pd.DataFrame  # per point: the dependent columns, simulated - measured
+    rms: dict[str, float]
+    files: dict[str, str] = field(default_factory=dict)
+    outcome: Any = None
+
+    def result(self, key: str) -> tuple[float, float]:
+        row = self.results.set_index("key").loc[key]
+        return float(row["measured"]), float(row["simulated"])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "db": str(self.db),
+            "measured_run": self.measured_run,
+            "simulated_run": self.simulated_run,
+            "status": self.status,
+            "lab": self.lab,
+            "results": self.results.to_dict(orient="records"),
+            "rms_residuals": self.rms,
+            "files": self.files,
+        }
+
+    def text(self) -> str:
+        lines = [
+            f"run {self.measured_run} re-run on the twin as run {self.simulated_run} "
+            f"({self.status}, lab {self.lab})",
+            f"  {'result':<28}{'measured':>14}{'simulated':>14}{'rel. diff':>11}",
+        ]
+        for r in self.results.itertuples():
+            rel = "" if not math.isfinite(r.relative) else f"{r.relative:+.2%}"
+            lines.append(f"  {r.key:<28}{r.measured:>14.6g}{r.simulated:>14.6g}{rel:>11}")
+        lines += [f"  rms residual {k}: {v:.4g}" for k, v in self.rms.items()]
+        lines += [f"  {k}: {v}" for k, v in self.files.items()]
+        return "\n".join(lines)
+
+
+def _numbers(result: dict[str, Any]) -> dict[str, float]:
+    return {
+        k: float(v)
+        for k, v in result.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+
+
+def compare_results(measured: dict[str, Any], simulated: dict[str, Any]) -> pd.DataFrame:
+    a, b = _numbers(measured), _numbers(simulated)
+    rows = []
+    for key in [k for k in a if k in b]:
+        diff = b[key] - a[key]
+        rel = diff / abs(a[key]) if a[key] not in (0.0,) and math.isfinite(a[key]) else math.nan
+        rows.append(
+            {
+                "key": key,
+                "measured": a[key],
+                "simulated": b[key],
+                "difference": diff,
+                "relative": rel,
+            }
+        )
+    return pd.DataFrame(rows, columns=["key", "measured", "simulated", "difference", "relative"])
+
+
+def residuals(
+    measured: pd.DataFrame, simulated: pd.DataFrame, setpoints: tuple[str, ...]
+) -> pd.DataFrame:
+    """Point by point (up to the shorter run): setpoints as recorded, then for each measured
+    numeric column ``<col>_measured``, ``<col>_simulated`` and ``<col>_residual``."""
+    n = min(len(measured), len(simulated))
+    out = pd.DataFrame({c: measured[c].to_numpy()[:n] for c in setpoints if c in measured})
+    for column in measured.columns:
+        if column in setpoints or column == "t_s" or column not in simulated:
+            continue
+        m = pd.to_numeric(measured[column], errors="coerce").to_numpy(float)[:n]
+        s = pd.to_numeric(simulated[column], errors="coerce").to_numpy(float)[:n]
+        out[f"{column}_measured"], out[f"{column}_simulated"] = m, s
+        out[f"{column}_residual"] = s - m
+    return out
+
+
+def _figure(
+    path: Path, axes: tuple[tuple[str, str], ...], measured: pd.DataFrame, simulated: pd.DataFrame
+) -> Path:
+    pairs = [p for p in axes if all(c in measured and c in simulated for c in p)]
+    if not pairs:
+        numeric = [c for c in measured.columns if c != "t_s" and c in simulated]
+        pairs = [("t_s", c) for c in numeric[:2]]
+    panels = []
+    for x, y in pairs:
+        series = [
+            Series(measured[x], measured[y], "measured", line=False, symbol="o"),
+            Series(simulated[x], simulated[y], "simulated (twin)"),
+        ]
+        panels.append(Panel(f"{y} vs {x}: measured and twin", x, y, series))
+    return save_figure(path, panels)
+
+
+def replay_on_twin(
+    db: Path,
+    run_id: int,
+    *,
+    chip: Path | None = None,
+    out_db: Path | None = None,
+    out_dir: Path | None = None,
+    **execute_kw: Any,
+) -> TwinComparison:
+    """Re-run run ``run_id`` of ``db`` on the twin and write the comparison into ``out_dir``
+    (default: ``figures/`` next to the database)."""
+    db, out_db = Path(db), Path(out_db or db)
+    out_dir = Path(out_dir or db.parent / "figures")
+    info, measured = load_run(db, run_id)
+    spec = find_protocol(info.protocol)
+    params = build_params(spec.params_type, info.params, spec.name)
+    station = station_of(load_recording(db, run_id), info.metadata.get("station_file"))
+    lab = str(lab_with_chip(chip, out_dir)) if chip is not None else ""
+    twin = dataclasses.replace(station, visa_library=f"{lab}@{SIM_BACKEND}", clock="virtual")
+    execute_kw.setdefault("handle_signals", False)
+    outcome = execute_recorded(spec, params, twin, out_db, figures_dir=out_dir, **execute_kw)
+    _, simulated = load_run(out_db, outcome.run_id)
+    table = compare_results(info.result, outcome.result)
+    res = residuals(measured, simulated, tuple(spec.setpoints))
+    rms = {
+        c[: -len("_residual")]: float(np.sqrt(np.nanmean(res[c].to_numpy(float) ** 2)))
+        for c in res.columns
+        if c.endswith("_residual") and np.isfinite(res[c].to_numpy(float)).any()
+    }
+    stem = out_dir / f"run{run_id}_vs_twin_run{outcome.run_id}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {
+        "results": str(stem.with_suffix(".results.csv")),
+        "residuals": str(stem.with_suffix(".residuals.csv")),
+    }
+    table.to_csv(files["results"], index=False)
+    res.to_csv(files["residuals"], index=False)
+    if len(measured) and len(simulated):
+        try:
+            files["figure"] = str(_figure(stem.with_suffix(".png"), spec.axes, measured, simulated))
+        except Exception as exc:  # a figure must never lose the comparison
+            files["figure_error"] = str(exc)
+    comparison = TwinComparison(
+        db,
+        run_id,
+        outcome.run_id,
+        outcome.status,
+        lab or "built-in",
+        table,
+        res,
+        rms,
+        files,
+        outcome,
+    )
+    stem.with_suffix(".json").write_text(json.dumps(comparison.as_dict(), indent=2, default=str))
+    files["comparison"] = str(stem.with_suffix(".json"))
+    mark_replay(
+        out_db,
+        outcome.run_id,
+        "twin_replay_of",
+        {"db": str(db), "run_id": run_id, "chip": str(chip or "")},
+    )
+    return comparison

@@ -1,0 +1,121 @@
+"""``labctl watch RUN``: follow a run's points in the database from another process.
+
+The engine's writer thread commits new rows every flush interval; :class:`RunFollower` reads
+the rows added since its last poll straight from the dataset's results table (a read-only
+SQLite connection, so it never blocks the writer) and the run's status from its metadata. A
+finished run is drawn at once and the window stays up.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from labctl.data import open_db
+from labctl.errors import LabctlError
+from labctl.live import REFRESH_MS, LiveWindow
+
+POLL_MS = 500
+
+
+class RunFollower:
+    """Incremental reader of one run's points and status."""
+
+    def __init__(self, db: Path, run_id: int) -> None:
+        from qcodes.dataset import load_by_id
+
+        self.db, self.run_id = Path(db), run_id
+        with open_db(self.db) as conn:
+            try:
+                dataset = load_by_id(run_id, conn=conn)
+            except (ValueError, RuntimeError, NameError):
+                raise LabctlError(f"no run {run_id} in {db}") from None
+            self.table = dataset.table_name
+            self.protocol = str(dataset.metadata.get("labctl_protocol", dataset.name))
+        self._last_id = 0
+        self._conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, check_same_thread=False)
+
+    def columns(self) -> list[str]:
+        rows = self._conn.execute(f'PRAGMA table_info("{self.table}")').fetchall()
+        return [r[1] for r in rows if r[1] != "id"]
+
+    def poll(self) -> list[dict[str, Any]]:
+        """Rows committed since the last poll (empty while the run has not started)."""
+        try:
+            cursor = self._conn.execute(
+                f'SELECT * FROM "{self.table}" WHERE id > ? ORDER BY id', (self._last_id,)
+            )
+        except sqlite3.OperationalError:  # the table exists once the run has begun
+            return []
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        if rows:
+            self._last_id = rows[-1]["id"]
+        return rows
+
+    def status(self) -> str:
+        """The run's labctl status (``running`` until the engine writes the final one)."""
+        cursor = self._conn.execute("SELECT * FROM runs WHERE run_id = ?", (self.run_id,))
+        names = [d[0] for d in cursor.description]
+        row = dict(zip(names, cursor.fetchone() or (), strict=False))
+        status = row.get("labctl_status")
+        if status:
+            return str(status).strip('"')
+        return "completed" if row.get("is_completed") else "running"
+
+    def axes(self) -> list[tuple[str, str]]:
+        """The protocol's declared axes, or every column against time when it is unknown."""
+        try:
+            from labctl.protocol import find_protocol
+
+            axes = list(find_protocol(self.protocol).axes)
+        except LabctlError:
+            axes = []
+        columns = self.columns()
+        axes = [(x, y) for x, y in axes if x in columns and y in columns]
+        return axes or [("t_s", c) for c in columns if c != "t_s"][:3]
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def open_watch_window(follower: RunFollower) -> LiveWindow:
+    """A live window fed by ``follower`` every ``POLL_MS`` (call from the GUI thread)."""
+    import pyqtgraph as pg
+
+    window = LiveWindow(follower.axes(), f"labctl watch: run {follower.run_id}")
+
+    def poll() -> None:
+        window.extend(follower.poll())
+        window.set_status(
+            f"labctl watch: run {follower.run_id} {follower.protocol}: {follower.status()}"
+        )
+
+    poll()
+    window.poll_timer = pg.QtCore.QTimer()  # type: ignore[attr-defined]
+    window.poll_timer.timeout.connect(poll)  # type: ignore[attr-defined]
+    window.poll_timer.start(POLL_MS)  # type: ignore[attr-defined]
+    window.drain()
+    return window
+
+
+def watch(db: Path, run_id: int) -> str:
+    """Show a run (live while it runs) until the window is closed; returns the last status."""
+    from labctl.figures import qt_app
+
+    app = qt_app()
+    follower = RunFollower(db, run_id)
+    window = open_watch_window(follower)
+    window.show()
+    try:
+        while window.widget.isVisible():
+            app.processEvents()
+            threading.Event().wait(REFRESH_MS / 1000)
+        return follower.status()
+    except KeyboardInterrupt:
+        return follower.status()
+    finally:
+        window.close()
+        follower.close()

@@ -1,0 +1,1 @@
+"""Measurement protocols and hardware-in-the-loop training (plain functions over roles)."""

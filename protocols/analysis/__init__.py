@@ -1,0 +1,1 @@
+"""Analysis of recorded points: plain numpy/scipy functions, tested on their own."""

@@ -1,0 +1,184 @@
+"""Switching probability: the Néel–Arrhenius model of PHYSICS §3 and its fit.
+
+    field:     P(H) = 1 − exp(−(t/τ0)·exp[−Δ·(1 − H/H0)^n])
+    amplitude: P(V) = 1 − exp(−(t_p/τ0)·exp[−Δ·(1 − V/Vc0)])      (J ∝ V: Jc0 = Vc0·J/V)
+    width:     P(t) = 1 − exp(−(t/τ0)·exp[−B])                     (B: barrier at that drive)
+
+Counts of flips out of N trials are fitted with ``scipy.optimize.curve_fit`` weighted by the
+binomial standard error (Wilson-adjusted so that 0/N and N/N points keep a finite weight).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy.optimize import curve_fit
+
+MODES = ("field", "amplitude", "width")
+
+
+def p_switch(
+    drive: np.ndarray | float,
+    mode: str,
+    *,
+    scale: float,
+    delta: float,
+    width_s: float,
+    tau0_s: float = 1e-9,
+    n: float = 2.0,
+) -> np.ndarray:
+    """Switching probability. ``drive``: |H| (T), amplitude (V) or width (s) by ``mode``.
+
+    ``scale``: H0 (T) for ``field``, Vc0 (V) for ``amplitude``; for ``width`` ``delta`` is the
+    barrier B and ``scale`` is unused.
+    """
+    x = np.abs(np.asarray(drive, dtype=float))
+    if mode == "width":
+        log_rate = np.log(x / tau0_s) - delta
+    else:
+        q = np.clip(1.0 - x / scale, 0.0, None)
+        exponent = n if mode == "field" else 1.0
+        log_rate = np.log(width_s / tau0_s) - delta * q**exponent
+    return -np.expm1(-np.exp(np.minimum(log_rate, 50.0)))
+
+
+@dataclass(frozen=True)
+class SwitchingFit:
+    mode: str
+    delta: float  # Δ (field, amplitude) or the barrier B (width)
+    delta_err: float
+    scale: float  # H0 in T (field), Vc0 in V (amplitude), nan (width)
+    scale_err: float
+    x50: float  # drive at P = 1/2 (T, V or s)
+    width_s: float
+    tau0_s: float
+    n_exponent: float
+    points: int
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        return asdict(self)
+
+
+def _x50(mode: str, scale: float, delta: float, width_s: float, tau0_s: float, n: float) -> float:
+    L = np.log(width_s / (tau0_s * np.log(2.0)))
+    if mode == "width":
+        return float(tau0_s * np.log(2.0) * np.exp(delta))
+    if L <= 0 or L >= delta:
+        return float("nan")
+    exponent = n if mode == "field" else 1.0
+    return float(scale * (1.0 - (L / delta) ** (1.0 / exponent)))
+
+
+def _guess(x: np.ndarray, p: np.ndarray, mode: str, width_s: float, tau0_s: float, n: float):
+    """Initial (scale, Δ) from the drive at P ≈ 1/2 and the local slope of ln(−ln(1 − P))."""
+    L = np.log(width_s / tau0_s)
+    q = np.clip(p, 0.02, 0.98)
+    y = np.log(-np.log1p(-q))  # = ln(t/τ0) − barrier
+    mid = (p > 0.05) & (p < 0.95)
+    if mode == "width":
+        B = np.median(np.log(x / tau0_s) - y)
+        return float("nan"), float(B)
+    order = np.argsort(x)
+    x50 = float(np.interp(0.5, q[order], x[order])) if np.ptp(q) > 0 else float(np.median(x))
+    slope = np.polyfit(x[mid], y[mid], 1)[0] if mid.sum() >= 2 else 0.0
+    barrier50 = L - np.log(np.log(2.0))
+    exponent = n if mode == "field" else 1.0
+    if slope > 0:
+        # d barrier/dx = Δ·e·(1 − x/s)^(e−1)/s and barrier = Δ·(1 − x/s)^e  =>  s − x = e·B/slope
+        scale = x50 + exponent * barrier50 / slope
+    else:
+        scale = 2.0 * x50
+    delta = barrier50 / max(1e-3, (1.0 - x50 / scale)) ** exponent
+    return float(scale), float(delta)
+
+
+def fit_switching(
+    drive: np.ndarray,
+    flips: np.ndarray,
+    trials: np.ndarray,
+    mode: str,
+    *,
+    width_s: float = 1.0,
+    tau0_s: float = 1e-9,
+    n: float = 2.0,
+) -> SwitchingFit:
+    """Fit the §3 model to ``flips`` out of ``trials`` at each ``drive`` (1σ uncertainties)."""
+    if mode not in MODES:
+        raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
+    x = np.abs(np.asarray(drive, dtype=float))
+    k = np.asarray(flips, dtype=float)
+    N = np.asarray(trials, dtype=float)
+    ok = np.isfinite(x) & (N > 0)
+    x, k, N = x[ok], k[ok], N[ok]
+    if x.size < 3:
+        raise ValueError("a switching fit needs at least three drive values")
+    p = k / N
+    p_adj = (k + 1.0) / (N + 2.0)
+    sigma = np.sqrt(p_adj * (1.0 - p_adj) / N)
+    scale0, delta0 = _guess(x, p, mode, width_s, tau0_s, n)
+    if mode == "width":
+
+        def model_w(xx: np.ndarray, B: float) -> np.ndarray:
+            return p_switch(xx, "width", scale=1.0, delta=B, width_s=width_s, tau0_s=tau0_s)
+
+        popt, pcov = curve_fit(model_w, x, p, p0=(delta0,), sigma=sigma, absolute_sigma=True)
+        B, B_err = float(popt[0]), float(np.sqrt(pcov[0, 0]))
+        return SwitchingFit(
+            mode, B, B_err, float("nan"), float("nan"),
+            _x50(mode, 1.0, B, width_s, tau0_s, n), width_s, tau0_s, n, int(x.size),
+        )  # fmt: skip
+
+    def model(xx: np.ndarray, scale: float, delta: float) -> np.ndarray:
+        return p_switch(xx, mode, scale=scale, delta=delta, width_s=width_s, tau0_s=tau0_s, n=n)
+
+    x_max = float(np.max(x))
+    popt, pcov = curve_fit(
+        model,
+        x,
+        p,
+        p0=(max(scale0, 1.05 * x_max), min(max(delta0, 2.0), 1e4)),
+        sigma=sigma,
+        absolute_sigma=True,
+        bounds=((1.0001 * float(np.min(x)), 1.0), (100.0 * x_max, 1e5)),
+        maxfev=20_000,
+    )
+    perr = np.sqrt(np.diag(pcov))
+    return SwitchingFit(
+        mode=mode,
+        delta=float(popt[1]),
+        delta_err=float(perr[1]),
+        scale=float(popt[0]),
+        scale_err=float(perr[0]),
+        x50=_x50(mode, float(popt[0]), float(popt[1]), width_s, tau0_s, n),
+        width_s=width_s,
+        tau0_s=tau0_s,
+        n_exponent=n,
+        points=int(x.size),
+    )
+
+
+def x50_shift(x50_by_level: dict[float, float]) -> float:
+    """Spearman-like sign of how the half-switching drive moves with the level (+1 rises)."""
+    levels = sorted(x50_by_level)
+    values = np.array([x50_by_level[level] for level in levels])
+    if values.size < 2 or not np.all(np.isfinite(values)):
+        return float("nan")
+    return float(np.sign(np.mean(np.sign(np.diff(values)))))
+
+
+def transition_window(drive: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """Drive range that brackets the 0 → 1 transition of a coarse scan (sorted by drive).
+
+    From the largest drive still below P = 0.1 that precedes the transition to the smallest
+    drive at or above P = 0.9; the scan ends when it never reaches either side.
+    """
+    order = np.argsort(drive)
+    x, q = np.asarray(drive, dtype=float)[order], np.asarray(p, dtype=float)[order]
+    high = np.flatnonzero(q >= 0.9)
+    hi = int(high[0]) if high.size else x.size - 1
+    low = np.flatnonzero(q[: hi + 1] <= 0.1)
+    lo = int(low[-1]) if low.size else 0
+    if hi <= lo:
+        hi = min(lo + 1, x.size - 1)
+    return float(x[lo]), float(x[hi])

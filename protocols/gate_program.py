@@ -1,0 +1,216 @@
+"""``gate-program``: program-and-verify a device's hidden state to a target coercive field.
+
+The hidden magneto-ionic state is seen through the coercive field. The protocol alternates gate
+pulses chosen by :class:`~protocols.gate_controller.GateController` with verification Hall
+loops, and stops when the measured coercive field is within tolerance of the target, or when
+the pulse, gate-time or voltage budget is spent — the result says which.
+
+A target *level* is mapped to a coercive field by the calibration
+``Hc = level_hc0_T + level·(level_hc1_T − level_hc0_T)`` (e.g. from an earlier array-map).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labctl.api import Panel, Run, Series, param, protocol, save_figure
+from protocols.gate_controller import GateController
+from protocols.loops import LOOP_COLUMNS, measure_loop
+
+TRAJECTORY_COLUMNS = {
+    "step": "",
+    "pulse_V": "V",
+    "pulse_width_s": "s",
+    "gate_time_s": "s",
+    "hc_T": "T",
+    "hc_target_T": "T",
+}
+
+
+@dataclass(frozen=True)
+class GateProgramParams:
+    target: str = param("hc", choices=("hc", "level"), help="target given as Hc or as a level")
+    target_hc_T: float = param(0.028, unit="T", low=0, high=10, help="target coercive field")
+    target_level: float = param(0.5, low=0, high=1, help="target level (with --target level)")
+    level_hc0_T: float = param(0.020, unit="T", low=0, high=10, help="Hc of level 0")
+    level_hc1_T: float = param(0.035, unit="T", low=0, high=10, help="Hc of level 1")
+    tolerance_T: float = param(0.001, unit="T", low=1e-6, high=1, help="stop within ± this")
+    amplitude_V: float = param(2.0, unit="V", low=0.01, high=100, help="first gate amplitude")
+    max_amplitude_V: float = param(2.5, unit="V", low=0.01, high=100, help="voltage budget")
+    raise_polarity: int = param(1, choices=(1, -1), help="sign of the gate voltage raising Hc")
+    initial_width_s: float = param(0.05, unit="s", low=1e-3, high=3600, help="first pulse")
+    min_width_s: float = param(1e-3, unit="s", low=1e-6, high=3600, help="shortest pulse")
+    max_width_s: float = param(60.0, unit="s", low=1e-3, high=3600, help="longest pulse")
+    v0_V: float = param(0.15, unit="V", low=1e-3, high=10, help="kinetics voltage scale V0")
+    max_pulses: int = param(40, low=1, high=10_000, help="pulse budget")
+    max_gate_time_s: float = param(3600.0, unit="s", low=0, high=1e7, help="gate-time budget")
+    field_max_T: float = param(0.045, unit="T", low=1e-4, high=10, help="verification loops")
+    step_T: float = param(0.001, unit="T", low=1e-6, high=0.1, help="verification loop step")
+    loops_per_verify: int = param(2, low=1, high=20, help="loops averaged per verification")
+
+    def __post_init__(self) -> None:
+        if self.max_amplitude_V < self.amplitude_V:
+            raise ValueError("max_amplitude_V must be at least amplitude_V")
+        if not self.min_width_s <= self.initial_width_s <= self.max_width_s:
+            raise ValueError("initial_width_s must lie within [min_width_s, max_width_s]")
+
+    def target_T(self) -> float:
+        if self.target == "hc":
+            return self.target_hc_T
+        return self.level_hc0_T + self.target_level * (self.level_hc1_T - self.level_hc0_T)
+
+    def level_of(self, hc_T: float) -> float:
+        return (hc_T - self.level_hc0_T) / (self.level_hc1_T - self.level_hc0_T)
+
+
+def verify(run: Run, p: GateProgramParams, step: int, record: bool = True) -> float:
+    """Mean coercive field (T) of ``loops_per_verify`` loops, NaN when none could be analysed."""
+    values = []
+    for _ in range(p.loops_per_verify):
+        try:
+            m = measure_loop(
+                run, p.field_max_T, p.step_T, extra={"step": float(step)}, record=record
+            )
+        except ValueError as exc:
+            run.log.warning("verification loop not analysable: %s", exc)
+            continue
+        values.append(m.result.coercive_field_T)
+    return float(np.nanmean(values)) if values else float("nan")
+
+
+def gate_program_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
+    traj = points.dropna(subset=["hc_T"]) if "hc_T" in points else points.iloc[:0]
+    target = result.get("target_hc_T", np.nan) * 1e3
+    tol = result.get("tolerance_T", np.nan) * 1e3
+    t = traj["gate_time_s"].to_numpy()
+    x = np.arange(len(traj))
+    series = [
+        Series(x, traj["hc_T"] * 1e3, "measured Hc", symbol="o"),
+        Series(x, np.full(x.size, target), "target"),
+        Series(x, np.full(x.size, target + tol), "tolerance"),
+        Series(x, np.full(x.size, target - tol), ""),
+    ]
+    reason, pulses = result.get("stop_reason", "?"), result.get("pulses", "?")
+    title = f"gate-program: {reason} after {pulses} pulses"
+    panels = [Panel(title, "verification step", "µ0Hc (mT)", series)]
+    if t.size:
+        panels.append(
+            Panel(
+                "gate pulses",
+                "verification step",
+                "pulse (V) / log10(width / s)",
+                [
+                    Series(x, traj["pulse_V"], "amplitude (V)", symbol="o"),
+                    Series(x, np.log10(traj["pulse_width_s"].clip(lower=1e-9)), "log10 width"),
+                ],
+            )
+        )
+    save_figure(path, panels, width_px=1200)
+
+
+def program_to(
+    run: Run,
+    params: GateProgramParams,
+    target_T: float,
+    record: bool = True,
+    step0: int = 0,
+    route: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Pulse and verify until the coercive field is within tolerance of ``target_T`` or a
+    budget is spent. ``record``: store loop points and trajectory rows (gate-program columns).
+    ``route(terminal)`` is called with ``"gate"`` before each pulse and ``"hall"`` before each
+    verification (a device behind a router).
+    """
+    gate = run.station.gate
+    route = route or (lambda terminal: None)
+    ctl = GateController(
+        raise_polarity=params.raise_polarity,
+        amplitude_V=params.amplitude_V,
+        max_amplitude_V=params.max_amplitude_V,
+        min_width_s=params.min_width_s,
+        max_width_s=params.max_width_s,
+        initial_width_s=params.initial_width_s,
+        v0_V=params.v0_V,
+        noise_T=params.tolerance_T / 4,
+    )
+    gate_time, pulses, saturated_misses, wrong_way = 0.0, 0, 0, 0
+    route("hall")
+    hc = verify(run, params, step0, record)
+    initial = hc
+    trajectory: dict[str, list[float]] = {
+        k: [] for k in ("pulse_V", "pulse_width_s", "gate_time_s", "hc_T")
+    }
+
+    def log_step(pulse_V: float, width_s: float) -> None:
+        if record:
+            run.record(step=float(step0 + pulses), pulse_V=pulse_V, pulse_width_s=width_s,
+                       gate_time_s=gate_time, hc_T=hc, hc_target_T=target_T)  # fmt: skip
+        for key, value in zip(trajectory, (pulse_V, width_s, gate_time, hc), strict=True):
+            trajectory[key].append(value)
+
+    log_step(0.0, 0.0)
+    reason = ""
+    while True:
+        error = target_T - hc
+        if not np.isfinite(hc):
+            reason = "verification failed (no coercive field: in-plane or not saturated)"
+        elif abs(error) <= params.tolerance_T:
+            reason = "within tolerance"
+        elif pulses >= params.max_pulses:
+            reason = "pulse budget"
+        elif saturated_misses >= 2:
+            reason = "voltage budget"
+        elif wrong_way >= 2:
+            reason = "no control: Hc moves against the pulse polarity"
+        if reason:
+            break
+        pulse = ctl.propose(error)
+        if gate_time + pulse.width_s > params.max_gate_time_s:
+            reason = "gate-time budget"
+            break
+        route("gate")
+        gate.pulse(pulse.voltage_V, pulse.width_s)
+        route("hall")
+        pulses += 1
+        gate_time += pulse.width_s
+        before = hc
+        hc = verify(run, params, step0 + pulses, record)
+        change = hc - before
+        ctl.observe(pulse, change)
+        wrong_way = wrong_way + 1 if change * np.sign(error) < -params.tolerance_T else 0
+        saturated_misses = saturated_misses + 1 if pulse.saturated else 0
+        log_step(pulse.voltage_V, pulse.width_s)
+        run.progress(pulses, params.max_pulses, f"Hc {hc * 1e3:.2f} mT → {target_T * 1e3:.2f} mT")
+    return {
+        "stop_reason": reason,
+        "within_tolerance": reason == "within tolerance",
+        "target_hc_T": target_T,
+        "tolerance_T": params.tolerance_T,
+        "initial_hc_T": initial,
+        "achieved_hc_T": hc,
+        "achieved_level": params.level_of(hc),
+        "target_level": params.level_of(target_T),
+        "pulses": pulses,
+        "gate_time_s": gate_time,
+        "max_voltage_V": float(max((abs(v) for v in trajectory["pulse_V"]), default=0.0)),
+        "trajectory": trajectory,
+    }
+
+
+@protocol(
+    "gate-program",
+    columns={**LOOP_COLUMNS, **TRAJECTORY_COLUMNS},
+    setpoints=("step",),
+    axes=(("step", "hc_T"), ("field_T", "v_hall_V")),
+    figure=gate_program_figure,
+)
+def gate_program(run: Run, params: GateProgramParams) -> dict[str, Any]:
+    """Gate pulses and verification loops until the coercive field reaches the target."""
+    result = program_to(run, params, params.target_T())
+    return {**result, "elapsed_s": run.now()}

@@ -1,0 +1,116 @@
+"""``retention``: hold the gate at 0 V (or a bias) and track Hc and the AHE amplitude over time.
+
+Measurements are log-spaced in hold time (hours of station time cost nothing on the virtual
+clock). Each one is a Hall loop at 0 V gate; with a bias the gate is ramped back to it between
+loops, so ``bias_time_s`` counts only the time under bias.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labctl.api import Panel, Run, Series, param, protocol, save_figure
+from protocols.analysis.retention import analyze_retention
+from protocols.loops import LOOP_COLUMNS, try_loop
+
+
+@dataclass(frozen=True)
+class RetentionParams:
+    bias_V: float = param(0.0, unit="V", low=-100, high=100, help="gate voltage while holding")
+    first_s: float = param(10.0, unit="s", low=1e-3, high=1e8, help="first hold time")
+    last_s: float = param(4 * 3600.0, unit="s", low=1e-3, high=1e9, help="last hold time")
+    points: int = param(8, low=3, high=200, help="log-spaced measurements")
+    field_max_T: float = param(0.045, unit="T", low=1e-4, high=10, help="loop amplitude")
+    step_T: float = param(0.001, unit="T", low=1e-6, high=0.1, help="loop field step")
+    threshold_rel: float = param(
+        0.05, low=0, high=1, help="non-volatile: relative change below this over the span"
+    )
+
+    def __post_init__(self) -> None:
+        if self.last_s <= self.first_s:
+            raise ValueError("last_s must be above first_s")
+
+    def schedule(self) -> np.ndarray:
+        return np.logspace(np.log10(self.first_s), np.log10(self.last_s), self.points)
+
+
+def retention_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
+    rows = points.dropna(subset=["hold_s"]) if "hold_s" in points else points.iloc[:0]
+    rows = rows[rows["hold_s"] > 0]
+    lt = np.log10(rows["hold_s"].to_numpy())
+    hc = result.get("hc", {})
+    title = "non-volatile" if hc.get("nonvolatile") else "volatile"
+    panels = [
+        Panel(
+            f"Hc retention at {result.get('bias_V', 0):g} V: {title}",
+            "log10(hold / s)",
+            "µ0Hc (mT)",
+            [Series(lt, rows["hc_T"] * 1e3, "Hc", symbol="o")],
+        ),
+        Panel(
+            "AHE amplitude",
+            "log10(hold / s)",
+            "amplitude (µV)",
+            [Series(lt, rows["amplitude_V"] * 1e6, "amplitude", symbol="o")],
+        ),
+    ]
+    save_figure(path, panels, width_px=1200)
+
+
+@protocol(
+    "retention",
+    columns={
+        **LOOP_COLUMNS,
+        "loop": "",
+        "hold_s": "s",
+        "bias_time_s": "s",
+        "hc_T": "T",
+        "amplitude_V": "V",
+    },
+    setpoints=("loop",),
+    axes=(("hold_s", "hc_T"), ("field_T", "v_hall_V")),
+    figure=retention_figure,
+)
+def retention(run: Run, params: RetentionParams) -> dict[str, Any]:
+    """Hold at the bias; Hall loops at log-spaced hold times; drift per decade of Hc, amplitude."""
+    gate = run.station.gate
+    t0 = run.now()
+    bias_time = 0.0
+    hold, hcs, amps = [], [], []
+    schedule = params.schedule()
+    for i, t_target in enumerate(schedule):
+        wait = t0 + t_target - run.now()
+        if wait > 0:
+            if params.bias_V:
+                gate.ramp_to(params.bias_V)
+            run.sleep(wait)
+            if params.bias_V:
+                bias_time += wait
+                gate.ramp_to(0.0)
+        t_hold = run.now() - t0
+        m = try_loop(run, params.field_max_T, params.step_T, extra={"loop": float(i)})
+        hc = m.result.coercive_field_T if m else float("nan")
+        amp = m.result.amplitude_V if m else float("nan")
+        run.record(loop=float(i), hold_s=t_hold, bias_time_s=bias_time, hc_T=hc, amplitude_V=amp)
+        hold.append(t_hold)
+        hcs.append(hc)
+        amps.append(amp)
+        run.progress(i + 1, schedule.size, f"hold {t_hold:.3g} s: Hc {hc * 1e3:.2f} mT")
+    hc_result = analyze_retention(np.array(hold), np.array(hcs), params.threshold_rel)
+    amp_result = analyze_retention(np.array(hold), np.array(amps), params.threshold_rel)
+    return {
+        "bias_V": params.bias_V,
+        "nonvolatile": hc_result.nonvolatile and amp_result.nonvolatile,
+        "hold_span_s": float(hold[-1]),
+        "bias_time_s": bias_time,
+        "hc": hc_result.as_dict(),
+        "amplitude": amp_result.as_dict(),
+        "hold_s": hold,
+        "hc_T": hcs,
+        "amplitude_V": amps,
+    }

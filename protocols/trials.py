@@ -1,0 +1,56 @@
+"""Single-shot switching trials: reset with the field, drive, read the state at zero field.
+
+Building blocks of ``switching-probability`` and ``neuromodulation``. The binary state is read
+against a threshold half-way between the two saturated remanent Hall voltages, measured once
+by :func:`calibrate_states` (the offset of each device differs, so each device gets its own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from labctl.api import Run
+
+
+@dataclass(frozen=True)
+class StateReference:
+    v_up_V: float  # remanent Hall voltage after saturating up (+field)
+    v_down_V: float
+
+    @property
+    def threshold_V(self) -> float:
+        return (self.v_up_V + self.v_down_V) / 2
+
+    @property
+    def contrast_V(self) -> float:
+        return abs(self.v_up_V - self.v_down_V) / 2
+
+    def state(self, v_V: float) -> int:
+        """+1 (up) or −1 (down) from a Hall voltage."""
+        above = v_V > self.threshold_V
+        return 1 if above == (self.v_up_V > self.v_down_V) else -1
+
+
+def reset(run: Run, reset_field_T: float) -> None:
+    """Saturate along ``reset_field_T`` and come back to zero field."""
+    magnet = run.station.field
+    magnet.set_field(reset_field_T)
+    magnet.set_field(0.0)
+
+
+def calibrate_states(run: Run, saturate_T: float) -> StateReference:
+    """Remanent Hall voltages of the up and down states of the connected device."""
+    hall = run.station.hall
+    reset(run, abs(saturate_T))
+    v_up = hall.read_voltage()
+    reset(run, -abs(saturate_T))
+    v_down = hall.read_voltage()
+    return StateReference(v_up, v_down)
+
+
+def field_pulse(run: Run, field_T: float, width_s: float) -> None:
+    """Hold ``field_T`` for ``width_s`` (plus the ramps) and return to zero field."""
+    magnet = run.station.field
+    magnet.set_field(field_T)
+    run.sleep(width_s)
+    magnet.set_field(0.0)

@@ -1,0 +1,1 @@
+"""The virtual lab: chip physics, instrument twins and the ``@labsim`` pyvisa backend."""

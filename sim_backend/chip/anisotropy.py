@@ -1,0 +1,109 @@
+"""Anisotropy, moment, switching field and stability from the hidden state (PHYSICS.md §2).
+
+    K_s(x)   = K_s,max − a·(x − x_opt)²        (or K_s0 + ΔK_s·x)  + ξ·V_gate/t_ox while gated
+    K_eff(x) = K_s(x)/t_F − µ0·M_s(x)²/2
+    M_s(x)   = M_s0·min(1, (1 − x)/(1 − x_ox))
+    H0(x)    = h0·max(K_eff, 0)/K_eff,ref ,  Δ(x) = δ0·max(K_eff, 0)/K_eff,ref·T_ref/T
+
+A device is a valid synapse when K_eff > 0 (perpendicular) and some moment is left.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim_backend.chip.params import AnisotropyParams, ChipParams
+
+MU0 = 4e-7 * math.pi  # vacuum permeability (T·m/A)
+
+
+def K_s_J_per_m2(ap: AnisotropyParams, x: np.ndarray, gate_V: np.ndarray | float = 0.0):
+    """Interface anisotropy K_s (J/m²), incl. the instantaneous VCMA term while gated."""
+    if ap.K_s_form == "parabolic":
+        K_s = ap.K_s_max_J_per_m2 - ap.K_s_curvature_J_per_m2 * (x - ap.x_opt) ** 2
+    else:
+        K_s = ap.K_s0_J_per_m2 + ap.dK_s_J_per_m2 * x
+    return K_s + ap.xi_J_per_V_m * np.asarray(gate_V) / ap.t_ox_m
+
+
+def M_s_rel(ap: AnisotropyParams, x: np.ndarray) -> np.ndarray:
+    """M_s(x)/M_s0: 1 until x_ox, then falling linearly to 0 at x = 1."""
+    if ap.x_ox >= 1.0:
+        return np.ones_like(np.asarray(x, dtype=float))
+    return np.minimum(1.0, (1.0 - np.asarray(x, dtype=float)) / (1.0 - ap.x_ox))
+
+
+def K_eff_J_per_m3(ap: AnisotropyParams, x: np.ndarray, gate_V: np.ndarray | float = 0.0):
+    """Effective anisotropy K_eff (J/m³): interface term minus shape (demagnetising) term."""
+    Ms = ap.M_s0_A_per_m * M_s_rel(ap, x)
+    return K_s_J_per_m2(ap, x, gate_V) / ap.t_F_m - 0.5 * MU0 * Ms * Ms
+
+
+def K_eff_ref_J_per_m3(params: ChipParams) -> float:
+    """The K_eff at which H0 = h0 and Δ = δ0: given, or K_eff at x_init without gate."""
+    ap = params.anisotropy
+    if ap.K_eff_ref_J_per_m3 is not None:
+        return ap.K_eff_ref_J_per_m3
+    ref = float(K_eff_J_per_m3(ap, np.float64(params.x_init)))
+    if ref <= 0:
+        from sim_backend.chip.params import ChipParamsError
+
+        raise ChipParamsError(
+            f"x_init: got {params.x_init}, expected a state with K_eff > 0 (K_eff = {ref:.3g}"
+            " J/m³ there); move x_init into the PMA branch or give anisotropy.K_eff_ref_J_per_m3"
+        )
+    return ref
+
+
+def H0_T(params: ChipParams, x: np.ndarray, gate_V: np.ndarray | float = 0.0) -> np.ndarray:
+    """Nominal µ0·H0 (T) without variability."""
+    k = np.maximum(K_eff_J_per_m3(params.anisotropy, x, gate_V), 0.0)
+    return params.anisotropy.h0_T * k / K_eff_ref_J_per_m3(params)
+
+
+def delta(
+    params: ChipParams,
+    x: np.ndarray,
+    gate_V: np.ndarray | float = 0.0,
+    temperature_K: float | None = None,
+) -> np.ndarray:
+    """Nominal Δ without variability (Δ ∝ K_eff/T)."""
+    ap = params.anisotropy
+    T = params.temperature_K if temperature_K is None else temperature_K
+    k = np.maximum(K_eff_J_per_m3(ap, x, gate_V), 0.0)
+    return ap.delta0 * k / K_eff_ref_J_per_m3(params) * (ap.T_ref_K / T)
+
+
+class AnisotropyModel:
+    """Precomputed constants for the fast per-device update in the chip's inner loop."""
+
+    def __init__(self, params: ChipParams) -> None:
+        ap = params.anisotropy
+        self.ap = ap
+        self.K_ref = K_eff_ref_J_per_m3(params)
+        self.demag = 0.5 * MU0 * ap.M_s0_A_per_m**2  # µ0·M_s0²/2 (J/m³)
+        self.vcma_per_V = ap.xi_J_per_V_m / ap.t_ox_m / ap.t_F_m  # ΔK_eff per gate volt
+
+    def k_rel(
+        self, x: np.ndarray, gate_V: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(K_eff/K_eff,ref or 0 if invalid, M_s/M_s0, valid) for arrays x (gate_V or None)."""
+        ap = self.ap
+        if ap.K_s_form == "parabolic":
+            d = x - ap.x_opt
+            d *= d
+            d *= -ap.K_s_curvature_J_per_m2 / ap.t_F_m
+            d += ap.K_s_max_J_per_m2 / ap.t_F_m
+        else:
+            d = x * (ap.dK_s_J_per_m2 / ap.t_F_m)
+            d += ap.K_s0_J_per_m2 / ap.t_F_m
+        if gate_V is not None:
+            d += gate_V * self.vcma_per_V
+        ms = M_s_rel(ap, x)
+        d -= self.demag * ms * ms
+        valid = (d > 0) & (ms > ap.valid_M_s_rel)
+        d *= 1.0 / self.K_ref
+        d *= valid  # 0 for every invalid device (in-plane, or no moment left)
+        return d, ms, valid

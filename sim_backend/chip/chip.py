@@ -1,0 +1,382 @@
+"""``VirtualChip``: an array of magneto-ionic synapse devices integrated over caller-given times.
+
+THE API the instrument twins and the fast learning path code against. All methods are
+vectorized over devices (1 to 1e6). Times are seconds on the caller's axis (the station clock);
+the chip keeps no clock of its own. Every random draw comes from ``self.rng`` (seeded).
+
+Conventions
+-----------
+- ``indices``: None (all devices), an int, a list of ints or an int array.
+- Fields are µ0·H in tesla (``field_T``); voltages in volts; times in seconds.
+- ``m`` is +1 / -1 (perpendicular up / down), 0 for devices that are not valid PMA synapses
+  (K_eff <= 0: in-plane, or no moment left when over-oxidised).
+- Between calls the drives (perpendicular field, in-plane field, gate voltages, temperature) are
+  held constant; ``advance_to`` integrates the hidden state exactly and draws thermally activated
+  switching over the elapsed interval, using the anisotropy at the end of the interval (callers
+  that move x fast under a field that matters should substep).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim_backend.chip import kinetics, switching
+from sim_backend.chip.anisotropy import AnisotropyModel
+from sim_backend.chip.params import ChipParams, load_preset
+from sim_backend.chip.readout import DriftingNoise
+from sim_backend.chip.readout_mixin import ReadoutMixin
+from sim_backend.chip.snapshot import SnapshotMixin
+from sim_backend.chip.variability import draw_spread
+
+Indices = int | list[int] | np.ndarray | None
+
+# Skip the switching draw when the chance that ANY device flips in the step is below this:
+# it saves the 1e6-device work while a field is far below the switching fields.
+_SKIP_LOG_HAZARD = math.log(1e-10)
+
+
+class VirtualChip(ReadoutMixin, SnapshotMixin):
+    """A seeded array of ``n_devices`` magneto-ionic synapses (Hall crosses or MTJs)."""
+
+    def __init__(
+        self, params: ChipParams, n_devices: int = 1, seed: int = 0, t0_s: float = 0.0
+    ) -> None:
+        """Draw the per-device parameters (variability) and initial state from ``seed``.
+
+        Args:
+            params: the chip description (see ``sim_backend.chip.params``).
+            n_devices: number of devices in the array (1 to ~1e6).
+            seed: seed of the chip's ``numpy.random.Generator`` (all draws come from it).
+            t0_s: time (s) at which the state is defined.
+        """
+        if n_devices < 1:
+            raise ValueError(f"n_devices: got {n_devices}, expected >= 1")
+        self.params = params
+        self.n_devices = n = int(n_devices)
+        self.rng = np.random.default_rng(seed)
+        self.t_s = float(t0_s)
+        self.field_T = 0.0
+        self.inplane_field_T = 0.0
+        self.temperature_K = params.temperature_K
+        self.gate_V = np.zeros(n)
+        self.broken = np.zeros(n, dtype=bool)  # oxide broken down: gate no longer acts
+        self.spread = draw_spread(params, n, self.rng)
+        self.x = self.spread.x_init.copy()
+        self.m = np.zeros(n)
+        self._all = np.arange(n)
+        self._model = AnisotropyModel(params)
+        self._h0_dev = params.anisotropy.h0_T * self.spread.H0_scale  # T at K_eff,ref
+        self._d0_dev = params.anisotropy.delta0 * self.spread.delta_scale  # at K_eff,ref, T_ref
+        self._jc0_dev = params.switching.Jc0_A_per_m2 * self.spread.Jc0_scale
+        self._c2c = np.ones(n)  # cycle-to-cycle rate factor of the gate pulse in force
+        self._k = np.zeros(n)  # max(K_eff, 0)/K_eff,ref
+        self._ms = np.zeros(n)  # M_s/M_s0
+        self._valid = np.zeros(n, dtype=bool)
+        self._H0 = np.zeros(n)  # T, 0 where invalid
+        self._inv_H0 = np.zeros(n)  # 1/T, 0 where invalid
+        self._delta = np.zeros(n)  # 0 where invalid
+        self._a = np.zeros(n)  # kinetics dx/dt = a − b·x (1/s)
+        self._b = np.zeros(n)
+        self._x_inf = np.zeros(n)  # a/b: where x relaxes to under the present drives
+        self._decay = np.zeros(0)  # expm1(−b·Δt) of the active devices for Δt = _decay_dt
+        self._decay_dt: float | None = None
+        self._active: np.ndarray | slice | None = None  # devices whose x moves
+        self._any_gate = False
+        self._gate_eff = np.zeros(n)  # V reaching the oxide
+        self._bounds: tuple[float, float, int] | None = None  # (Δ_min, H0_max, n_valid)
+        self._refresh(slice(None), assign_m=False)
+        self._init_m()
+        self._update_drive(self._all)
+        self._noise = DriftingNoise(params.noise, self.rng, self.t_s)
+
+    @classmethod
+    def from_preset(
+        cls, name: str, n_devices: int = 1, seed: int = 0, t0_s: float = 0.0
+    ) -> VirtualChip:
+        """A chip from a bundled preset (``"ptco_gdox_hall"`` or ``"cofeb_mgo_mtj"``)."""
+        return cls(load_preset(name), n_devices=n_devices, seed=seed, t0_s=t0_s)
+
+    # --- internals -------------------------------------------------------------------------
+    def _idx(self, indices: Indices) -> np.ndarray:
+        if indices is None:
+            return self._all
+        idx = np.atleast_1d(np.asarray(indices))
+        if idx.dtype == bool:
+            raise TypeError("indices: got a bool mask, expected device numbers (np.flatnonzero)")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.n_devices):
+            raise IndexError(
+                f"indices: got {idx.min()}..{idx.max()}, expected 0..{self.n_devices - 1}"
+            )
+        return idx.astype(np.intp, copy=False)
+
+    def _init_m(self) -> None:
+        mode = self.params.m_init
+        if mode == "random":
+            m = self.rng.choice(np.array([-1.0, 1.0]), self.n_devices)
+        else:
+            m = np.full(self.n_devices, 1.0 if mode == "up" else -1.0)
+        self.m = np.where(self._valid, m, 0.0)
+
+    def _refresh(self, sel: np.ndarray | slice, assign_m: bool = True) -> None:
+        """Recompute the anisotropy-derived per-device arrays on ``sel`` from x and the gate."""
+        gate = self._gate_eff[sel] if self._any_gate else None
+        k, ms, valid = self._model.k_rel(self.x[sel], gate)  # k = 0 where invalid
+        if assign_m:
+            changed = valid != self._valid[sel]
+        H0 = k * self._h0_dev[sel]
+        inv_H0 = np.divide(1.0, H0, out=np.zeros_like(H0), where=valid)
+        d = k * self._d0_dev[sel]
+        t_factor = self.params.anisotropy.T_ref_K / self.temperature_K
+        if t_factor != 1.0:
+            d *= t_factor
+        if isinstance(sel, slice):  # whole chip: rebind the fresh arrays, no copies
+            self._k, self._ms, self._valid = k, ms, valid
+            self._H0, self._inv_H0, self._delta = H0, inv_H0, d
+        else:
+            self._k[sel], self._ms[sel], self._valid[sel] = k, ms, valid
+            self._H0[sel], self._inv_H0[sel], self._delta[sel] = H0, inv_H0, d
+        self._bounds = None
+        if assign_m and changed.any():
+            where = self._all[sel][changed] if isinstance(sel, slice) else sel[changed]
+            now_valid = self._valid[where]
+            if self.field_T != 0:
+                new_m = np.full(where.size, math.copysign(1.0, self.field_T))
+            else:
+                new_m = self.rng.choice(np.array([-1.0, 1.0]), where.size)
+            # Newly perpendicular devices nucleate along the field (random at zero field);
+            # devices that turn in-plane have no perpendicular component.
+            self.m[where] = np.where(now_valid, new_m, 0.0)
+
+    def _sync_gate(self) -> None:
+        """Gate voltage that reaches the oxide (none through a broken-down oxide)."""
+        self._gate_eff = np.where(self.broken, 0.0, self.gate_V)
+        self._any_gate = bool(np.any(self._gate_eff))
+
+    def _update_drive(self, idx: np.ndarray) -> None:
+        kp = self.params.kinetics
+        a, b = kinetics.drive_coefficients(
+            kp, self._gate_eff[idx], self.temperature_K, self.spread.A_scale[idx] * self._c2c[idx]
+        )
+        self._a[idx] = a
+        self._b[idx] = b
+        self._x_inf[idx] = np.divide(a, b, out=np.zeros_like(a), where=b > 0)  # 0 <= a <= b
+        self._decay_dt = None
+        n_moving = int(np.count_nonzero(self._b))
+        if n_moving == 0:
+            self._active = None
+        elif kp.tau_ret_s is not None or n_moving > self.n_devices // 4:
+            self._active = slice(None)
+        else:
+            self._active = np.flatnonzero(self._b)
+
+    def _thermal_switch(self, dt_s: float) -> None:
+        sw = self.params.switching
+        if self._bounds is None:
+            nv = int(np.count_nonzero(self._valid))
+            dmin = float(np.min(self._delta, where=self._valid, initial=np.inf)) if nv else 0.0
+            self._bounds = (dmin, float(self._H0.max()), nv)
+        dmin, h0max, nv = self._bounds
+        if nv == 0:
+            return
+        q = max(0.0, 1.0 - abs(self.field_T) / h0max) ** sw.n_exponent
+        if math.log(nv * dt_s / sw.tau0_s) - dmin * q < _SKIP_LOG_HAZARD:
+            return
+        P = switching.flip_probability_two_state(
+            self.m, self.field_T, self._inv_H0, self._delta, dt_s, sw.tau0_s, sw.n_exponent
+        )
+        flip = self.rng.random(self.n_devices) < P
+        flip &= self._valid
+        np.negative(self.m, out=self.m, where=flip)
+
+    # --- time and drives -------------------------------------------------------------------
+    def advance_to(self, t_s: float) -> None:
+        """Integrate over [self.t_s, t_s] with the drives held constant; t_s <= self.t_s: no-op.
+
+        The hidden state takes one exact exponential step; thermally activated switching is
+        drawn once for the interval (exact two-state solution at constant field).
+        """
+        dt = float(t_s) - self.t_s
+        if not dt > 0:
+            return
+        if self._active is not None:
+            sel = self._active
+            if self._decay_dt is None or abs(dt - self._decay_dt) > 1e-12 * dt:
+                # exp(−bΔt) is reused while the step length repeats (substeps, benchmarks)
+                self._decay = np.expm1(-self._b[sel] * dt)
+                self._decay_dt = dt
+            if isinstance(sel, slice):
+                kinetics.step_x_inplace(self.x, self._x_inf, self._decay)
+            else:
+                x = self.x[sel]
+                kinetics.step_x_inplace(x, self._x_inf[sel], self._decay)
+                self.x[sel] = x
+            self._refresh(sel)
+        self._thermal_switch(dt)
+        self.t_s = float(t_s)
+
+    def set_field(self, field_T: float, t_s: float) -> None:
+        """Advance to ``t_s``, then apply the global perpendicular field µ0·H_z (T)."""
+        self.advance_to(t_s)
+        self.field_T = float(field_T)
+
+    def set_inplane_field(self, field_T: float, t_s: float) -> None:
+        """Advance to ``t_s``, then apply the global in-plane bias field µ0·H_x (T)."""
+        self.advance_to(t_s)
+        self.inplane_field_T = float(field_T)
+
+    def set_temperature(self, temperature_K: float, t_s: float) -> None:
+        """Advance to ``t_s``, then change the chip temperature (K): rates, Δ and noise follow."""
+        if not temperature_K > 0:
+            raise ValueError(f"temperature_K: got {temperature_K}, expected > 0")
+        self.advance_to(t_s)
+        self.temperature_K = float(temperature_K)
+        self._update_drive(self._all)
+        self._refresh(slice(None))
+
+    def set_gate(self, indices: Indices, voltage_V: float | np.ndarray, t_s: float) -> None:
+        """Advance to ``t_s``, then set the gate voltage (V) on ``indices`` (others unchanged).
+
+        Each newly applied non-zero gate voltage draws a fresh cycle-to-cycle rate factor.
+        A voltage beyond a device's breakdown voltage breaks that device's oxide for good.
+        """
+        self.advance_to(t_s)
+        idx = self._idx(indices)
+        V = np.broadcast_to(np.asarray(voltage_V, dtype=float), idx.shape).copy()
+        self.broken[idx[np.abs(V) > self.spread.breakdown_V[idx]]] = True
+        new_pulse = (V != self.gate_V[idx]) & (V != 0)
+        self.gate_V[idx] = V
+        sigma = self.params.kinetics.cycle_noise_rel
+        if sigma > 0 and new_pulse.any():
+            f = 1.0 + sigma * self.rng.standard_normal(int(np.count_nonzero(new_pulse)))
+            self._c2c[idx[new_pulse]] = np.maximum(f, 0.0)
+        self._sync_gate()
+        self._update_drive(idx)
+        self._refresh(idx)  # the VCMA term follows the gate at once
+
+    def gate_pulse(
+        self, indices: Indices, voltage_V: float | np.ndarray, duration_s: float, t_s: float
+    ) -> None:
+        """Gate ``voltage_V`` (V) on ``indices`` from ``t_s`` for ``duration_s`` (s), then 0 V."""
+        self.set_gate(indices, voltage_V, t_s)
+        self.set_gate(indices, 0.0, t_s + duration_s)
+
+    # --- writes ----------------------------------------------------------------------------
+    def current_density_A_per_m2(self, amplitude_V: float | np.ndarray) -> np.ndarray:
+        """J = V/(R_channel·w·t) (A/m²) of a write pulse of ``amplitude_V`` (V)."""
+        sw = self.params.switching
+        area = sw.channel_width_m * sw.channel_thickness_m
+        return np.asarray(amplitude_V, dtype=float) / (sw.channel_R_ohm * area)
+
+    def sot_pulse(
+        self,
+        indices: Indices,
+        amplitude_V: float | np.ndarray,
+        width_s: float,
+        t_s: float,
+        polarity: int | np.ndarray | None = None,
+    ) -> np.ndarray:
+        """A write pulse of ``amplitude_V`` (V) for ``width_s`` (s) through the SOT channel.
+
+        J = V / (R_channel·w·t) (A/m²). The target direction is sign(J)·sign(H_x) (or the
+        preset's default bias sign when H_x = 0); ``polarity`` (+1/-1) overrides it. The
+        perpendicular field adds to the barrier (combined heuristic of PHYSICS §3), and Jc0
+        has the pulse-to-pulse spread ``switching.Jc_c2c_rel``. Time then advances to
+        ``t_s + width_s`` for the whole chip (thermal switching of all devices included).
+
+        Returns:
+            bool array aligned with ``indices`` (length n_devices for None): True where the
+            device switched during the pulse.
+        """
+        self.advance_to(t_s)
+        sw = self.params.switching
+        idx = self._idx(indices)
+        J = np.broadcast_to(self.current_density_A_per_m2(amplitude_V), idx.shape)
+        bias = math.copysign(1.0, self.inplane_field_T) if self.inplane_field_T else None
+        bias = float(sw.default_bias_sign) if bias is None else bias
+        target = np.sign(J) * bias
+        if polarity is not None:
+            target = np.where(J != 0, np.broadcast_to(np.asarray(polarity, float), idx.shape), 0)
+        Jc = self._jc0_dev[idx] * self._k[idx]
+        if sw.Jc_c2c_rel > 0:
+            Jc = Jc * np.maximum(1.0 + sw.Jc_c2c_rel * self.rng.standard_normal(idx.size), 0.05)
+        P = switching.p_sot(
+            np.abs(J), width_s, Jc, self._H0[idx], self._delta[idx], sw.tau0_s,
+            sw.n_exponent, field_assist_T=target * self.field_T,
+        )  # fmt: skip
+        switched = (self.m[idx] == -target) & self._valid[idx] & (target != 0)
+        switched &= self.rng.random(idx.size) < P
+        self.m[idx[switched]] = target[switched]
+        self.advance_to(t_s + width_s)
+        return switched
+
+    def field_pulse(self, field_T: float, width_s: float, t_s: float) -> np.ndarray:
+        """A global field pulse of ``field_T`` (T) for ``width_s`` (s) on all devices.
+
+        The previous field is restored afterwards. Returns a bool mask (n_devices,) of the
+        devices that switched.
+        """
+        previous = self.field_T
+        self.set_field(field_T, t_s)
+        m_before = self.m.copy()
+        self.set_field(previous, t_s + width_s)
+        return self.m != m_before
+
+    # --- per-device state ------------------------------------------------------------------
+    def valid(self) -> np.ndarray:
+        """bool (n_devices,): device is a valid PMA synapse (K_eff > 0 and a moment left)."""
+        return self._valid.copy()
+
+    def K_eff_J_per_m3(self, indices: Indices = None) -> np.ndarray:
+        """Effective anisotropy (J/m³) now, incl. VCMA while gated (no device spread)."""
+        from sim_backend.chip.anisotropy import K_eff_J_per_m3
+
+        idx = self._idx(indices)
+        return K_eff_J_per_m3(self.params.anisotropy, self.x[idx], self._gate_eff[idx])
+
+    def H0_T(self, indices: Indices = None) -> np.ndarray:
+        """Zero-temperature switching field µ0·H0 (T) now (variability, VCMA; 0 if invalid)."""
+        return self._H0[self._idx(indices)].copy()
+
+    def delta(self, indices: Indices = None) -> np.ndarray:
+        """Thermal stability factor Δ now (variability, VCMA, temperature; 0 if invalid)."""
+        return self._delta[self._idx(indices)].copy()
+
+    def Jc0_A_per_m2(self, indices: Indices = None) -> np.ndarray:
+        """Zero-temperature SOT critical current density (A/m²) now, ∝ K_eff (0 if invalid)."""
+        idx = self._idx(indices)
+        return self._jc0_dev[idx] * self._k[idx] * self._valid[idx]
+
+    def switching_probability_field(
+        self, field_T: float, dwell_s: float, indices: Indices = None
+    ) -> np.ndarray:
+        """P of PHYSICS §3 that a device opposing ``field_T`` switches within ``dwell_s``.
+
+        No sampling, no state change. 0 for invalid devices.
+        """
+        sw = self.params.switching
+        idx = self._idx(indices)
+        return switching.p_field(
+            abs(field_T), dwell_s, self._H0[idx], self._delta[idx], sw.tau0_s, sw.n_exponent
+        )
+
+    def switching_probability_sot(
+        self,
+        amplitude_V: float | np.ndarray,
+        width_s: float,
+        indices: Indices = None,
+        field_T: float = 0.0,
+    ) -> np.ndarray:
+        """P that a device opposing the SOT drive switches during one pulse (no sampling).
+
+        ``field_T`` is the perpendicular field along the target direction (assisting when > 0).
+        Uses the nominal Jc0 of each device (no pulse-to-pulse spread).
+        """
+        sw = self.params.switching
+        idx = self._idx(indices)
+        J = np.abs(self.current_density_A_per_m2(amplitude_V))
+        return switching.p_sot(
+            J, width_s, self.Jc0_A_per_m2(idx), self._H0[idx], self._delta[idx],
+            sw.tau0_s, sw.n_exponent, field_assist_T=field_T,
+        )  # fmt: skip

@@ -1,0 +1,98 @@
+"""Magneto-ionic kinetics of the hidden state x (PHYSICS.md §1).
+
+Cabrera–Mott hopping ``r(V, T) = A·exp(−E_a/k_B T)·sinh(|V|/V0)``; the gate polarity that
+oxidises drives ``dx/dt = +r⁺·(1 − x)``, the other ``dx/dt = −r⁻·x`` with ``A⁻ = A⁺/asymmetry``;
+an optional retention term ``−(x − x_eq)/τ_ret`` relaxes x. All of it is linear in x,
+``dx/dt = a − b·x``, so one exact exponential step covers any Δt: the equation is stiff at high
+|V| (r ~ 1e2–1e4 /s) and an explicit step would overshoot [0, 1].
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim_backend.chip.params import KineticsParams
+
+K_B_EV_PER_K = 8.617333262e-5  # Boltzmann constant (eV/K)
+
+
+def prefactor_A_per_s(kp: KineticsParams) -> float:
+    """Oxidising-direction prefactor A⁺ (1/s): given, or set so 1/r(V_ref, T_ref) = tau_ref_s."""
+    if kp.A_per_s is not None:
+        return kp.A_per_s
+    boltz = math.exp(-kp.E_a_eV / (K_B_EV_PER_K * kp.T_ref_K))
+    return 1.0 / (kp.tau_ref_s * boltz * math.sinh(kp.V_ref_V / kp.V0_V))
+
+
+def rate_per_s(kp: KineticsParams, voltage_V: float, temperature_K: float) -> float:
+    """Nominal ion-hopping rate |r| (1/s) at a gate voltage (sign picks A⁺ or A⁻)."""
+    oxidising = voltage_V * kp.oxidising_polarity > 0
+    A = prefactor_A_per_s(kp) / (1.0 if oxidising else kp.asymmetry)
+    return (
+        A
+        * math.exp(-kp.E_a_eV / (K_B_EV_PER_K * temperature_K))
+        * math.sinh(abs(voltage_V) / kp.V0_V)
+    )
+
+
+def tau_s(kp: KineticsParams, voltage_V: float, temperature_K: float) -> float:
+    """Nominal time constant 1/|r| (s) of x at a gate voltage (inf at 0 V)."""
+    r = rate_per_s(kp, voltage_V, temperature_K)
+    return math.inf if r == 0 else 1.0 / r
+
+
+def drive_coefficients(
+    kp: KineticsParams,
+    gate_V: np.ndarray,
+    temperature_K: float,
+    A_scale: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients (a, b) (1/s) of ``dx/dt = a − b·x`` per device.
+
+    ``A_scale`` folds in the device-to-device lognormal factor and the cycle-to-cycle factor
+    of the current gate pulse.
+    """
+    s = gate_V * kp.oxidising_polarity
+    boltz = math.exp(-kp.E_a_eV / (K_B_EV_PER_K * temperature_K))
+    A = prefactor_A_per_s(kp) * boltz
+    r = A * A_scale * np.sinh(np.abs(s) / kp.V0_V)
+    ox = s > 0
+    r_ox = np.where(ox, r, 0.0)
+    r_red = np.where(s < 0, r / kp.asymmetry, 0.0)
+    a = r_ox
+    b = r_ox + r_red
+    if kp.tau_ret_s is not None:
+        # Retention is ion hopping at zero bias: same activation energy, so scale with T.
+        ret = (
+            math.exp(-kp.E_a_eV / K_B_EV_PER_K * (1.0 / temperature_K - 1.0 / kp.T_ref_K))
+            / kp.tau_ret_s
+        )
+        a = a + ret * kp.x_eq
+        b = b + ret
+    return a, b
+
+
+def step_x(x: np.ndarray, a: np.ndarray, b: np.ndarray, dt_s: float) -> np.ndarray:
+    """Exact step of ``dx/dt = a − b·x`` over ``dt_s``: x → x∞ + (x − x∞)·exp(−b·Δt).
+
+    Returns the new x (new array); x∞ = a/b stays in [0, 1] because 0 <= a <= b.
+    """
+    decay = np.expm1(-b * dt_s)  # −(1 − e^{−bΔt}), accurate for tiny bΔt
+    x_inf = np.divide(a, b, out=np.zeros_like(x), where=b > 0)
+    # x + (x∞ − x)·(1 − e^{−bΔt}); clip guards against the last ulp only.
+    out = x - (x_inf - x) * decay
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
+def step_x_inplace(x: np.ndarray, x_inf: np.ndarray, decay: np.ndarray) -> None:
+    """In-place exact step x ← x∞ + (x − x∞)·e^{−bΔt}, given ``decay`` = expm1(−b·Δt) (≤ 0).
+
+    Same result as :func:`step_x`, for the inner loop where x∞ and the decay are cached.
+    """
+    tmp = np.subtract(x_inf, x)
+    tmp *= decay
+    x -= tmp
+    np.clip(x, 0.0, 1.0, out=x)

@@ -1,0 +1,359 @@
+"""The virtual bench: one chip, its magnets, and the instrument twins wired to them.
+
+Like a real bench, the magnets' field acts on the whole chip, while the gate source, the pulse
+source and the readout reach devices through the switch matrix (rows = instrument terminals,
+columns = devices, as the lab file maps them; device 0 when no crosspoint is closed). Every twin
+operation first brings the lab to ``labctl.clock.get_clock().now()``: the field follows the
+magnets in small steps (≤ 1 mT, ≤ τ_L/10) while it moves, and the chip integrates its physics.
+
+Twins never touch the chip directly: each gets a :class:`Port` that knows its wiring. The VISA
+session brings the lab to "now" once per message (:meth:`Port.now`); the port's physics calls
+then act at that instant, so one query costs one chip integration.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from labctl.clock import get_clock
+from sim_backend.labs.journal import StateJournal
+from sim_backend.labs.schema import InstrumentSpec, LabSpec, MagnetSpec, load_lab_file
+from sim_backend.twins.base import InstrumentError, Twin
+
+FIELD_STEP_T = 1e-3
+MAX_FIELD_SUBSTEPS = 2000
+OPEN_CIRCUIT_NOISE_V = 5e-9
+
+
+def build_chip(lab: LabSpec, t0_s: float) -> Any:
+    from sim_backend.chip import VirtualChip, load_chip_params
+
+    spec = lab.chip
+    if spec.params_file is not None:
+        params = load_chip_params(spec.params_file)
+        return VirtualChip(params, spec.n_devices, spec.seed, t0_s=t0_s)
+    return VirtualChip.from_preset(
+        spec.preset or "ptco_gdox_hall", spec.n_devices, spec.seed, t0_s=t0_s
+    )
+
+
+def build_magnet(spec: MagnetSpec, t0_s: float) -> Any:
+    from sim_backend import magnets
+
+    if spec.kind == "electromagnet":
+        return magnets.Electromagnet(magnets.ElectromagnetParams(**spec.params), t0_s=t0_s)
+    params = magnets.SuperconductingMagnetParams(**spec.params)
+    return magnets.SuperconductingMagnet(params, t0_s=t0_s)
+
+
+class Lab:
+    """The bench state: chip, magnets, twins by VISA address, and the routing between them."""
+
+    def __init__(self, spec: LabSpec, chip: Any = None, magnets: dict[str, Any] | None = None):
+        from sim_backend.twins import MODELS
+
+        self.spec = spec
+        self.t_s = get_clock().now()
+        self.chip = chip if chip is not None else build_chip(spec, self.t_s)
+        self.magnets: dict[str, Any] = (
+            magnets
+            if magnets is not None
+            else {name: build_magnet(m, self.t_s) for name, m in spec.magnets.items()}
+        )
+        self.rng = np.random.default_rng(spec.chip.seed + 7919)
+        self.field_T = self._total_field(self.t_s)
+        if self.field_T:
+            self.chip.set_field(self.field_T, self.t_s)
+        self._gate_sources: dict[str, dict[str, float]] = {t: {} for t in ("gate", "pulse")}
+        self._dc_bias: dict[str, float] = {}
+        self._crosspoints: dict[str, set[tuple[str, int]]] = {}
+        self._routes: dict[str, np.ndarray] | None = None
+        self._tickers: dict[str, Twin] = {}
+        self.twins: dict[str, Twin] = {}
+        self.by_name: dict[str, Twin] = {}
+        for inst in spec.instruments.values():
+            twin = MODELS[inst.model](inst.name, Port(self, inst), inst.settings)
+            self.twins[inst.address] = twin
+            self.by_name[inst.name] = twin
+        self.journal = StateJournal.from_env()
+        if self.journal:
+            self.journal.record(self.state())
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Lab:
+        return cls(load_lab_file(path))
+
+    # --- time -----------------------------------------------------------------------------
+    def sync(self) -> float:
+        """Bring field and chip to the clock's now; return now (never goes backwards)."""
+        t1 = get_clock().now()
+        t0 = self.t_s
+        if t1 <= t0:
+            return t0
+        for twin in list(self._tickers.values()):
+            twin.tick(t0, t1)
+        if self.magnets:
+            self._follow_field(t0, t1)
+        self.chip.advance_to(t1)
+        self.t_s = t1
+        return t1
+
+    def _total_field(self, t_s: float) -> float:
+        return float(sum(m.field_at(t_s) for m in self.magnets.values()))
+
+    def _follow_field(self, t0: float, t1: float) -> None:
+        b1 = self._total_field(t1)
+        if abs(b1 - self.field_T) < 1e-9:
+            return
+        tau = min(
+            getattr(getattr(m, "params", None), "tau_L_s", math.inf) for m in self.magnets.values()
+        )
+        n = math.ceil(abs(b1 - self.field_T) / FIELD_STEP_T)
+        if math.isfinite(tau) and tau > 0:
+            n = max(n, math.ceil(min(t1 - t0, 8 * tau) / (tau / 10)))
+        n = max(1, min(n, MAX_FIELD_SUBSTEPS))
+        dt = (t1 - t0) / n
+        for k in range(n):
+            ta = t0 + k * dt
+            b = self._total_field(ta + dt / 2)
+            if b != self.field_T:
+                self.chip.set_field(b, ta)
+                self.field_T = b
+        if b1 != self.field_T and abs(b1 - self.field_T) > 1e-6:
+            self.chip.set_field(b1, t1)
+            self.field_T = b1
+
+    def ticking(self, twin: Twin, on: bool) -> None:
+        """Have ``twin.tick(t0, t1)`` called on every sync (a ramp in progress)."""
+        if on:
+            self._tickers[twin.name] = twin
+        else:
+            self._tickers.pop(twin.name, None)
+
+    # --- routing -------------------------------------------------------------------------------
+    def routed(self, terminal: str) -> np.ndarray:
+        """Device indices a terminal reaches through the matrix (device 0 when none closed)."""
+        if self._routes is None:
+            self._routes = self._compute_routes()
+        return self._routes.get(terminal, _NO_DEVICES)
+
+    def _compute_routes(self) -> dict[str, np.ndarray]:
+        if not any(self._crosspoints.values()):
+            return {t: np.array([0]) for t in ("gate", "pulse", "readout")}
+        routes: dict[str, set[int]] = {t: set() for t in ("gate", "pulse", "readout")}
+        n = self.chip.n_devices
+        for name, closed in self._crosspoints.items():
+            matrix = self.spec.instruments[name].wiring.get("matrix", {})
+            rows = {str(k).upper(): v for k, v in matrix.get("rows", {}).items()}
+            cols = {int(k): int(v) for k, v in (matrix.get("columns") or {}).items()}
+            for row, col in closed:
+                terminal = rows.get(str(row).upper())
+                device = cols.get(col, col - 1)
+                if terminal is not None and 0 <= device < n:
+                    routes[terminal].add(device)
+        return {t: np.array(sorted(d), dtype=int) for t, d in routes.items()}
+
+    def set_crosspoints(self, name: str, closed: set[tuple[str, int]]) -> None:
+        self._crosspoints[name] = set(closed)
+        self._routes = None
+        self._apply_gates()
+
+    # --- gate ----------------------------------------------------------------------------------
+    def drive_gate(self, name: str, terminal: str, on: bool, voltage_V: float) -> None:
+        drivers = self._gate_sources.setdefault(terminal, {})
+        if on:
+            others = [n for n in drivers if n != name]
+            if others:
+                raise InstrumentError(
+                    -221, f"Settings conflict; {terminal} already driven by {others[0]}"
+                )
+            drivers[name] = float(voltage_V)
+        else:
+            drivers.pop(name, None)
+        self._apply_gates()
+
+    def _apply_gates(self) -> None:
+        desired = np.zeros(self.chip.n_devices)
+        for voltage in self._gate_sources.get("gate", {}).values():
+            desired[self.routed("gate")] = voltage
+        changed = np.flatnonzero(desired != np.asarray(self.chip.gate_V))
+        if changed.size:
+            self.chip.set_gate(changed, desired[changed], self.t_s)
+
+    # --- readout -----------------------------------------------------------------------------
+    def set_dc_bias(self, name: str, current_A: float) -> None:
+        if current_A:
+            self._dc_bias[name] = current_A
+        else:
+            self._dc_bias.pop(name, None)
+
+    def dc_bias_A(self) -> float:
+        return float(sum(self._dc_bias.values()))
+
+    # --- journal --------------------------------------------------------------------------------
+    def after_command(self, twin: Twin) -> None:
+        if self.journal is not None:
+            self.journal.record(self.state())
+
+    def state(self) -> dict[str, Any]:
+        """The journal snapshot: every twin's state and the chip's drives."""
+        return {
+            "instruments": {
+                twin.name: {"address": address, "model": twin.model, **twin.journal_state()}
+                for address, twin in self.twins.items()
+            },
+            "chip": {
+                "field_T": float(self.field_T),
+                "gate_V": [float(v) for v in np.asarray(self.chip.gate_V)],
+            },
+        }
+
+
+_NO_DEVICES = np.array([], dtype=int)
+
+
+class Port:
+    """What one twin sees of the lab: its wiring, and the physics behind it."""
+
+    def __init__(self, lab: Lab, spec: InstrumentSpec, terminal: str | None = None) -> None:
+        self.lab = lab
+        self.spec = spec
+        self.name = spec.name if terminal is None else f"{spec.name}:{terminal}"
+        self.wiring = spec.wiring
+        self.terminal: str = terminal or spec.wiring.get("terminal", "gate")
+        self.rng = lab.rng
+
+    def unwired(self, channel: str) -> Port:
+        """A port for a second output of the same instrument that is wired to nothing."""
+        return Port(self.lab, self.spec, terminal=f"none:{channel}")
+
+    def now(self) -> float:
+        return self.lab.sync()
+
+    def after_command(self, twin: Twin) -> None:
+        self.lab.after_command(twin)
+
+    def ticking(self, twin: Twin, on: bool) -> None:
+        self.lab.ticking(twin, on)
+
+    def twin_named(self, name: str) -> Twin:
+        return self.lab.by_name[name]
+
+    # gate / any voltage source on a terminal
+    def drive(self, on: bool, voltage_V: float) -> None:
+        """Output state of a voltage source; raises -221 if another output drives the pin."""
+        if self.terminal == "gate":
+            self.lab.drive_gate(self.name, "gate", on, voltage_V)
+
+    def routed(self) -> np.ndarray:
+        return self.lab.routed(self.terminal)
+
+    def leakage_at_A(self, voltage_V: float) -> float:
+        """Current the load draws at ``voltage_V`` (gate: oxide leakage of routed devices)."""
+        devices = self.routed()
+        if self.terminal != "gate" or devices.size == 0:
+            return 0.0
+        return float(np.sum(self.lab.chip.gate_leakage_at_A(devices, voltage_V)))
+
+    def load_resistance_ohm(self) -> float:
+        """Two-terminal resistance on a readout/pulse terminal (parallel of routed devices)."""
+        devices = self.routed()
+        if devices.size == 0:
+            return math.inf
+        r = np.asarray(self.lab.chip.device_resistance_ohm(devices), dtype=float)
+        return float(1.0 / np.sum(1.0 / r))
+
+    # magnets
+    def drive_coil(self, current_A: float) -> None:
+        t = self.lab.t_s
+        self.lab.magnets[self.wiring["coil"]].set_current(current_A, t)
+
+    def magnet(self) -> Any:
+        return self.lab.magnets[self.wiring["magnet"]]
+
+    def field_T(self) -> float:
+        t = self.lab.t_s
+        probe = self.wiring.get("probe")
+        if probe is not None:
+            return float(self.lab.magnets[probe].field_at(t))
+        return self.lab._total_field(t)
+
+    # readout
+    def hall_voltage_V(self, current_A: float, bandwidth_Hz: float, dc_coupled: bool) -> float:
+        t = self.lab.t_s
+        devices = self.lab.routed("readout")
+        if devices.size == 0:
+            return float(self.rng.normal(0.0, OPEN_CIRCUIT_NOISE_V))
+        chip = self.lab.chip
+        v = [
+            chip.hall_voltage_V(int(d), current_A, bandwidth_Hz, t, dc_coupled=dc_coupled)
+            for d in devices
+        ]
+        return float(sum(v) / len(v))
+
+    def device_voltage_V(self, current_A: float, bandwidth_Hz: float) -> float:
+        t = self.lab.t_s
+        devices = self.lab.routed("readout")
+        if devices.size == 0:
+            return math.copysign(1e3, current_A) if current_A else 0.0
+        chip = self.lab.chip
+        v = [chip.device_voltage_V(int(d), current_A, bandwidth_Hz, t) for d in devices]
+        return float(sum(v) / len(v))
+
+    def set_dc_bias(self, current_A: float) -> None:
+        self.lab.set_dc_bias(self.name, current_A)
+
+    def dc_bias_A(self) -> float:
+        return self.lab.dc_bias_A()
+
+    # pulses
+    def sot_pulse(self, amplitude_V: float, width_s: float, t_s: float | None = None) -> int:
+        """One write pulse on the devices routed to this terminal; returns how many switched."""
+        t = self.lab.t_s if t_s is None else t_s
+        terminal = self.terminal if self.terminal in ("pulse", "readout") else "pulse"
+        devices = self.lab.routed(terminal)
+        if devices.size == 0 or amplitude_V == 0:
+            return 0
+        switched = self.lab.chip.sot_pulse(devices, amplitude_V, width_s, t)
+        return int(np.count_nonzero(switched))
+
+    def sot_pulse_current(self, current_A: float, width_s: float, t_s: float | None = None) -> int:
+        """A current pulse: the SOT channel sees V = I·R_channel."""
+        r = float(
+            getattr(getattr(self.lab.chip.params, "switching", None), "channel_R_ohm", 1000.0)
+        )
+        return self.sot_pulse(current_A * r, width_s, t_s)
+
+    # matrix
+    def set_crosspoints(self, closed: set[tuple[str, int]]) -> None:
+        self.lab.set_crosspoints(self.name, closed)
+
+
+# --- one lab per library path per process -----------------------------------------------------
+_LABS: dict[str, Lab] = {}
+
+
+def default_lab_path() -> Path:
+    return Path(__file__).with_name("labs") / "default.yaml"
+
+
+def get_lab(path: str | Path | None = None) -> Lab:
+    """The process-wide lab for ``path`` (default lab when None), created on first use."""
+    from sim_backend import faults
+
+    key = str(Path(path).resolve()) if path else str(default_lab_path())
+    lab = _LABS.get(key)
+    if lab is None:
+        lab = Lab.from_file(key)
+        _LABS[key] = lab
+        faults.arm_from_lab(lab.spec.faults, key)
+    return lab
+
+
+def forget_labs() -> None:
+    """Drop every cached lab (tests: start from a fresh bench)."""
+    _LABS.clear()

@@ -1,0 +1,158 @@
+"""The physics of a source-measure unit, shared by the SourceMeter twins (2400, 2450, 2636B, GS200).
+
+An SMU sources a voltage or a current on its terminal and measures what the load draws. On the
+gate terminal the load is the gate oxide (``chip.gate_leakage_at_A``); on the readout terminal it
+is the device itself. When the load would draw more than the compliance limit the SMU does what
+the real one does: it becomes a current (voltage) source at the limit, the voltage it actually
+applies drops accordingly, and the compliance flag is raised.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from sim_backend.twins.base import InstrumentError
+
+if TYPE_CHECKING:
+    from sim_backend.lab import Port
+
+LINE_FREQUENCY_HZ = 50.0
+
+
+def _solve(f: Any, target: float, hi: float) -> float:
+    """Bisection for f(v) = target on [0, hi] (f monotonic, f(0) = 0); hi may be negative."""
+    lo = 0.0
+    for _ in range(48):
+        mid = 0.5 * (lo + hi)
+        if abs(f(mid)) > abs(target):
+            hi = mid
+        else:
+            lo = mid
+    return lo
+
+
+class SmuCore:
+    """Output state, levels, limits and compliance of one SMU channel."""
+
+    def __init__(self, port: Port, name: str = "") -> None:
+        self.port = port
+        self.name = name
+        self.reset()
+
+    def reset(self) -> None:
+        if getattr(self, "on", False):
+            self.port.drive(False, 0.0)
+        self.on = False
+        self.func = "VOLT"  # what is sourced: VOLT or CURR
+        self.level_V = 0.0
+        self.level_A = 0.0
+        self.limit_A = 105e-6
+        self.limit_V = 21.0
+        self.applied_V = 0.0
+        self.tripped = False
+        self.forced_trip = False
+        self.nplc = 1.0
+
+    # --- sourcing -------------------------------------------------------------------------
+    def apply(self) -> None:
+        """Drive the terminal with the current settings; refuse a second source on one pin."""
+        self.forced_trip = False
+        if not self.on:
+            self.applied_V = 0.0
+            self.tripped = False
+            self.port.drive(False, 0.0)
+            return
+        self.applied_V, self.tripped = self._operating_point()
+        try:
+            self.port.drive(True, self.applied_V)
+        except InstrumentError:
+            self.on = False
+            self.applied_V = 0.0
+            raise
+
+    def _operating_point(self) -> tuple[float, bool]:
+        port = self.port
+        if self.func == "VOLT":
+            v = self.level_V
+            if port.terminal == "gate":
+                i = port.leakage_at_A(v)
+                if abs(i) > self.limit_A:
+                    return _solve(port.leakage_at_A, self.limit_A, v), True
+                return v, False
+            r = port.load_resistance_ohm()
+            if math.isfinite(r) and abs(v / r) > self.limit_A:
+                return math.copysign(self.limit_A * r, v), True
+            return v, False
+        i = self.level_A
+        if port.terminal == "gate":
+            if i == 0:
+                return 0.0, False
+            v_max = math.copysign(self.limit_V, i)
+            if abs(port.leakage_at_A(v_max)) < abs(i):
+                return v_max, True
+            return _solve(port.leakage_at_A, i, v_max), False
+        r = port.load_resistance_ohm()
+        v = i * r if math.isfinite(r) else math.copysign(math.inf, i) if i else 0.0
+        if abs(v) > self.limit_V:
+            return math.copysign(self.limit_V, i), True
+        return v, False
+
+    # --- measuring ------------------------------------------------------------------------
+    def bandwidth_Hz(self) -> float:
+        return 1.0 / (2.0 * max(self.nplc, 1e-3) / LINE_FREQUENCY_HZ)
+
+    def measure(self) -> tuple[float, float, bool]:
+        """(voltage_V, current_A, in_compliance) at the terminal now."""
+        port = self.port
+        if not self.on:
+            return 0.0, 0.0, False
+        if self.port.terminal == "gate" and self.func == "VOLT":
+            i_now = port.leakage_at_A(self.applied_V)
+            if not self.tripped and abs(i_now) > self.limit_A:
+                self.apply()  # the load changed (breakdown): the SMU goes into compliance
+        rng = port.rng
+        if self.forced_trip:
+            limit = self.limit_A if self.func == "VOLT" else self.limit_V
+            sign = 1.0 if (self.level_V if self.func == "VOLT" else self.level_A) >= 0 else -1.0
+            if self.func == "VOLT":
+                return self.applied_V, sign * limit, True
+            return sign * limit, self.level_A, True
+        if port.terminal == "gate":
+            v = self.applied_V
+            i = port.leakage_at_A(v)
+            if self.tripped and self.func == "VOLT":
+                i = math.copysign(self.limit_A, v or 1.0)
+            if self.func == "CURR" and not self.tripped:
+                i = self.level_A
+        elif self.func == "CURR":
+            i = self.level_A
+            v = port.device_voltage_V(i, self.bandwidth_Hz())
+            if abs(v) > self.limit_V:
+                v, self.tripped = math.copysign(self.limit_V, v), True
+        else:
+            v = self.applied_V
+            r = port.load_resistance_ohm()
+            i = v / r if math.isfinite(r) else 0.0
+            if abs(i) > self.limit_A:
+                i, self.tripped = math.copysign(self.limit_A, i), True
+        noise_i = 1e-12 + 2e-5 * abs(i)
+        noise_v = 1e-6 + 2e-5 * abs(v)
+        return v + rng.normal(0.0, noise_v), i + rng.normal(0.0, noise_i), self.tripped
+
+    def force_compliance(self) -> None:
+        if self.on:
+            self.forced_trip = True
+            self.tripped = True
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "output": self.on,
+            "source": self.func,
+            "level_V": self.level_V,
+            "level_A": self.level_A,
+            "applied_V": self.applied_V,
+            "limit_A": self.limit_A,
+            "limit_V": self.limit_V,
+            "compliance": self.tripped,
+        }
