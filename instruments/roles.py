@@ -216,16 +216,30 @@ class GateSource(Role):
     def tripped(self) -> bool:
         """True when the source is in compliance."""
 
+    #: Seconds between compliance checks during a pulse's plateau; None: checked when the
+    #: plateau is reached and at its end only (adapters take it from their settings).
+    trip_check_s: float | None = None
+
     def pulse(self, voltage_V: float, duration_s: float) -> float:
         """Hold ``voltage_V`` for ``duration_s`` (ramping in and out), watching for a trip.
 
+        The compliance is checked when the plateau is reached (a leaking or breaking
+        dielectric shows at once), every ``trip_check_s`` during it if set, and at its end.
         Returns the leakage current measured at the end of the plateau. On a compliance trip
-        the source is brought to its safe state and :class:`ComplianceTrip` is raised.
+        the pulse stops at once, the source is brought to its safe state and
+        :class:`ComplianceTrip` is raised.
         """
         self.limits.voltage_V.check(self.name, "gate voltage", voltage_V)
         self.limits.pulse_duration_s.check(self.name, "gate pulse duration", duration_s)
         self.ramp_to(voltage_V)
-        self.timebase.sleep(duration_s)
+        self._stop_if_tripped(voltage_V, 0.0, duration_s)
+        elapsed_s, check_s = 0.0, self.trip_check_s
+        if check_s is not None and check_s > 0:
+            while duration_s - elapsed_s > check_s:
+                self.timebase.sleep(check_s)
+                elapsed_s += check_s
+                self._stop_if_tripped(voltage_V, elapsed_s, duration_s)
+        self.timebase.sleep(duration_s - elapsed_s)
         leak_A = self.leakage_current_A()
         if self.tripped():
             action = self.safe_state()
@@ -235,6 +249,14 @@ class GateSource(Role):
             )
         self.ramp_to(0.0)
         return leak_A
+
+    def _stop_if_tripped(self, voltage_V: float, elapsed_s: float, duration_s: float) -> None:
+        if self.tripped():
+            action = self.safe_state()
+            raise ComplianceTrip(
+                f"{self.name}: compliance trip during a {voltage_V:g} V gate pulse, "
+                f"{elapsed_s:g} s into {duration_s:g} s: pulse stopped; {action}"
+            )
 
 
 class FieldSource(Role):

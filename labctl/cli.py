@@ -4,15 +4,18 @@ traceback); every command that produces a result accepts ``--json``."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from labctl import __version__
+from labctl.cli_live import add_live_option
+from labctl.cli_live import register as register_live
+from labctl.cli_output import emit, fmt
+from labctl.cli_replay import register as register_replay
+from labctl.cli_train import register as register_train
 from labctl.data import export_run, list_runs, load_run, resolve_db
 from labctl.engine import RunOutcome, execute
 from labctl.errors import LabctlError
@@ -33,36 +36,14 @@ def command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Any]:
     return register
 
 
-def emit(args: argparse.Namespace, payload: Any, text: Callable[[], str]) -> None:
-    """One JSON object with ``--json``, else the human-readable text."""
-    if getattr(args, "json", False):
-        print(json.dumps(payload, default=_json_default, allow_nan=True))
-    else:
-        print(text())
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    return str(value)
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.6g}"
-    return str(value)
-
-
 # ------------------------------------------------------------------------ run / demo
 def _protocol_parser(spec: ProtocolSpec) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"labctl run {spec.name}", description=spec.doc)
     for info in describe_params(spec.params_type):
         bounds = ""
         if info.low is not None or info.high is not None:
-            bounds = f" [{_fmt(info.low) if info.low is not None else '-inf'}, "
-            bounds += f"{_fmt(info.high) if info.high is not None else 'inf'}]"
+            bounds = f" [{fmt(info.low) if info.low is not None else '-inf'}, "
+            bounds += f"{fmt(info.high) if info.high is not None else 'inf'}]"
         unit = f" ({info.unit})" if info.unit else ""
         parser.add_argument(
             info.option,
@@ -80,6 +61,10 @@ def run_protocol(
     params = build_params(spec.params_type, raw_params, spec.name)
     station = load_station(args.station)
     db = resolve_db(args.db)
+    if getattr(args, "live", False):
+        from labctl.cli_live import execute_live
+
+        return execute_live(spec, params, station, db)
     bar = ProgressBar(spec.name) if sys.stderr.isatty() and not args.json else None
     outcome = execute(spec, params, station, db, progress=bar.update if bar else None)
     if bar:
@@ -93,7 +78,7 @@ def report(args: argparse.Namespace, outcome: RunOutcome) -> int:
             f"run {outcome.run_id} ({outcome.protocol}): {outcome.status}, "
             f"{outcome.points} points in {outcome.db}"
         ]
-        lines += [f"  {k} = {_fmt(v)}" for k, v in outcome.result.items()]
+        lines += [f"  {k} = {fmt(v)}" for k, v in outcome.result.items()]
         lines += [f"  figure: {f}" for f in outcome.figures]
         return "\n".join(lines)
 
@@ -115,7 +100,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     parser.add_argument("--debug", action="store_true", dest="_debug", help=argparse.SUPPRESS)
     parser.add_argument("--db", default=None, dest="_db", help=argparse.SUPPRESS)
     parser.add_argument("--station", default=None, dest="_station", help=argparse.SUPPRESS)
+    add_live_option(parser)
     values = vars(parser.parse_args(args.params))
+    args.live = values.pop("_live")
     args.json = args.json or values.pop("_json")
     args.debug = args.debug or values.pop("_debug")
     args.db = values.pop("_db") or args.db
@@ -158,9 +145,9 @@ def cmd_show(args: argparse.Namespace) -> int:
             f"{info.points} points, {info.started}"
         ]
         lines.append("parameters:")
-        lines += [f"  {k} = {_fmt(v)}" for k, v in info.params.items()]
+        lines += [f"  {k} = {fmt(v)}" for k, v in info.params.items()]
         lines.append("result:")
-        lines += [f"  {k} = {_fmt(v)}" for k, v in info.result.items()]
+        lines += [f"  {k} = {fmt(v)}" for k, v in info.result.items()]
         for line in info.metadata.get("safe_state") or []:
             lines.append(f"safe state: {line}")
         return "\n".join(lines)
@@ -287,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sim", parents=[common], help="the simulated lab")
     p.add_argument("action", choices=("list",))
     p.add_argument("--lab", default=None, help="lab file (default: the built-in lab)")
+    for register in (register_live, register_replay, register_train):
+        COMMANDS.update(register(sub, common))
     return parser
 
 

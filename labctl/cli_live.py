@@ -41,11 +41,12 @@ def cmd_watch(args: argparse.Namespace) -> int:
         if not runs:
             raise LabctlError(f"no runs in {db}")
         run_id = runs[-1].run_id
-    status = watch(db, int(run_id))
+    snapshot = db.parent / "figures" / f"run{int(run_id)}_watch.png"
+    status = watch(db, int(run_id), snapshot=snapshot)
     if getattr(args, "json", False):
-        print(json.dumps({"run_id": int(run_id), "status": status}))
+        print(json.dumps({"run_id": int(run_id), "status": status, "snapshot": str(snapshot)}))
     else:
-        print(f"run {run_id}: {status}", file=sys.stderr)
+        print(f"run {run_id}: {status} (window saved to {snapshot})", file=sys.stderr)
     return 0
 
 

@@ -5,23 +5,14 @@ handlers, which ``labctl.cli`` puts into its command table."""
 from __future__ import annotations
 
 import argparse
-import json
-import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+from labctl.cli_output import emit
 from labctl.data import resolve_db
 
 EXIT_OK, EXIT_FAILED = 0, 1
 Handler = Callable[[argparse.Namespace], int]
-
-
-def _emit(args: argparse.Namespace, payload: Any, text: Callable[[], str]) -> None:
-    if getattr(args, "json", False):
-        print(json.dumps(payload, default=str, allow_nan=True))
-    else:
-        print(text())
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -35,12 +26,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
         comparison = replay_on_twin(
             db, args.run, chip=chip, out_db=out_db, out_dir=out_dir, handle_signals=True
         )
-        _emit(args, comparison.as_dict(), comparison.text)
+        emit(args, comparison.as_dict(), comparison.text)
         return EXIT_OK if comparison.status == "completed" else EXIT_FAILED
     from labctl.recording.replay import replay_run
 
     report = replay_run(db, args.run, out_db=out_db, handle_signals=True)
-    _emit(args, report.as_dict(), report.text)
+    emit(args, report.as_dict(), report.text)
     return EXIT_OK if report.identical else EXIT_FAILED
 
 
@@ -55,7 +46,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     )
     base = Path(args.base) if args.base else None
     calibration = calibrate_runs(db, args.runs, out=out, base=base)
-    _emit(args, calibration.as_dict(), calibration.text)
+    emit(args, calibration.as_dict(), calibration.text)
     return EXIT_OK
 
 
@@ -64,11 +55,13 @@ def cmd_traffic(args: argparse.Namespace) -> int:
 
     recording = load_recording(resolve_db(args.db), args.run)
     rows = recording.transactions[: args.limit] if args.limit > 0 else recording.transactions
+    n = len(recording.transactions)
 
     def text() -> str:
         lines = [
-            f"run {recording.run_id}: {len(recording.transactions)} transactions on "
+            f"run {recording.run_id}: {n} transactions on "
             f"{recording.underlying} ({', '.join(recording.resources)})"
+            + (f"; the first {len(rows)} (--limit 0: all)" if len(rows) < n else "")
         ]
         for t in rows:
             dt = t.t_station_s - recording.clock_start_s
@@ -83,7 +76,7 @@ def cmd_traffic(args: argparse.Namespace) -> int:
             {**vars(t), "data": None if t.data is None else t.data.decode("latin-1")} for t in rows
         ],
     }
-    _emit(args, payload, text)
+    emit(args, payload, text)
     return EXIT_OK
 
 
@@ -98,7 +91,11 @@ def register(
         description="Strict replay: the same protocol, parameters and station, the instruments' "
         "answers coming from the recording; the new run's data must equal the original's, and "
         "the first divergence is reported. --sim re-runs it on the virtual chip and writes a "
-        "measured-vs-simulated comparison.",
+        "measured-vs-simulated comparison. Recording: every `labctl run` records its VISA "
+        "traffic (commands, replies, timing, attribute changes) into the run's database; it is "
+        "on by default, LABCTL_RECORD=0 turns it off. A plain pyvisa script is recorded with "
+        "PYVISA_LIBRARY=@labrec LABREC_UNDERLYING=@py LABREC_FILE=traffic.db and replayed with "
+        "PYVISA_LIBRARY=traffic.db@labreplay; `labctl traffic RUN` shows a recording.",
     )
     p.add_argument("run", type=int, help="run id of a recorded run")
     p.add_argument("--sim", action="store_true", help="re-run on the twin (@labsim) and compare")
@@ -121,9 +118,3 @@ def register(
     p.add_argument("run", type=int)
     p.add_argument("--limit", type=int, default=50, help="transactions to show (0: all)")
     return {"replay": cmd_replay, "calibrate": cmd_calibrate, "traffic": cmd_traffic}
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.6g}"
-    return str(value)

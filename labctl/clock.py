@@ -10,6 +10,7 @@ This module must stay import-light: ``sim_backend`` may import it and nothing el
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -43,18 +44,46 @@ class WallClock:
             time.sleep(seconds)
 
 
-class VirtualClock:
-    """Virtual time that advances only when someone sleeps on it.
+VIRTUAL_EPOCH_S = 2.0**24  # ≈ 194 days: later than the wall clock of any bench booted since
+_virtual_high_water_s = 0.0  # the latest time any virtual clock of this process has reached
 
-    It starts at the current monotonic time so that a simulated lab that has been running on
-    the wall clock never sees time go backwards when a virtual clock takes over.
+
+def virtual_start_s() -> float:
+    """Where a new :class:`VirtualClock` starts: a whole second at or after the epoch, the
+    wall clock and every earlier virtual clock of this process.
+
+    Never before the wall clock or an earlier virtual clock, so a simulated lab that has been
+    running never sees time go backwards when a virtual clock takes over. Always a whole
+    second in the same binade [2^24, 2^25) s, so floating-point rounding of the virtual time
+    is the same for every start: a simulation gives the same numbers whatever ran before
+    it in the process (a start at ``time.monotonic()`` made seeded results depend on it).
     """
+    floor_s = max(VIRTUAL_EPOCH_S, time.monotonic(), _virtual_high_water_s)
+    return float(math.ceil(floor_s))
+
+
+def reset_virtual_time() -> None:
+    """Forget how far earlier virtual clocks got: only for when no simulated lab that saw
+    them is left (``sim_backend.lab.forget_labs``), so nothing can see time go backwards."""
+    global _virtual_high_water_s
+    _virtual_high_water_s = 0.0
+
+
+def _raise_high_water(t_s: float) -> None:
+    global _virtual_high_water_s
+    if t_s > _virtual_high_water_s:
+        _virtual_high_water_s = t_s
+
+
+class VirtualClock:
+    """Virtual time that advances only when someone sleeps on it (starts at virtual_start_s)."""
 
     virtual = True
 
     def __init__(self, start_s: float | None = None) -> None:
-        self._t_s = time.monotonic() if start_s is None else float(start_s)
+        self._t_s = virtual_start_s() if start_s is None else float(start_s)
         self._lock = threading.Lock()
+        _raise_high_water(self._t_s)
 
     def now(self) -> float:
         return self._t_s
@@ -64,11 +93,13 @@ class VirtualClock:
             raise ValueError(f"cannot sleep a negative time ({seconds} s)")
         with self._lock:
             self._t_s += seconds
+            _raise_high_water(self._t_s)
 
     def advance_to(self, t_s: float) -> None:
         """Move the clock forward to ``t_s`` (never backwards)."""
         with self._lock:
             self._t_s = max(self._t_s, t_s)
+            _raise_high_water(self._t_s)
 
 
 _current: Clock = WallClock()

@@ -18,6 +18,7 @@ from labctl.errors import LabctlError, RunAborted
 from labctl.params import params_as_dict
 from labctl.protocol import ProtocolSpec
 from labctl.recorder import RunWriter
+from labctl.recording.hook import RunRecorder, recorder_for_run
 from labctl.run import Run
 from labctl.station import Station
 
@@ -85,14 +86,16 @@ def execute(
     on_run: Callable[[Run], None] | None = None,
     handle_signals: bool = True,
     flush_interval_s: float = 0.5,
+    clock: Clock | None = None,
 ) -> RunOutcome:
     """Run ``spec`` with ``params`` on ``station``, storing into ``db``.
 
     Never raises for what happens inside the run: the outcome carries the status, the error and
     the safe-state actions. The safe state is reached on every path (return, exception, abort,
-    Ctrl-C, SIGTERM).
+    Ctrl-C, SIGTERM). The run's VISA traffic is recorded into ``db`` (``LABCTL_RECORD=0``: off);
+    ``clock`` replaces the station's clock (strict replay runs on the recorded times).
     """
-    clock = make_clock(station)
+    clock = clock or make_clock(station)
     control = RunControl()
     figures_dir = figures_dir or db.parent / "figures"
     with use_clock(clock):
@@ -103,6 +106,8 @@ def execute(
             name=spec.name,
             flush_interval_s=flush_interval_s,
         )
+        station, recorder = recorder_for_run(station)  # wraps the VISA library in @labrec
+        recorder.stream_with(writer)  # stored at the writer's flushes
         for key, value in {
             "protocol": spec.name,
             "params": params_as_dict(params),
@@ -135,7 +140,7 @@ def execute(
                 with control.safe_section():
                     actions = _reach_safe_state(bench, writer.run_id)
                     figures = _figures(spec, run, result) if run is not None else []
-                    _finish(writer, bench, run, status, result, actions, figures, error)
+                    _finish(writer, bench, run, status, result, actions, figures, error, recorder)
     return RunOutcome(
         writer.run_id,
         spec.name,
@@ -159,6 +164,7 @@ def _finish(
     actions: list[str],
     figures: list[Path],
     error: str | None,
+    recorder: RunRecorder,
 ) -> None:
     """Close the bench and write the run's final metadata (status, result, safe state)."""
     if bench is not None:
@@ -167,6 +173,11 @@ def _finish(
         except Exception:
             pass
         bench.close()
+    try:
+        recorder.close()  # after the bench: its closing traffic is part of the recording
+        writer.add_metadata("labctl_recording", recorder.summary())
+    except Exception as exc:  # a recording must never lose the run
+        log.warning("run %d: storing the VISA traffic failed: %s", writer.run_id, exc)
     for key, value in {
         "status": status,
         "result": result,
@@ -177,6 +188,8 @@ def _finish(
     }.items():
         writer.add_metadata(f"labctl_{key}", value)
     writer.close(completed=True)
+    if recorder.error:
+        log.warning("run %d: storing the VISA traffic failed: %s", writer.run_id, recorder.error)
 
 
 def _reach_safe_state(bench: Bench | None, run_id: int) -> list[str]:

@@ -86,6 +86,7 @@ class Series:
     label: str = ""
     line: bool = True
     symbol: str | None = None
+    color: str | None = None  # default: the next of COLORS
 
 
 @dataclass
@@ -95,7 +96,9 @@ class Panel:
     ylabel: str = ""
     series: list[Series] = field(default_factory=list)
     vlines: list[float] = field(default_factory=list)
-    image: np.ndarray | None = None  # a heat map instead of series
+    image: np.ndarray | None = None  # a heat map instead of series (rows × columns)
+    levels: tuple[float, float] | None = None  # colour range of the heat map (None: the data)
+    cell_format: str = ""  # e.g. "{:.1f}": write each cell's value on the heat map
 
 
 def save_figure(
@@ -118,15 +121,12 @@ def _render(path: Path, panels: Sequence[Panel], width_px: int, height_px: int) 
         plot.setLabel("left", panel.ylabel)
         plot.showGrid(x=True, y=True, alpha=0.3)
         if panel.image is not None:
-            image = pg.ImageItem(np.asarray(panel.image, dtype=float).T)
-            image.setColorMap(pg.colormap.get("viridis"))
-            plot.addItem(image)
-            plot.invertY(True)
+            _heat_map(plot, panel)
             continue
         if any(s.label for s in panel.series):
             plot.addLegend(offset=(10, 10))
         for i, s in enumerate(panel.series):
-            color = COLORS[i % len(COLORS)]
+            color = s.color or COLORS[i % len(COLORS)]
             plot.plot(
                 np.asarray(s.x, dtype=float),
                 np.asarray(s.y, dtype=float),
@@ -147,3 +147,33 @@ def _render(path: Path, panels: Sequence[Panel], width_px: int, height_px: int) 
     exporter.export(str(path))
     layout.close()
     return path
+
+
+def _heat_map(plot: Any, panel: Panel) -> None:
+    """A heat map with a colour bar, cells ticked by index and (optionally) their values."""
+    import pyqtgraph as pg
+
+    data = np.atleast_2d(np.asarray(panel.image, dtype=float))
+    finite = data[np.isfinite(data)]
+    lo, hi = panel.levels or ((finite.min(), finite.max()) if finite.size else (0.0, 1.0))
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    cmap = pg.colormap.get("viridis")
+    image = pg.ImageItem(data.T, levels=(lo, hi))
+    image.setColorMap(cmap)
+    plot.addItem(image)
+    plot.invertY(True)
+    plot.showGrid(x=False, y=False)
+    rows, cols = data.shape
+    plot.getAxis("bottom").setTicks([[(j + 0.5, str(j)) for j in range(cols)]])
+    plot.getAxis("left").setTicks([[(i + 0.5, str(i)) for i in range(rows)]])
+    bar = pg.ColorBarItem(values=(lo, hi), colorMap=cmap, interactive=False, width=12)
+    bar.setImageItem(image, insert_in=plot)
+    if panel.cell_format:
+        for (i, j), v in np.ndenumerate(data):
+            if np.isfinite(v):
+                dark = (v - lo) / (hi - lo) < 0.6  # light text on the dark end of viridis
+                label = panel.cell_format.format(v)
+                text = pg.TextItem(label, color="w" if dark else "k", anchor=(0.5, 0.5))
+                text.setPos(j + 0.5, i + 0.5)
+                plot.addItem(text)

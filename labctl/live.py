@@ -10,6 +10,7 @@ at its next checkpoint, and the engine brings the bench to its safe state as on 
 from __future__ import annotations
 
 import math
+import os
 import queue
 import signal
 import threading
@@ -20,6 +21,12 @@ from typing import Any
 from labctl.figures import COLORS, gui_loop, qt_app
 
 REFRESH_MS = 100
+
+
+def has_display() -> bool:
+    """True when Qt draws on a screen (not ``QT_QPA_PLATFORM=offscreen``/``minimal``)."""
+    qt_app()
+    return os.environ.get("QT_QPA_PLATFORM", "") not in ("offscreen", "minimal")
 
 
 def _number(value: Any) -> float | None:
@@ -56,9 +63,18 @@ class LiveWindow:
             self._data.append(([], []))
         self.points = 0
         self.status = ""
-        self.timer = pg.QtCore.QTimer()
-        self.timer.timeout.connect(self.drain)
-        self.timer.start(REFRESH_MS)
+        self._timers: list[Any] = []
+        self.timer = self.every(REFRESH_MS, self.drain)
+
+    def every(self, interval_ms: int, callback: Callable[[], Any]) -> Any:
+        """Call ``callback`` on the GUI thread every ``interval_ms`` until :meth:`close`."""
+        import pyqtgraph as pg
+
+        timer = pg.QtCore.QTimer()
+        timer.timeout.connect(callback)
+        timer.start(interval_ms)
+        self._timers.append(timer)
+        return timer
 
     def push(self, row: Mapping[str, Any]) -> None:
         """Queue one row (any thread)."""
@@ -106,7 +122,9 @@ class LiveWindow:
         self.widget.show()
 
     def close(self) -> None:
-        self.timer.stop()
+        """Stop every timer (none fires after this) and close the window."""
+        for timer in self._timers:
+            timer.stop()
         self.widget.close()
 
 
@@ -116,19 +134,21 @@ def run_live(
     station: Any,
     db: Path,
     *,
-    keep_open: bool = True,
+    keep_open: bool | None = None,
     on_window: Callable[[LiveWindow], None] | None = None,
     **kwargs: Any,
 ) -> Any:
     """Run the engine (``labctl.engine.execute``) in a worker thread with a live window.
 
     Returns the engine's outcome (``kwargs`` go to ``execute``). ``keep_open``: after the run,
-    leave the window up until the user closes it. Ctrl-C or closing the window during the run
-    requests an abort.
+    leave the window up until the user closes it (default: when there is a display — offscreen
+    nobody could close it). Ctrl-C or closing the window during the run requests an abort.
     """
     from labctl.engine import execute
 
     app = qt_app()
+    if keep_open is None:
+        keep_open = has_display()
     window = LiveWindow(spec.axes, f"labctl: {spec.name}")
     control: dict[str, Any] = {}
     outcome: dict[str, Any] = {}

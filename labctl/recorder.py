@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -90,6 +90,7 @@ class RunWriter:
         self._started = False
         self.run_id = -1
         self.rows_written = 0
+        self._flushers: list[Callable[[Any, bool], None]] = []  # used on the writer thread only
         self._thread = threading.Thread(
             target=self._main, args=(experiment, sample, name), name="labctl-writer", daemon=True
         )
@@ -118,6 +119,13 @@ class RunWriter:
 
     def add_snapshot(self, snapshot: Mapping[str, Any]) -> None:
         self._control.put(("snapshot", snapshot))
+
+    def add_flusher(self, flush: Callable[[Any, bool], None]) -> None:
+        """Also call ``flush(conn, final)`` on the writer thread after every flush of the points
+        and, with ``final=True``, at close: other data of the run (its VISA traffic) written
+        through the one connection, so that no second writer can deadlock qcodes' transactions.
+        ``flush`` must commit what it writes and must not raise."""
+        self._control.put(("flusher", flush))
 
     def flush(self) -> None:
         """Write everything recorded so far and wait until it is committed."""
@@ -166,6 +174,8 @@ class RunWriter:
                     )
                 elif command == "snapshot":
                     dataset.add_snapshot(json.dumps({"station": arg}, default=str))
+                elif command == "flusher":
+                    self._flushers.append(arg)
                 elif command == "begin":
                     spec, done = arg
                     dataset.set_interdependencies(spec.interdependencies())
@@ -174,6 +184,8 @@ class RunWriter:
                 else:
                     if dataset.started:
                         self._drain(dataset)
+                    for flush in self._flushers:
+                        flush(conn, command == "close")
                     if command == "close":
                         completed, done = arg
                         if not dataset.started:

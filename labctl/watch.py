@@ -15,7 +15,7 @@ from typing import Any
 
 from labctl.data import open_db
 from labctl.errors import LabctlError
-from labctl.live import REFRESH_MS, LiveWindow
+from labctl.live import REFRESH_MS, LiveWindow, has_display
 
 POLL_MS = 500
 
@@ -82,9 +82,8 @@ class RunFollower:
 
 
 def open_watch_window(follower: RunFollower) -> LiveWindow:
-    """A live window fed by ``follower`` every ``POLL_MS`` (call from the GUI thread)."""
-    import pyqtgraph as pg
-
+    """A live window fed by ``follower`` every ``POLL_MS`` (call from the GUI thread; close
+    the window before the follower: the poll stops with the window)."""
     window = LiveWindow(follower.axes(), f"labctl watch: run {follower.run_id}")
 
     def poll() -> None:
@@ -94,28 +93,37 @@ def open_watch_window(follower: RunFollower) -> LiveWindow:
         )
 
     poll()
-    window.poll_timer = pg.QtCore.QTimer()  # type: ignore[attr-defined]
-    window.poll_timer.timeout.connect(poll)  # type: ignore[attr-defined]
-    window.poll_timer.start(POLL_MS)  # type: ignore[attr-defined]
+    window.poll_timer = window.every(POLL_MS, poll)  # type: ignore[attr-defined]
     window.drain()
     return window
 
 
-def watch(db: Path, run_id: int) -> str:
-    """Show a run (live while it runs) until the window is closed; returns the last status."""
+def watch(db: Path, run_id: int, snapshot: Path | None = None) -> str:
+    """Show a run (live while it runs); returns the last status.
+
+    With a display the window stays up until it is closed (or Ctrl-C). Without one (offscreen
+    Qt) nobody can close it: the window follows the run until it is no longer running. Either
+    way, ``snapshot`` (a PNG path) receives the window as last drawn.
+    """
     from labctl.figures import qt_app
 
     app = qt_app()
     follower = RunFollower(db, run_id)
     window = open_watch_window(follower)
     window.show()
+    interactive = has_display()
     try:
         while window.widget.isVisible():
             app.processEvents()
+            if not interactive and follower.status() != "running":
+                window.extend(follower.poll())  # the rows committed with the final status
+                break
             threading.Event().wait(REFRESH_MS / 1000)
         return follower.status()
     except KeyboardInterrupt:
         return follower.status()
     finally:
+        if snapshot is not None:
+            window.grab(snapshot)
         window.close()
         follower.close()

@@ -53,13 +53,16 @@ class ArrayMapParams:
 def array_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
     maps = result.get("map", {})
     cols = int(result.get("map_columns", 0))
+
+    def grid(key: str, scale: float = 1.0) -> np.ndarray:
+        return as_grid(np.asarray(maps.get(key, []), float) * scale, cols)
+
+    where = "column (device = row × columns + column)"
     panels = [
-        Panel("µ0Hc (mT) by device", "column", "row",
-              image=as_grid(np.asarray(maps.get("hc_T", []), float) * 1e3, cols)),
-        Panel("R_AHE (Ω) by device", "column", "row",
-              image=as_grid(np.asarray(maps.get("r_ahe_ohm", []), float), cols)),
-        Panel("valid synapse", "column", "row",
-              image=as_grid(np.asarray(maps.get("valid", []), float), cols)),
+        Panel("µ0Hc (mT)", where, "row", image=grid("hc_T", 1e3), cell_format="{:.1f}"),
+        Panel("R_AHE (Ω)", where, "row", image=grid("r_ahe_ohm"), cell_format="{:.3f}"),
+        Panel("valid synapse (1) / in-plane or dead (0)", where, "row", image=grid("valid"),
+              levels=(0.0, 1.0), cell_format="{:.0f}"),
     ]  # fmt: skip
     save_figure(path, panels, width_px=1400, height_px=500)
 

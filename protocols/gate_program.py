@@ -69,8 +69,11 @@ class GateProgramParams:
         return (hc_T - self.level_hc0_T) / (self.level_hc1_T - self.level_hc0_T)
 
 
-def verify(run: Run, p: GateProgramParams, step: int, record: bool = True) -> float:
-    """Mean coercive field (T) of ``loops_per_verify`` loops, NaN when none could be analysed."""
+def verify(
+    run: Run, p: GateProgramParams, step: int, record: bool = True, t_steps: list | None = None
+) -> float:
+    """Mean coercive field (T) of ``loops_per_verify`` loops, NaN when none could be analysed.
+    ``t_steps`` collects each loop's station time per field point (s)."""
     values = []
     for _ in range(p.loops_per_verify):
         try:
@@ -81,6 +84,8 @@ def verify(run: Run, p: GateProgramParams, step: int, record: bool = True) -> fl
             run.log.warning("verification loop not analysable: %s", exc)
             continue
         values.append(m.result.coercive_field_T)
+        if t_steps is not None:
+            t_steps.append(m.t_step_s)
     return float(np.nanmean(values)) if values else float("nan")
 
 
@@ -88,26 +93,35 @@ def gate_program_figure(result: dict[str, Any], points: pd.DataFrame, path: Path
     traj = points.dropna(subset=["hc_T"]) if "hc_T" in points else points.iloc[:0]
     target = result.get("target_hc_T", np.nan) * 1e3
     tol = result.get("tolerance_T", np.nan) * 1e3
-    t = traj["gate_time_s"].to_numpy()
-    x = np.arange(len(traj))
+    x = np.arange(len(traj), dtype=float)
+    ends = np.array([x[0], x[-1]]) if x.size else np.array([0.0, 1.0])
+    band_x = np.concatenate([ends, [np.nan], ends])  # both tolerance lines, one colour
+    band_y = np.array([target + tol] * 2 + [np.nan] + [target - tol] * 2)
     series = [
         Series(x, traj["hc_T"] * 1e3, "measured Hc", symbol="o"),
-        Series(x, np.full(x.size, target), "target"),
-        Series(x, np.full(x.size, target + tol), "tolerance"),
-        Series(x, np.full(x.size, target - tol), ""),
+        Series(ends, np.full(2, target), f"target {target:.1f} mT"),
+        Series(band_x, band_y, f"± {tol:.1f} mT"),
     ]
     reason, pulses = result.get("stop_reason", "?"), result.get("pulses", "?")
     title = f"gate-program: {reason} after {pulses} pulses"
     panels = [Panel(title, "verification step", "µ0Hc (mT)", series)]
-    if t.size:
+    pulsed = traj[traj["pulse_width_s"] > 0] if len(traj) else traj
+    if len(pulsed):  # step 0 is the initial verification: no pulse before it
+        steps = np.arange(len(traj))[(traj["pulse_width_s"] > 0).to_numpy()]
         panels.append(
             Panel(
-                "gate pulses",
+                "gate pulse before each verification",
                 "verification step",
-                "pulse (V) / log10(width / s)",
+                "amplitude (V)  /  log10(width / s)",
                 [
-                    Series(x, traj["pulse_V"], "amplitude (V)", symbol="o"),
-                    Series(x, np.log10(traj["pulse_width_s"].clip(lower=1e-9)), "log10 width"),
+                    Series(steps, pulsed["pulse_V"], "amplitude (V)", line=False, symbol="o"),
+                    Series(
+                        steps,
+                        np.log10(pulsed["pulse_width_s"]),
+                        "log10(width / s)",
+                        line=False,
+                        symbol="s",
+                    ),
                 ],
             )
         )
@@ -141,7 +155,8 @@ def program_to(
     )
     gate_time, pulses, saturated_misses, wrong_way = 0.0, 0, 0, 0
     route("hall")
-    hc = verify(run, params, step0, record)
+    t_steps: list[float] = []
+    hc = verify(run, params, step0, record, t_steps)
     initial = hc
     trajectory: dict[str, list[float]] = {
         k: [] for k in ("pulse_V", "pulse_width_s", "gate_time_s", "hc_T")
@@ -180,7 +195,7 @@ def program_to(
         pulses += 1
         gate_time += pulse.width_s
         before = hc
-        hc = verify(run, params, step0 + pulses, record)
+        hc = verify(run, params, step0 + pulses, record, t_steps)
         change = hc - before
         ctl.observe(pulse, change)
         wrong_way = wrong_way + 1 if change * np.sign(error) < -params.tolerance_T else 0
@@ -199,6 +214,7 @@ def program_to(
         "pulses": pulses,
         "gate_time_s": gate_time,
         "max_voltage_V": float(max((abs(v) for v in trajectory["pulse_V"]), default=0.0)),
+        "verify_t_step_s": float(np.median(t_steps)) if t_steps else float("nan"),
         "trajectory": trajectory,
     }
 

@@ -78,4 +78,6 @@ def hall_loop(run: Run, params: HallLoopParams) -> dict[str, Any]:
         points["branch"].to_numpy(),
         excitation_A=hall.excitation_A,
     )
-    return result.as_dict()
+    # station time per field point (settling + reading): what sets the thermally activated Hc
+    t_step_s = float(np.median(np.diff(points["t_s"].to_numpy())))
+    return {**result.as_dict(), "t_step_s": t_step_s}

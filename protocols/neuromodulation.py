@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from labctl.api import Panel, Run, Series, param, protocol, save_figure
-from protocols.analysis.switching import fit_switching, p_switch, x50_shift
+from protocols.analysis.switching import empirical_x50, fit_switching, p_switch, x50_shift
 from protocols.gate_program import GateProgramParams, program_to
 from protocols.switching_probability import SwitchingParams, measure_curve
 from protocols.trials import StateReference, calibrate_states, field_pulse, reset
@@ -93,8 +93,10 @@ def _scan(
     refs: dict[int, StateReference],
     route: Callable[[int], None],
     level_of: dict[int, int],
+    holds_s: list[float],
 ) -> dict[int, np.ndarray]:
-    """Flips per device for every field: reset all, one global pulse, read each device."""
+    """Flips per device for every field: reset all, one global pulse, read each device.
+    Each pulse's actual hold time goes to ``holds_s``."""
     hall = run.station.hall
     start = 1 if p.reset_field_T > 0 else -1
     flips = {d: np.zeros(p.points) for d in refs}
@@ -102,7 +104,7 @@ def _scan(
     for j, field_T in enumerate(p.fields()):
         for _ in range(p.trials):
             reset(run, p.reset_field_T)
-            field_pulse(run, -start * float(field_T), p.width_s)
+            holds_s.append(field_pulse(run, -start * float(field_T), p.width_s))
             for device, ref in refs.items():
                 route(device)
                 flipped = ref.state(hall.read_voltage()) != start
@@ -118,20 +120,25 @@ def _scan(
 
 
 def neuromodulation_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
+    from labctl.figures import COLORS
+
     series = []
-    for level in result.get("levels", []):
+    for i, level in enumerate(result.get("levels", [])):
+        color = COLORS[i % len(COLORS)]
         h = np.asarray(level["field_T"], dtype=float)
         p = np.asarray(level["p_switch"], dtype=float)
-        label = f"Hc {level['achieved_hc_T'] * 1e3:.1f} mT"
-        series.append(Series(h * 1e3, p, label, line=False, symbol="o"))
+        label = f"Hc {level['achieved_hc_T'] * 1e3:.1f} mT: H50 {level['h50_T'] * 1e3:.1f} mT"
+        series.append(Series(h * 1e3, p, label, line=False, symbol="o", color=color))
         if np.isfinite(level.get("delta", np.nan)):
             grid = np.linspace(h.min(), h.max(), 200)
             model = p_switch(grid, "field", scale=level["H0_T"], delta=level["delta"],
-                             width_s=result["width_s"], tau0_s=result["tau0_s"],
+                             width_s=level.get("hold_s", result["width_s"]),
+                             tau0_s=result["tau0_s"],
                              n=result["n_exponent"])  # fmt: skip
-            series.append(Series(grid * 1e3, model, ""))
-    panel = Panel("flip probability vs global field pulse", "µ0H pulse (mT)", "P(flip)", series)
-    save_figure(path, [panel])
+            series.append(Series(grid * 1e3, model, "", color=color))
+    mode = "devices in parallel" if result.get("parallel") else "one device, level by level"
+    title = f"flip probability vs global field pulse ({mode})"
+    save_figure(path, [Panel(title, "µ0H pulse (mT)", "P(flip)", series)])
 
 
 @protocol(
@@ -182,13 +189,16 @@ def neuromodulation(run: Run, params: NeuromodulationParams) -> dict[str, Any]:
             refs[device] = calibrate_states(run, params.field_max_T)
             level_of[device] = i
         if parallel:
-            counts = _scan(run, params, refs, _hall_router(run), level_of)
+            holds_s: list[float] = []
+            counts = _scan(run, params, refs, _hall_router(run), level_of, holds_s)
+            hold_s = float(np.median(holds_s))
         else:
             i = batch[0]
             curve = measure_curve(
                 run, params.switching(), {"level": float(i), "level_hc_T": params.levels_hc_T[i]}
             )
             counts = {devices[0]: np.array([curve["flips"], curve["trials"]])}
+            hold_s = curve["hold_s"]
             fields = np.asarray(curve["drive"])
         for device, i in level_of.items():
             k, n = counts[device]
@@ -204,12 +214,14 @@ def neuromodulation(run: Run, params: NeuromodulationParams) -> dict[str, Any]:
                 "flips": k.tolist(),
                 "trials": n.tolist(),
                 "p_switch": (k / np.maximum(n, 1)).tolist(),
+                "hold_s": hold_s,
+                "h50_T": empirical_x50(fields, k, n),  # model-free, for the level comparison
             }
             try:
-                fit = fit_switching(fields, k, n, "field", width_s=params.width_s,
+                fit = fit_switching(fields, k, n, "field", width_s=hold_s,
                                     tau0_s=params.tau0_s, n=params.n_exponent)  # fmt: skip
                 entry.update(delta=fit.delta, delta_err=fit.delta_err, H0_T=fit.scale,
-                             H0_err_T=fit.scale_err, h50_T=fit.x50)  # fmt: skip
+                             H0_err_T=fit.scale_err, h50_fit_T=fit.x50)  # fmt: skip
             except (ValueError, RuntimeError) as exc:
                 entry["fit_error"] = str(exc)
             levels_out.append(entry)

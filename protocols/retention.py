@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from labctl.api import Panel, Run, Series, param, protocol, save_figure
+from labctl.figures import COLORS
 from protocols.analysis.retention import analyze_retention
 from protocols.loops import LOOP_COLUMNS, try_loop
 
@@ -39,25 +40,43 @@ class RetentionParams:
         return np.logspace(np.log10(self.first_s), np.log10(self.last_s), self.points)
 
 
+def _change_panel(title: str, lt: np.ndarray, values: np.ndarray, threshold_rel: float) -> Panel:
+    """Relative change (%) from the mean vs log hold time, the fitted drift, the ± threshold."""
+    ok = np.isfinite(values)
+    mean = float(np.mean(values[ok])) if ok.any() else float("nan")
+    change = (values / mean - 1.0) * 100.0
+    series = [Series(lt, change, "measured", line=False, symbol="o", color=COLORS[0])]
+    if ok.sum() >= 2:
+        slope, intercept = np.polyfit(lt[ok], change[ok], 1)
+        ends = np.array([lt[ok].min(), lt[ok].max()])
+        series.append(Series(ends, intercept + slope * ends, "fitted drift", color=COLORS[1]))
+    if lt.size:
+        ends = np.array([lt.min(), lt.max()])
+        band = np.array([threshold_rel * 100] * 2 + [np.nan] + [-threshold_rel * 100] * 2)
+        series.append(
+            Series(np.r_[ends, np.nan, ends], band, f"± {threshold_rel:.0%}", color="#888888")
+        )
+    return Panel(title, "log10(hold / s)", "change from the mean (%)", series)
+
+
 def retention_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
     rows = points.dropna(subset=["hold_s"]) if "hold_s" in points else points.iloc[:0]
     rows = rows[rows["hold_s"] > 0]
     lt = np.log10(rows["hold_s"].to_numpy())
     hc = result.get("hc", {})
-    title = "non-volatile" if hc.get("nonvolatile") else "volatile"
+    threshold = float(result.get("threshold_rel", 0.05))
+    verdict = "non-volatile" if result.get("nonvolatile") else "volatile"
+    bias = f"{result.get('bias_V', 0):g} V"
+    hc_T = rows["hc_T"].to_numpy(dtype=float)
+    hc_title = f"µ0Hc at {bias}: {verdict} (mean {np.nanmean(hc_T) * 1e3:.1f} mT" + (
+        f", drift {hc.get('span_drift_rel', np.nan):+.1%}"
+        f" ± {hc.get('span_drift_rel_err', np.nan):.1%} over the span)"
+    )
+    amp = rows["amplitude_V"].to_numpy(dtype=float)
+    amp_title = f"AHE amplitude (mean {np.nanmean(amp) * 1e6:.1f} µV)"
     panels = [
-        Panel(
-            f"Hc retention at {result.get('bias_V', 0):g} V: {title}",
-            "log10(hold / s)",
-            "µ0Hc (mT)",
-            [Series(lt, rows["hc_T"] * 1e3, "Hc", symbol="o")],
-        ),
-        Panel(
-            "AHE amplitude",
-            "log10(hold / s)",
-            "amplitude (µV)",
-            [Series(lt, rows["amplitude_V"] * 1e6, "amplitude", symbol="o")],
-        ),
+        _change_panel(hc_title, lt, hc_T, threshold),
+        _change_panel(amp_title, lt, amp, threshold),
     ]
     save_figure(path, panels, width_px=1200)
 
@@ -105,6 +124,7 @@ def retention(run: Run, params: RetentionParams) -> dict[str, Any]:
     amp_result = analyze_retention(np.array(hold), np.array(amps), params.threshold_rel)
     return {
         "bias_V": params.bias_V,
+        "threshold_rel": params.threshold_rel,
         "nonvolatile": hc_result.nonvolatile and amp_result.nonvolatile,
         "hold_span_s": float(hold[-1]),
         "bias_time_s": bias_time,

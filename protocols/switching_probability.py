@@ -19,7 +19,12 @@ import numpy as np
 import pandas as pd
 
 from labctl.api import Panel, Run, Series, param, protocol, save_figure
-from protocols.analysis.switching import fit_switching, transition_window, x50_shift
+from protocols.analysis.switching import (
+    empirical_x50,
+    fit_switching,
+    transition_window,
+    x50_shift,
+)
 from protocols.gate_program import GateProgramParams, program_to
 from protocols.trials import StateReference, calibrate_states, field_pulse, reset
 
@@ -76,15 +81,18 @@ class SwitchingParams:
         return np.linspace(lo, hi, self.points)
 
 
-def trial(run: Run, p: SwitchingParams, ref: StateReference, drive: float) -> bool | None:
-    """One reset–drive–read trial: True if the device left the reset state (None: bad reset)."""
+def trial(
+    run: Run, p: SwitchingParams, ref: StateReference, drive: float, holds_s: list[float]
+) -> bool | None:
+    """One reset–drive–read trial: True if the device left the reset state (None: bad reset).
+    A field pulse appends its actual hold time to ``holds_s``."""
     hall = run.station.hall
     start = 1 if p.reset_field_T > 0 else -1
     reset(run, p.reset_field_T)
     if ref.state(hall.read_voltage()) != start:
         return None
     if p.mode == "field":
-        field_pulse(run, -start * drive, p.width_s)
+        holds_s.append(field_pulse(run, -start * drive, p.width_s))
     elif p.mode == "amplitude":
         run.station.pulse.pulse(drive, p.width_s, 1)
     else:
@@ -93,11 +101,17 @@ def trial(run: Run, p: SwitchingParams, ref: StateReference, drive: float) -> bo
 
 
 def scan(
-    run: Run, p: SwitchingParams, ref: StateReference, drives: np.ndarray, n: int, tags: dict
+    run: Run,
+    p: SwitchingParams,
+    ref: StateReference,
+    drives: np.ndarray,
+    n: int,
+    tags: dict,
+    holds_s: list[float],
 ) -> list[tuple[float, int, int]]:
     out = []
     for drive in drives:
-        results = [trial(run, p, ref, float(drive)) for _ in range(n)]
+        results = [trial(run, p, ref, float(drive), holds_s) for _ in range(n)]
         valid = [r for r in results if r is not None]
         flips = sum(valid)
         run.record(drive=float(drive), flips=flips, trials=len(valid),
@@ -110,20 +124,24 @@ def measure_curve(run: Run, p: SwitchingParams, tags: dict[str, float]) -> dict[
     """Calibrate, (auto-)range, scan and fit one curve at the present hidden state."""
     ref = calibrate_states(run, p.field_max_T)
     data: list[tuple[float, int, int]] = []
+    holds_s: list[float] = []
     if p.auto:
-        coarse = scan(run, p, ref, p.coarse(), p.coarse_trials, {**tags, "pass": 0.0})
+        coarse = scan(run, p, ref, p.coarse(), p.coarse_trials, {**tags, "pass": 0.0}, holds_s)
         data += coarse
         drive = np.array([d for d, _, _ in coarse])
         prob = np.array([k / n if n else np.nan for _, k, n in coarse])
         lo, hi = transition_window(drive, prob)
     else:
         lo, hi = p.start, p.stop
-    data += scan(run, p, ref, p.fine(lo, hi), p.trials, {**tags, "pass": 1.0})
+    data += scan(run, p, ref, p.fine(lo, hi), p.trials, {**tags, "pass": 1.0}, holds_s)
     x, k, n = (np.array(v, dtype=float) for v in zip(*data, strict=True))
     curve: dict[str, Any] = {"drive": x.tolist(), "flips": k.tolist(), "trials": n.tolist()}
     curve["readout_contrast_V"] = ref.contrast_V
+    curve["x50_data"] = empirical_x50(x, k, n)  # model-free: the level comparison uses it
+    # a field pulse lasts its width plus the magnet's settling: fit with the measured hold
+    width = float(np.median(holds_s)) if holds_s else p.width_s
+    curve["hold_s"] = width
     try:
-        width = p.width_s
         fit = fit_switching(x, k, n, p.mode, width_s=width, tau0_s=p.tau0_s, n=p.n_exponent)
         curve.update(fit.as_dict())
         if p.mode == "amplitude" and p.current_density_per_V > 0:
@@ -135,17 +153,19 @@ def measure_curve(run: Run, p: SwitchingParams, tags: dict[str, float]) -> dict[
 
 
 def switching_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
+    from labctl.figures import COLORS
     from protocols.analysis.switching import p_switch
 
     unit = result.get("drive_unit", "")
     scale = 1e3 if unit == "T" else 1.0
     series = []
     for i, curve in enumerate(result.get("curves", [])):
+        color = COLORS[i % len(COLORS)]
         x = np.asarray(curve["drive"], dtype=float)
         pk = np.asarray(curve["flips"]) / np.maximum(np.asarray(curve["trials"]), 1)
         label = curve.get("label", f"curve {i}")
         xs = np.log10(x) if unit == "s" else x * scale
-        series.append(Series(xs, pk, label, line=False, symbol="o"))
+        series.append(Series(xs, pk, label, line=False, symbol="o", color=color))
         if np.isfinite(curve.get("delta", np.nan)):
             grid = np.linspace(x.min(), x.max(), 200)
             if unit == "s":
@@ -154,9 +174,13 @@ def switching_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
                              width_s=curve["width_s"], tau0_s=curve["tau0_s"],
                              n=curve["n_exponent"])  # fmt: skip
             gx = np.log10(grid) if unit == "s" else grid * scale
-            series.append(Series(gx, model, f"fit Δ={curve['delta']:.0f}"))
-    xlabel = {"T": "µ0H (mT)", "V": "amplitude (V)", "s": "log10(width / s)"}.get(unit, "drive")
-    save_figure(path, [Panel("switching probability", xlabel, "P(switch)", series)])
+            fit = f"§3 fit Δ = {curve['delta']:.0f} ± {curve['delta_err']:.0f}"
+            series.append(Series(gx, model, fit, color=color))
+    xlabel = {"T": "µ0H pulse (mT)", "V": "amplitude (V)", "s": "log10(width / s)"}.get(unit, "")
+    title = f"switching probability vs {result.get('mode', 'drive')}"
+    if unit == "T" and len(series) == 2 and np.isfinite(result.get("H0_T", np.nan)):
+        title += f": µ0H0 = {result['H0_T'] * 1e3:.1f} ± {result['H0_err_T'] * 1e3:.1f} mT"
+    save_figure(path, [Panel(title, xlabel, "P(switch)", series)])
 
 
 @protocol(
@@ -205,7 +229,7 @@ def switching_probability(run: Run, params: SwitchingParams) -> dict[str, Any]:
     if params.mode == "amplitude" and "scale" in first:
         result["Vc0_V"], result["Vc0_err_V"] = first["scale"], first["scale_err"]
     if len(curves) > 1:
-        x50 = {c["level_hc_T"]: c.get("x50", float("nan")) for c in curves}
+        x50 = {c["level_hc_T"]: c["x50_data"] for c in curves}
         result["x50_by_level"] = [[k, v] for k, v in sorted(x50.items())]
         result["x50_shift_with_level"] = x50_shift(x50)
     result["curves"] = curves

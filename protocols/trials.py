@@ -48,9 +48,15 @@ def calibrate_states(run: Run, saturate_T: float) -> StateReference:
     return StateReference(v_up, v_down)
 
 
-def field_pulse(run: Run, field_T: float, width_s: float) -> None:
-    """Hold ``field_T`` for ``width_s`` (plus the ramps) and return to zero field."""
+def field_pulse(run: Run, field_T: float, width_s: float) -> float:
+    """Hold ``field_T`` for ``width_s`` and return to zero field; returns the time (s) the
+    device actually spent at ``field_T``: ``width_s`` plus the magnet's settling (and closed-
+    loop corrections) once its ramp had arrived — the duration the §3 fit must use."""
     magnet = run.station.field
+    t0_s = run.now()
     magnet.set_field(field_T)
+    ramp_s = abs(field_T) / magnet.limits.ramp_T_per_s  # the ramp, at the station's rate
+    settled_s = max(0.0, run.now() - t0_s - ramp_s)
     run.sleep(width_s)
     magnet.set_field(0.0)
+    return width_s + settled_s

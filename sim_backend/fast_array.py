@@ -37,6 +37,14 @@ class FastArraySettings:
     n_devices: int = 65536
     seed: int = 0
     gate_capacitance_F: float = 1e-13  # per device, for the consolidation energy
+    # safety limits, checked before anything touches the chip (like ArrayLimits on a bench);
+    # the gate limit stays well below the oxide breakdown of the preset (8 V ± 5 %)
+    max_write_V: float = 6.0
+    min_write_width_s: float = 1e-9
+    max_write_width_s: float = 1e-3
+    max_gate_V: float = 3.0
+    max_gate_duration_s: float = 60.0
+    max_field_T: float = 0.3
 
 
 @dataclass
@@ -101,6 +109,11 @@ class VirtualSynapseArray:
         self.timebase.sleep(duration_s)
         return t_s
 
+    def _check(self, what: str, value: float, low: float, high: float, unit: str) -> None:
+        if not (np.isfinite(value) and low <= value <= high):
+            expected = f"expected {low:g} to {high:g} {unit}"
+            raise ValueError(f"{self.name}: refused {what} = {value:g} {unit}: {expected}")
+
     def read(self, indices: Any) -> np.ndarray:
         """Binary weights (+1 up, -1 down; in-plane devices read as +1)."""
         idx = self._indices(indices)
@@ -110,6 +123,12 @@ class VirtualSynapseArray:
 
     def write(self, indices: Any, polarity: Any, amplitude_V: float, width_s: float) -> None:
         """One write pulse per device toward ``polarity`` (+1/-1); it flips with P_sw(x)."""
+        st = self.settings
+        self._check("write amplitude", abs(amplitude_V), 0.0, st.max_write_V, "V")
+        self._check("write pulse width", width_s, st.min_write_width_s, st.max_write_width_s, "s")
+        pol = np.asarray(polarity)
+        if not np.all(np.abs(pol) == 1):
+            raise ValueError(f"{self.name}: write polarity must be +1 or -1, got {polarity!r}")
         idx = self._indices(indices)
         if idx.size == 0:
             return
@@ -120,6 +139,9 @@ class VirtualSynapseArray:
 
     def consolidate(self, indices: Any, voltage_V: float, duration_s: float) -> None:
         """A gate pulse of ``voltage_V`` for ``duration_s`` on each device (raises x)."""
+        st = self.settings
+        self._check("gate voltage", voltage_V, -st.max_gate_V, st.max_gate_V, "V")
+        self._check("gate pulse duration", duration_s, 0.0, st.max_gate_duration_s, "s")
         idx = self._indices(indices)
         if idx.size == 0:
             return
@@ -134,6 +156,7 @@ class VirtualSynapseArray:
 
     def field_pulse(self, field_T: float, width_s: float) -> np.ndarray:
         """A global field pulse on the whole array; returns which devices flipped."""
+        self._check("field", field_T, -self.settings.max_field_T, self.settings.max_field_T, "T")
         t_s = self._tick(width_s)
         return self.chip.field_pulse(field_T, width_s, t_s)
 
@@ -156,3 +179,20 @@ class VirtualSynapseArray:
 
     def close(self) -> None:
         pass
+
+
+def make_fast_array(
+    n_devices: int, seed: int = 0, preset: str = "ptco_gdox_hall", name: str = "array"
+) -> VirtualSynapseArray:
+    """A fresh fast array on its own virtual clock (studies: one chip per training run)."""
+    from labctl.clock import VirtualClock
+
+    settings = FastArraySettings(preset=preset, n_devices=int(n_devices), seed=int(seed))
+    return VirtualSynapseArray.open(
+        name=name,
+        address=f"chip://{preset}",
+        visa_library="",
+        settings=settings,
+        limits=None,
+        timebase=VirtualClock(0.0),
+    )

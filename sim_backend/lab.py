@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from labctl.clock import get_clock
+from labctl.clock import get_clock, reset_virtual_time
 from sim_backend.labs.journal import StateJournal
 from sim_backend.labs.schema import InstrumentSpec, LabSpec, MagnetSpec, load_lab_file
 from sim_backend.twins.base import InstrumentError, Twin
@@ -86,6 +86,13 @@ class Lab:
     @classmethod
     def from_file(cls, path: str | Path) -> Lab:
         return cls(load_lab_file(path))
+
+    def describe(self) -> dict[str, Any]:
+        """What ``labctl sim list`` shows: file, chip, magnets, and per instrument its
+        address, model and wiring (``sim_backend.labs.describe_spec``)."""
+        from sim_backend.labs import describe_spec
+
+        return describe_spec(self.spec)
 
     # --- time -----------------------------------------------------------------------------
     def sync(self) -> float:
@@ -257,6 +264,8 @@ class Port:
         devices = self.routed()
         if self.terminal != "gate" or devices.size == 0:
             return 0.0
+        if devices.size == 1:  # the common single-device case, without array overhead
+            return self.lab.chip.gate_leakage_one_A(int(devices[0]), voltage_V)
         return float(np.sum(self.lab.chip.gate_leakage_at_A(devices, voltage_V)))
 
     def load_resistance_ohm(self) -> float:
@@ -355,5 +364,7 @@ def get_lab(path: str | Path | None = None) -> Lab:
 
 
 def forget_labs() -> None:
-    """Drop every cached lab (tests: start from a fresh bench)."""
+    """Drop every cached lab (tests: start from a fresh bench); with no lab left, virtual
+    clocks may start from the epoch again (the same numbers whatever ran before)."""
     _LABS.clear()
+    reset_virtual_time()

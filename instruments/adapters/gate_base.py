@@ -23,7 +23,8 @@ class GateSettings:
     ``ramp_V_per_s`` / ``compliance_A``: ``None`` means the station limit itself.
     ``ramp_step_V``: the largest voltage step of a ramp; ``ramp_min_step_s``: the shortest
     time between two steps. ``nplc``: integration time of the current measurement in power-line
-    cycles.
+    cycles. ``trip_check_s``: seconds between compliance checks during a gate pulse's plateau
+    (``None``: at its start and end only).
     """
 
     ramp_V_per_s: float | None = None
@@ -31,6 +32,7 @@ class GateSettings:
     ramp_step_V: float = 0.01
     ramp_min_step_s: float = 0.005
     nplc: float = 1.0
+    trip_check_s: float | None = None
 
 
 class RampedGate(GateSource):
@@ -53,9 +55,12 @@ class RampedGate(GateSource):
         super().__init__(name, limits, timebase)
         self.driver = driver
         self.settings = settings
+        self.trip_check_s = settings.trip_check_s
         self._check_rating(limits)
         positive(name, "ramp_step_V", settings.ramp_step_V)
         positive(name, "ramp_min_step_s", settings.ramp_min_step_s)
+        if settings.trip_check_s is not None:
+            positive(name, "trip_check_s", settings.trip_check_s)
         self.ramp_rate_V_per_s = check_max(
             name,
             "gate ramp rate",

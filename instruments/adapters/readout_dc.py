@@ -123,8 +123,8 @@ class Keithley6221DeltaReadout(_DCReadout):
 
     The 2182A (``nanovoltmeter_address``) is configured for DC volts at ``nplc``; the 6221
     runs the delta cycles. Commands (6221 reference manual, delta): ``:SOUR:DELT:HIGH i``,
-    ``:SOUR:DELT:DELay d``, ``:SOUR:DELT:COUN n``, ``TRAC:POIN n``, ``:TRAC:CLE``,
-    ``:SOUR:DELT:ARM``, ``:INIT:IMM``, ``:TRAC:DATA?`` (reading[, timestamp] ...),
+    ``:SOUR:DELT:LOW -i``, ``:SOUR:DELT:DELay d``, ``:SOUR:DELT:COUN n``, ``TRAC:POIN n``,
+    ``:TRAC:CLE``, ``:SOUR:DELT:ARM``, ``:INIT:IMM``, ``:TRAC:DATA?`` (reading[, timestamp] ...),
     ``:SOUR:SWE:ABOR``; 2182A: ``:SENS:FUNC 'VOLT'``, ``:SENS:VOLT:NPLC n``.
     """
 
@@ -181,6 +181,7 @@ class Keithley6221DeltaReadout(_DCReadout):
         self.driver.clear()
         self.driver.source_compliance = self.settings.compliance_V
         self.driver.delta_high_source = self.settings.excitation_A
+        self.driver.delta_low_source = -self.settings.excitation_A  # symmetric: cancels EMFs
         self.driver.delta_delay = float(self.settings.delta_delay_s)
         self.driver.delta_cycles = int(self.settings.delta_cycles)
         self.driver.delta_buffer_points = int(self.settings.delta_cycles)

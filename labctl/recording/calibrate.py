@@ -38,6 +38,7 @@ from labctl.recording.calibrate_fits import (
     fit_readout,
 )
 from labctl.recording.calibrate_models import Anisotropy
+from labctl.recording.files import read_yaml_mapping
 from labctl.recording.store import load_recording
 
 DEFAULTS = {  # chip parameters the fits assume when no --base file gives them
@@ -107,14 +108,16 @@ def _t_step_s(points: pd.DataFrame) -> float:
 def _loop_readout(
     points: pd.DataFrame, excitation_A: float, group: str | None
 ) -> list[tuple[float, float]]:
-    """(R_AHE, offset) of each loop from its saturated ends (|field| ≥ 0.8 of the maximum)."""
+    """(R_AHE, offset) of each loop from its saturated ends: the points within 2 % of the
+    largest |field| (a wider band would take in the points of a branch that has not switched
+    yet when the coercive field comes close to the loop amplitude)."""
     frame = points.dropna(subset=["field_T", "v_hall_V"])
     groups = frame.groupby(group) if group and group in frame else [(0, frame)]
     out = []
     for _, g in groups:
         f, v = g["field_T"].to_numpy(float), g["v_hall_V"].to_numpy(float)
         top = np.max(np.abs(f)) if f.size else 0.0
-        up, down = v[f >= 0.8 * top], v[f <= -0.8 * top]
+        up, down = v[f >= 0.98 * top], v[f <= -0.98 * top]
         if top > 0 and up.size and down.size:
             high, low = float(np.mean(up)), float(np.mean(down))
             out.append(((high - low) / 2 / excitation_A, (high + low) / 2 / excitation_A))
@@ -161,9 +164,7 @@ def calibrate_runs(
 ) -> Calibration:
     """Fit the chip parameters to the runs and (with ``out``) write the chip parameter file."""
     runs = load_runs(Path(db), run_ids)
-    base_chip: dict[str, Any] = yaml.safe_load(base.read_text()) if base else {}
-    if base_chip is None or not isinstance(base_chip, dict):
-        raise LabctlError(f"{base}: expected a chip parameter file (a YAML mapping)")
+    base_chip = read_yaml_mapping(base, "chip parameter file") if base else {}
     tau0 = float(_base_value(base_chip, "switching", "tau0_s"))
     n = float(_base_value(base_chip, "switching", "n_exponent"))
     rates: list[RatePoint] = []
@@ -239,7 +240,7 @@ def calibrate_runs(
             if k in Anisotropy.__dataclass_fields__
         }
     )
-    r0, A, V0 = fit_kinetics(
+    r0, A, V0, rate = fit_kinetics(
         trajectories,
         h0,
         delta,
@@ -253,7 +254,7 @@ def calibrate_runs(
         n=n,
         source=", ".join(used["kinetics"]),
     )
-    estimates = {e.name: e for e in (h0, delta, r_ahe, offset, r0, A, V0)}
+    estimates = {e.name: e for e in (h0, delta, r_ahe, offset, r0, A, V0, rate)}
     estimates["tau0"] = Estimate("tau0", tau0, math.nan, "s", "fixed", "held at its assumed value")
     estimates["n"] = Estimate("n", n, math.nan, "", "fixed", "held at its assumed value")
     chip = chip_file_content(base_chip, estimates, [r.label for r in runs])
@@ -281,9 +282,11 @@ def chip_file_content(
     if est["offset"].usable:
         r_ahe = est["R_AHE"].value if est["R_AHE"].usable else 1.0
         chip.setdefault("readout", {})["R_offset_rel"] = min(1.0, abs(est["offset"].value) / r_ahe)
-    if est["A"].usable:
-        chip.setdefault("kinetics", {})["A_per_s"] = float(est["A"].value)
-    put("kinetics", "V0_V", "V0")
+    if est["A"].usable or est["rate"].usable:
+        # A and V0 as fitted (or V0 as held): together they give the measured rate
+        kinetics = chip.setdefault("kinetics", {})
+        kinetics["A_per_s"] = float(est["A"].value)
+        kinetics["V0_V"] = float(est["V0"].value)
     chip["variability"] = {
         **(chip.get("variability") or {}),
         **dict.fromkeys(VARIABILITY_KEYS, 0.0),

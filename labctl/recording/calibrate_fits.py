@@ -125,9 +125,13 @@ def fit_h0_delta(
     guesses = [
         (max(hc_max, field_max) * f, d) for f in (1.3, 1.8, 2.5) for d in (30.0, 60.0, 120.0)
     ]
+    # H0 above every field seen, Δ within physical reason: keeps trial steps finite
+    h_floor = max(hc_max, field_max * 0.5, 1e-6)
+    bounds = ([math.log(h_floor), math.log(2.0)], [math.log(h_floor * 50.0), math.log(1e4)])
     best = None
     for h_guess, d_guess in guesses:
-        fit = least_squares(residuals, [math.log(h_guess), math.log(d_guess)], method="lm")
+        start = [math.log(h_guess), math.log(d_guess)]
+        fit = least_squares(residuals, start, method="trf", bounds=bounds)
         if best is None or fit.cost < best.cost:
             best = fit
     assert best is not None
@@ -212,8 +216,9 @@ def fit_kinetics(
     tau0_s: float,
     n: float,
     source: str,
-) -> tuple[Estimate, Estimate, Estimate]:
-    """The ion-hopping rate prefactor r0 = A·exp(−E_a/k_B T), A itself, and V0.
+) -> tuple[Estimate, Estimate, Estimate, Estimate]:
+    """The ion-hopping rate prefactor r0 = A·exp(−E_a/k_B T), A itself, V0, and the rate
+    r0·sinh(|V|/V0) at the largest amplitude measured (what the pulses pin down best).
 
     The coercive field of every verification gives x (through H0, Δ and the anisotropy
     model); the pulses then move x as the rate equation says, which is fitted open-loop from
@@ -225,9 +230,10 @@ def fit_kinetics(
         Estimate("r0", math.nan, math.nan, "1/s", "not measured", source),
         Estimate("A", math.nan, math.nan, "1/s", "not measured", source),
         Estimate("V0", math.nan, math.nan, "V", "not measured", source),
+        Estimate("rate", math.nan, math.nan, "1/s", "not measured", source),
     ]
     if not trajectories:
-        return missing[0], missing[1], missing[2]
+        return missing[0], missing[1], missing[2], missing[3]
     if not (h0.usable and delta.usable):
         why = "needs H0 and Δ (a hall-loop-series or switching-probability run)"
         return tuple(  # type: ignore[return-value]
@@ -254,23 +260,28 @@ def fit_kinetics(
             xs.append(x)
         return np.asarray(xs)
 
+    n_kin = 2 if fit_v0 else 1  # theta: ln r0, [ln V0,] then each run's first state x0
+
     def residuals(theta: np.ndarray) -> np.ndarray:
         r0 = math.exp(theta[0])
         V0 = math.exp(theta[1]) if fit_v0 else V0_guess_V
         out = []
-        for t, x in data:
-            pred = predict(t, float(x[0]), r0, V0)
-            ok = np.isfinite(x)
-            ok[0] = False
+        for (t, x), x0 in zip(data, theta[n_kin:], strict=True):
+            pred = predict(t, float(x0), r0, V0)
+            ok = np.isfinite(x)  # the first state is fitted too: it is measured as noisily
             out.extend((pred[ok] - x[ok]) / 1e-3)
         return np.asarray(out, dtype=float)
 
-    if not data:
-        return missing[0], missing[1], missing[2]
+    if not data or not amplitudes:
+        return missing[0], missing[1], missing[2], missing[3]
     best = None
+    # r0 and V0 within physical reason (10 mV to 5 V): keeps the search off runaway minima
+    lower, upper = [math.log(1e-40), math.log(0.01)], [math.log(1e6), math.log(5.0)]
+    x0s = [float(np.clip(x[0], 1e-3, 1 - 1e-3)) for _, x in data]
+    bounds = (lower[:n_kin] + [0.0] * len(data), upper[:n_kin] + [1.0] * len(data))
     for r_guess in (1e-6, 1e-4, 1e-2, 1.0):
-        start = [math.log(r_guess), math.log(V0_guess_V)] if fit_v0 else [math.log(r_guess)]
-        fit = least_squares(residuals, start, method="trf")
+        start = [math.log(r_guess), math.log(V0_guess_V)][:n_kin] + x0s
+        fit = least_squares(residuals, start, method="trf", bounds=bounds)
         if best is None or fit.cost < best.cost:
             best = fit
     assert best is not None
@@ -293,6 +304,13 @@ def fit_kinetics(
             f"{source}; one gate amplitude only: held at {V0_guess_V:g} V",
         )
         r0_status = "unconstrained"  # only r0·sinh(V/V0) is measured
+    # What the pulses measure directly: the rate at the largest amplitude (A alone is an
+    # extrapolation to V = 0, exponentially sensitive to V0, and seldom constrained)
+    amplitude_V = max(amplitudes)
+    a = amplitude_V / V0_est.value
+    rate = r0 * math.sinh(a)
+    grad = np.array([1.0, -a / math.tanh(a)] if fit_v0 else [1.0])
+    rate_err = rate * math.sqrt(max(float(grad @ cov[:n_kin, :n_kin] @ grad), 0.0))
     return (
         Estimate("r0", r0, r0_err, "1/s", r0_status, source),
         Estimate(
@@ -304,4 +322,12 @@ def fit_kinetics(
             f"{source}; A = r0·exp(E_a/k_B T) with E_a = {E_a_eV:g} eV (not fitted)",
         ),
         V0_est,
+        Estimate(
+            "rate",
+            rate,
+            rate_err,
+            "1/s",
+            _status(rate, rate_err),
+            f"{source}; r0·sinh(|V|/V0) at |V| = {amplitude_V:g} V, the largest amplitude",
+        ),
     )

@@ -1,9 +1,9 @@
 """Recording on by default: the engine hook, and running a protocol with recording and a clock.
 
-The engine calls, inside its ``use_clock`` block, once the run's writer exists::
+``labctl.engine.execute`` calls, inside its ``use_clock`` block, once the run's writer exists::
 
     station, recorder = recorder_for_run(station)        # wraps station.visa_library in @labrec
-    recorder.stream_to(writer.db_path, writer.run_id)   # batches into the run's database
+    recorder.stream_with(writer)                         # batches through the run's writer
     ...                                                 # open the bench, run, safe state, close
     recorder.close()                                    # writes the rest
     writer.add_metadata("labctl_recording", recorder.summary())
@@ -15,10 +15,7 @@ is left alone, so a caller that records around the engine does not record twice.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +52,22 @@ class RunRecorder:
         return libspec.recording_library(self.recording.underlying, self.key)
 
     def stream_to(self, db: Path, run_id: int, flush_interval_s: float = 0.5) -> None:
-        """Start writing the traffic into ``db`` under ``run_id`` (every ``flush_interval_s``)."""
+        """Start writing the traffic into ``db`` under ``run_id`` (every ``flush_interval_s``)
+        from a thread and connection of its own: only for a file no qcodes run writes to."""
         if self.recording is not None and self.store is None:
             self.store = TrafficStore(self.recording, Path(db), run_id, flush_interval_s)
 
-    def save(self, db: Path, run_id: int) -> None:
-        """Write all the traffic at once (for a caller that learns the run id afterwards)."""
-        self.stream_to(db, run_id, flush_interval_s=3600.0)
-        self.close()
+    def stream_with(self, writer: Any) -> None:
+        """Write the traffic through the run's writer (a :class:`labctl.recorder.RunWriter`):
+        its thread and connection, at its flushes, under its run id."""
+        if self.recording is not None and self.store is None:
+            self.store = TrafficStore.on_writer(self.recording, writer)
+
+    @property
+    def error(self) -> str:
+        """Why the traffic could not be stored (``""``: it was), once the writer has closed."""
+        problem = self.store.error if self.store is not None else None
+        return f"{type(problem).__name__}: {problem}" if problem else ""
 
     def close(self) -> None:
         if self.store is not None:
@@ -93,48 +98,11 @@ def recorder_for_run(station: Station) -> tuple[Station, RunRecorder]:
     return dataclasses.replace(station, visa_library=recorder.library()), recorder
 
 
-@contextmanager
-def _engine_clock(clock: Clock | None) -> Iterator[dict[str, Any]]:
-    """Keyword arguments that make ``execute`` run on ``clock``.
-
-    Uses ``execute(clock=...)`` when the engine takes it; older engines get their
-    ``make_clock`` swapped for the duration of the call.
-    """
-    from labctl import engine
-
-    if clock is None:
-        yield {}
-    elif "clock" in inspect.signature(engine.execute).parameters:
-        yield {"clock": clock}
-    else:
-        original = engine.make_clock
-        engine.make_clock = lambda station: clock  # type: ignore[assignment]
-        try:
-            yield {}
-        finally:
-            engine.make_clock = original  # type: ignore[assignment]
-
-
 def execute_recorded(
     spec: Any, params: Any, station: Station, db: Path, *, clock: Clock | None = None, **kw: Any
 ) -> Any:
-    """``labctl.engine.execute`` with the VISA traffic recorded into ``db`` (and on ``clock``).
+    """``labctl.engine.execute`` on ``clock`` (default: the station's), recording its VISA
+    traffic into ``db`` as every engine run does (unless ``LABCTL_RECORD=0``)."""
+    from labctl.engine import execute
 
-    Works whether or not the engine records by itself (it then sees the station already
-    recording and leaves it).
-    """
-    from labctl.clock import use_clock
-    from labctl.engine import execute, make_clock
-
-    run_clock = clock or make_clock(station)
-    with use_clock(run_clock):  # the recording notes the station time at its start
-        recorded, recorder = recorder_for_run(station)
-    try:
-        with _engine_clock(run_clock) as extra:  # the engine runs on the clock we noted
-            outcome = execute(spec, params, recorded, db, **extra, **kw)
-    except BaseException:
-        recorder.close()
-        raise
-    if recorder.enabled:
-        recorder.save(db, outcome.run_id)
-    return outcome
+    return execute(spec, params, station, db, clock=clock, **kw)

@@ -120,8 +120,8 @@ def replay_run(
     ``db``). ``spec`` replaces the recorded protocol and ``params`` overrides some recorded
     parameters: that is how a changed protocol is checked against a recorded run."""
     db, out_db = Path(db), Path(out_db or db)
+    info, original = load_run(db, run_id)  # first: "no such database / run" before traffic
     recording = load_recording(db, run_id)
-    info, original = load_run(db, run_id)
     spec = spec or find_protocol(info.protocol)
     values = {**info.params, **(params or {})}
     built = build_params(spec.params_type, values, spec.name)

@@ -7,10 +7,11 @@ concatenated): packing costs ~0.4 µs per transaction where a row per transactio
 and the writer thread shares the GIL with the run. :func:`load_recording` unpacks them and
 :func:`traffic_frame` gives a pandas view for inspection.
 
-A :class:`TrafficStore` thread owns its own connection and writes new transactions every
-``flush_interval_s``, so recording costs the run only the in-memory append, and a killed
-process loses at most the last interval. Plain pyvisa scripts record into a file of the same
-schema (``LABREC_FILE``), each script run taking the next free id.
+A :class:`TrafficStore` writes new transactions every ``flush_interval_s``, so recording costs
+the run only the in-memory append, and a killed process loses at most the last interval: in a
+labctl run through the run's qcodes writer thread (one writing connection per database), in a
+plain pyvisa script from a thread of its own into a file of the same schema (``LABREC_FILE``),
+each script run taking the next free id.
 """
 
 from __future__ import annotations
@@ -102,34 +103,67 @@ def pack(recording: Recording, entries: list[Any]) -> dict[str, Any]:
 
 
 class TrafficStore:
-    """Streams one :class:`Recording` into ``db`` under ``run_id`` from its own thread."""
+    """Streams one :class:`Recording` into ``db`` under ``run_id``.
+
+    Two ways: from a thread of its own with its own connection (a file nothing else writes:
+    a plain script's ``LABREC_FILE``), or — :meth:`on_writer` — through the run's qcodes
+    writer thread and connection, because a second writing connection to the run's database
+    would make SQLite fail qcodes' transactions with "database is locked".
+    """
 
     def __init__(
-        self, recording: Recording, db: Path, run_id: int | None, flush_interval_s: float = 0.5
+        self,
+        recording: Recording,
+        db: Path,
+        run_id: int | None,
+        flush_interval_s: float = 0.5,
+        *,
+        threaded: bool = True,
     ) -> None:
         self.recording = recording
         self.db = Path(db)
         self.flush_interval_s = flush_interval_s
         self.written = 0
+        self.run_id = run_id if run_id is not None else -1
+        self.error: BaseException | None = None
+        self._begun = False
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._conn = connect(self.db)
-        with self._conn:
-            self.run_id = run_id if run_id is not None else next_recording_id(self._conn)
-            self._conn.execute(f"DELETE FROM {TRAFFIC_TABLE} WHERE run_id = ?", (self.run_id,))
-            self._conn.execute(
+        self._conn: sqlite3.Connection | None = None
+        self._thread: threading.Thread | None = None
+        self._final = threading.Event()  # set once the last transactions are stored
+        if threaded:
+            self._conn = connect(self.db)
+            self._begin(self._conn)
+            self._thread = threading.Thread(target=self._loop, name="labrec-store", daemon=True)
+            self._thread.start()
+
+    @classmethod
+    def on_writer(cls, recording: Recording, writer: Any) -> TrafficStore:
+        """A store that writes at the flushes of ``writer`` (a :class:`labctl.recorder.RunWriter`)
+        into its database under its run id; the last write happens when the writer closes."""
+        store = cls(recording, writer.db_path, writer.run_id, threaded=False)
+        writer.add_flusher(store.flush_on)
+        return store
+
+    def _begin(self, conn: sqlite3.Connection) -> None:
+        conn.executescript(SCHEMA)
+        with conn:
+            if self.run_id < 0:
+                self.run_id = next_recording_id(conn)
+            conn.execute(f"DELETE FROM {TRAFFIC_TABLE} WHERE run_id = ?", (self.run_id,))
+            conn.execute(
                 f"INSERT OR REPLACE INTO {RECORDINGS_TABLE} "
                 "(run_id, underlying, clock_start_s, wall_start_s, station) VALUES (?, ?, ?, ?, ?)",
                 (
                     self.run_id,
-                    recording.underlying,
-                    recording.clock_start_s,
-                    recording.wall_start_s,
-                    json.dumps(recording.station, default=str),
+                    self.recording.underlying,
+                    self.recording.clock_start_s,
+                    self.recording.wall_start_s,
+                    json.dumps(self.recording.station, default=str),
                 ),
             )
-        self._thread = threading.Thread(target=self._loop, name="labrec-store", daemon=True)
-        self._thread.start()
+        self._begun = True
 
     def _loop(self) -> None:
         while not self._stop.wait(self.flush_interval_s):
@@ -138,22 +172,40 @@ class TrafficStore:
             except sqlite3.Error:  # retried at the next interval, and at close
                 pass
 
+    def flush_on(self, conn: sqlite3.Connection, final: bool) -> None:
+        """The writer thread's flush: never raises (a failure is kept in :attr:`error` and
+        retried at the next flush)."""
+        try:
+            if not self._begun:
+                self._begin(conn)
+            self.write(conn, complete=final)
+            self.error = None
+        except Exception as exc:
+            self.error = exc
+        if final:
+            self._final.set()
+
     def flush(self, complete: bool = False) -> int:
-        """Write the transactions logged since the last flush; return how many were written."""
+        """Write the transactions logged since the last flush (own connection)."""
+        assert self._conn is not None, "a store on a run writer is flushed by the writer"
+        return self.write(self._conn, complete)
+
+    def write(self, conn: sqlite3.Connection, complete: bool = False) -> int:
+        """Write the transactions logged since the last write; return how many were written."""
         with self._lock:
             log = self.recording.log
             # Entries are only appended, so a slice up to a length read once is consistent.
             start, end = self.written, len(log)
-            with self._conn:
+            with conn:
                 if end > start:
                     packed = pack(self.recording, log[start:end])
                     columns = ["run_id", "first_seq", "n", *packed]
-                    self._conn.execute(
+                    conn.execute(
                         f"INSERT INTO {TRAFFIC_TABLE} ({', '.join(columns)}) "
                         f"VALUES ({', '.join('?' * len(columns))})",
                         (self.run_id, start + 1, end - start, *packed.values()),
                     )
-                self._conn.execute(
+                conn.execute(
                     f"UPDATE {RECORDINGS_TABLE} SET transactions = ?, complete = ?, resources = ? "
                     "WHERE run_id = ?",
                     (end, int(complete), json.dumps(self.recording.resources), self.run_id),
@@ -164,13 +216,17 @@ class TrafficStore:
             return end - start
 
     def close(self) -> None:
-        """Write the rest, mark the recording complete and close the connection."""
+        """Own thread: write the rest, mark the recording complete, close the connection. On a
+        run writer: nothing to do (the writer's close writes the rest)."""
         if self._stop.is_set():
             return
         self._stop.set()
+        if self._thread is None or self._conn is None:
+            return
         self._thread.join(timeout=30)
         self.flush(complete=True)
         self._conn.close()
+        self._final.set()
 
 
 @dataclass
@@ -228,6 +284,8 @@ def _unpack(row: sqlite3.Row, resources: list[str]) -> list[Transaction]:
 def load_recording(db: Path, run_id: int | None = None) -> StoredRecording:
     """The recorded traffic of ``run_id`` (the last recording in ``db`` when None)."""
     db = Path(db)
+    if not db.is_file():
+        raise LabctlError(f"{db}: no such database")
     ids = recording_ids(db)
     if not ids:
         raise LabctlError(f"{db}: no VISA traffic was recorded in this database")

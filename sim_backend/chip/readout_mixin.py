@@ -6,6 +6,7 @@ state, adds the readout noise of ``readout.py`` and computes the gate leakage.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -152,6 +153,17 @@ class ReadoutMixin:
         tunnel *= np.sign(V) * (Vbd / g.broken_R_ohm)
         intact = V / g.leakage_R_ohm + tunnel
         return np.where(self.broken[idx], V / g.broken_R_ohm, intact)
+
+    def gate_leakage_one_A(self, index: int, voltage_V: float) -> float:
+        """``gate_leakage_at_A`` of one device (A), in scalar math (the twins' hot path)."""
+        g = self.params.gate
+        if self.broken[index]:
+            return voltage_V / g.broken_R_ohm
+        if voltage_V == 0:
+            return 0.0
+        vbd = float(self.spread.breakdown_V[index])
+        tunnel = math.exp((abs(voltage_V) - vbd) / g.breakdown_slope_V) * (vbd / g.broken_R_ohm)
+        return voltage_V / g.leakage_R_ohm + math.copysign(tunnel, voltage_V)
 
     def gate_leakage_A(self, indices: Indices = None) -> np.ndarray:
         """Gate leakage current (A) at the gate voltage now applied (see ``gate_leakage_at_A``)."""

@@ -16,9 +16,14 @@ DEFAULT_LAB = Path(__file__).with_name("default.yaml")
 
 def describe_lab(path: str | Path | None = None) -> dict[str, Any]:
     """Addresses, models and wiring of a lab file (the default lab when ``path`` is None)."""
-    spec = load_lab_file(path or DEFAULT_LAB)
+    return describe_spec(load_lab_file(path or DEFAULT_LAB))
+
+
+def describe_spec(spec: LabSpec) -> dict[str, Any]:
+    """Addresses, models and wiring of a loaded lab (``file``: the lab file it came from)."""
     return {
         "name": spec.name,
+        "file": str(spec.path),
         "path": str(spec.path),
         "chip": {
             "preset": spec.chip.preset,
@@ -40,4 +45,11 @@ def describe_lab(path: str | Path | None = None) -> dict[str, Any]:
     }
 
 
-__all__ = ["DEFAULT_LAB", "LabFileError", "LabSpec", "describe_lab", "load_lab_file"]
+__all__ = [
+    "DEFAULT_LAB",
+    "LabFileError",
+    "LabSpec",
+    "describe_lab",
+    "describe_spec",
+    "load_lab_file",
+]

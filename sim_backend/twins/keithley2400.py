@@ -280,7 +280,7 @@ class Keithley2400(ScpiTwin):
         self.sense.add(self.sense_name(text))
 
     def one_reading(self) -> tuple[float, float, float, float, float]:
-        t = self.port.now()
+        t = self.port.lab.t_s  # the session brought the lab to now for this message
         v, i, tripped = self.smu.measure()
         res = OVERFLOW
         if "RES" in self.sense and i != 0:

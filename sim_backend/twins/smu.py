@@ -107,10 +107,12 @@ class SmuCore:
         port = self.port
         if not self.on:
             return 0.0, 0.0, False
+        leak_A: float | None = None  # the load's current at applied_V, if computed
         if self.port.terminal == "gate" and self.func == "VOLT":
-            i_now = port.leakage_at_A(self.applied_V)
-            if not self.tripped and abs(i_now) > self.limit_A:
+            leak_A = port.leakage_at_A(self.applied_V)
+            if not self.tripped and abs(leak_A) > self.limit_A:
                 self.apply()  # the load changed (breakdown): the SMU goes into compliance
+                leak_A = None
         rng = port.rng
         if self.forced_trip:
             limit = self.limit_A if self.func == "VOLT" else self.limit_V
@@ -120,7 +122,7 @@ class SmuCore:
             return sign * limit, self.level_A, True
         if port.terminal == "gate":
             v = self.applied_V
-            i = port.leakage_at_A(v)
+            i = leak_A if leak_A is not None else port.leakage_at_A(v)
             if self.tripped and self.func == "VOLT":
                 i = math.copysign(self.limit_A, v or 1.0)
             if self.func == "CURR" and not self.tripped:

@@ -8,8 +8,18 @@ from typing import Any
 
 import pytest
 
-from instruments.registry import DRIVERS, load_adapter
-from instruments.roles import FieldSource, GateSource, HallReadout, PulseSource, Role, Router
+from instruments.adapters.gaussmeter import Gaussmeter, GaussmeterSpec
+from instruments.registry import DRIVERS, GAUSSMETERS, load_adapter
+from instruments.roles import (
+    FieldSource,
+    GateSource,
+    HallReadout,
+    Limits,
+    PulseSource,
+    Role,
+    Router,
+    Window,
+)
 
 pytestmark = pytest.mark.hw
 
@@ -29,6 +39,16 @@ class WallTimebase:
             time.sleep(seconds)
 
 
+def _limits(limits_type: type[Limits], given: dict[str, Any]) -> Limits:
+    """Station limits from ``--device-limits``: numbers, or ``[low, high]`` for a window."""
+    defaults = limits_type()
+    values: dict[str, Any] = {}
+    for key, value in given.items():
+        default = getattr(defaults, key)  # AttributeError names an unknown key
+        values[key] = Window(*value, default.unit) if isinstance(default, Window) else value
+    return limits_type(**values)
+
+
 def _open(config: pytest.Config, key: str) -> Role:
     address = config.getoption("--device-address", default=None)
     if not address:
@@ -37,12 +57,13 @@ def _open(config: pytest.Config, key: str) -> Role:
         pytest.skip(f"--device-driver is not {key}")
     cls: Any = load_adapter(key)
     settings = cls.settings_type(**json.loads(config.getoption("--device-settings", default="{}")))
+    limits = _limits(cls.limits_type, json.loads(config.getoption("--device-limits", default="{}")))
     return cls.open(
         name=f"hw-{key}",
         address=address,
         visa_library=config.getoption("--visa-library", default=""),
         settings=settings,
-        limits=cls.limits_type(),
+        limits=limits,
         timebase=WallTimebase(),
     )
 
@@ -68,3 +89,28 @@ def test_model_opens_works_and_returns_to_its_safe_state(request, key: str) -> N
     finally:
         print(role.safe_state())
         role.close()
+
+
+class _Owner:
+    """What a gaussmeter needs of its owning role: a transaction counter."""
+
+    transactions = 0
+
+
+@pytest.mark.parametrize("key", sorted(GAUSSMETERS))
+def test_gaussmeter_reads_a_small_field_in_tesla(request, key: str) -> None:
+    config = request.config
+    address = config.getoption("--device-address", default=None)
+    if not address:
+        pytest.skip("no --device-address given")
+    if config.getoption("--device-driver", default=None) != key:
+        pytest.skip(f"--device-driver is not {key}")
+    spec = GaussmeterSpec.parse(f"hw-{key}", {"driver": key, "address": address})
+    owner = _Owner()
+    meter = Gaussmeter.open(spec, config.getoption("--visa-library", default=""), owner)  # type: ignore[arg-type]
+    try:
+        field_T = meter.field_T()
+        assert math.isfinite(field_T) and abs(field_T) < 35.0  # the 425/475 full scale
+        assert owner.transactions > 0
+    finally:
+        meter.close()

@@ -94,21 +94,41 @@ def test_ramp_rate_setting_above_the_limit_is_refused_at_construction(clock) -> 
         make_gate(smu, clock, ramp_V_per_s=100.0)
 
 
-def test_compliance_trip_during_a_pulse_ends_in_the_safe_state(clock) -> None:
-    tripped = "1.0,9.9e-07,1e6,12.5,8"  # status word bit 3: in compliance
-    pairs = [
-        *INIT,
-        (":SOURCE:VOLTAGE?", "0"),
-        ("OUTPUT?", "1"),
-        (":SOURCE:VOLTAGE 1", None),
-        (":MEASURE:CURRENT?", tripped),
-        (":MEASURE:CURRENT?", tripped),
-        # safe state: read level and output, ramp down, output off
-        (":SOURCE:VOLTAGE?", "1"),
-        ("OUTPUT?", "1"),
-        (":SOURCE:VOLTAGE 0", None),
-        ("OUTPUT 0", None),
-    ]
+SAFE_FROM_1V = [  # safe state: read level and output, ramp down, output off
+    (":SOURCE:VOLTAGE?", "1"),
+    ("OUTPUT?", "1"),
+    (":SOURCE:VOLTAGE 0", None),
+    ("OUTPUT 0", None),
+]
+RAMP_TO_1V = [(":SOURCE:VOLTAGE?", "0"), ("OUTPUT?", "1"), (":SOURCE:VOLTAGE 1", None)]
+TRIPPED = "1.0,9.9e-07,1e6,12.5,8"  # status word bit 3: in compliance
+FINE = "1.0,1e-11,1e11,12.5,0"
+
+
+def test_compliance_trip_at_the_plateau_stops_the_pulse_in_the_safe_state(clock) -> None:
+    pairs = [*INIT, *RAMP_TO_1V, (":MEASURE:CURRENT?", TRIPPED), *SAFE_FROM_1V]
+    with expected_protocol(Keithley2400, pairs) as smu:
+        gate = make_gate(smu, clock, ramp_step_V=1.0, ramp_min_step_s=1.0)
+        with pytest.raises(
+            ComplianceTrip, match=r"0 s into 60 s: pulse stopped.*from 1 V to 0 V.*output off"
+        ):
+            gate.pulse(1.0, 60.0)
+
+
+def test_compliance_trip_mid_plateau_stops_the_pulse_at_the_next_check(clock) -> None:
+    checks = [(":MEASURE:CURRENT?", FINE)] * 2 + [(":MEASURE:CURRENT?", TRIPPED)]
+    pairs = [*INIT, *RAMP_TO_1V, *checks, *SAFE_FROM_1V]
+    with expected_protocol(Keithley2400, pairs) as smu:
+        gate = make_gate(smu, clock, ramp_step_V=1.0, ramp_min_step_s=1.0, trip_check_s=6.0)
+        start_s = clock.now()
+        with pytest.raises(ComplianceTrip, match=r"12 s into 60 s: pulse stopped.*output off"):
+            gate.pulse(1.0, 60.0)
+        assert clock.now() - start_s < 60.0 - 12.0 + 1.0  # the rest of the pulse never ran
+
+
+def test_compliance_trip_at_the_end_of_the_plateau_ends_in_the_safe_state(clock) -> None:
+    checks = [(":MEASURE:CURRENT?", FINE)] + [(":MEASURE:CURRENT?", TRIPPED)] * 2
+    pairs = [*INIT, *RAMP_TO_1V, *checks, *SAFE_FROM_1V]
     with expected_protocol(Keithley2400, pairs) as smu:
         gate = make_gate(smu, clock, ramp_step_V=1.0, ramp_min_step_s=1.0)
         with pytest.raises(ComplianceTrip, match=r"ramped gate from 1 V to 0 V.*output off"):
@@ -128,3 +148,13 @@ def test_safe_state_with_output_off_only_switches_off(clock) -> None:
     with expected_protocol(Keithley2400, pairs) as smu:
         gate = make_gate(smu, clock)
         assert gate.safe_state() == "gate: gate at 0 V, output off"
+
+
+def test_a_zero_trip_check_interval_is_refused(clock) -> None:
+    with (
+        expected_protocol(Keithley2400, INIT) as smu,
+        pytest.raises(
+            ValueError, match=r"gate: setting trip_check_s must be a positive number, got 0\.0"
+        ),
+    ):
+        make_gate(smu, clock, trip_check_s=0.0)

@@ -72,6 +72,7 @@ def test_delta_configures_both_instruments_and_averages_the_buffer(clock) -> Non
         ("*CLS", None),
         (":SOUR:CURR:COMP 2", None),
         (":SOUR:DELT:HIGH 1e-05", None),
+        (":SOUR:DELT:LOW -1e-05", None),
         (":SOUR:DELT:DELay 0.002", None),
         (":SOUR:DELT:COUN 2", None),
         ("TRAC:POIN 2", None),

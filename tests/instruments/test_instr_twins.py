@@ -1,8 +1,8 @@
 """Adapters against the simulated twins over ``@labsim`` (default lab, virtual clock).
 
-Verified against twins here: ``keithley2400`` (gate), ``kepco_bop`` + ``lakeshore425``
-(field), ``sr830`` (hall). The other adapters are covered by command/response tests only, until
-their twins exist.
+Here: ``keithley2400`` (gate: ramp rate, compliance trip mid-pulse), ``kepco_bop`` +
+``lakeshore425`` (closed-loop field, ramp rate), ``sr830`` (hall). Every other adapter is
+tested against its twin in ``test_instr_twins_all.py``.
 """
 
 from __future__ import annotations
@@ -73,12 +73,15 @@ def test_gate_ramp_rate_measured_on_the_twin_is_within_5_percent(vclock, monkeyp
 
 
 def test_compliance_trip_mid_pulse_ends_in_the_safe_state(vclock) -> None:
-    gate = open_gate(vclock)
-    # ramp to 1 V: ":SOURCE:VOLTAGE?", "OUTPUT?", "OUTPUT 1", 20 steps; the 24th is the
-    # leakage measurement at the end of the plateau: the source hits compliance there.
-    faults.inject(GATE, "compliance", at=24)
-    with pytest.raises(ComplianceTrip, match="output off"):
+    gate = open_gate(vclock, trip_check_s=0.5)
+    # ramp to 1 V: ":SOURCE:VOLTAGE?", "OUTPUT?", "OUTPUT 1", 20 steps, the check at the
+    # plateau (24th), then one every 0.5 s: the 27th transaction, the check 1.5 s into the
+    # 5 s plateau, finds the dielectric leaking.
+    faults.inject(GATE, "compliance", at=27)
+    t0 = vclock.now()
+    with pytest.raises(ComplianceTrip, match=r"1\.5 s into 5 s: pulse stopped.*output off"):
         gate.pulse(1.0, 5.0)
+    assert vclock.now() - t0 < 3.0  # ramp up 0.1 s + 1 s + ramp down: the rest never ran
     smu = get_lab().by_name["gate_smu"].smu
     assert not smu.on
     assert smu.level_V == 0.0

@@ -153,3 +153,23 @@ def _follow(t: threading.Thread, db: Path, seen: list[int], pump) -> RunFollower
             break
         threading.Event().wait(0.02)
     return follower
+
+
+def test_cli_live_run_and_watch_return_offscreen(tmp_path: Path, capsys) -> None:
+    """``labctl run hall-loop --live`` and ``labctl watch`` end by themselves without a display
+    (nobody could close the window); watch leaves a snapshot of what it drew."""
+    import json
+
+    from labctl.cli import main
+
+    db = tmp_path / "runs.db"
+    args = ["run", "hall-loop", "--field-max-T", "0.04", "--step-T", "0.002", "--db", str(db)]
+    assert main([*args, "--live", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "completed" and out["points"] > 50
+    assert main(["watch", str(out["run_id"]), "--db", str(db), "--json"]) == 0
+    watched = json.loads(capsys.readouterr().out)
+    assert watched["status"] == "completed"
+    assert coloured_pixels(Path(watched["snapshot"])) > 200
+    assert main(["watch", "7", "--db", str(db)]) != 0  # no such run: an error, not a window
+    assert "no run 7" in capsys.readouterr().err

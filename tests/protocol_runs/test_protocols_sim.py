@@ -52,8 +52,8 @@ def test_gate_program_reaches_target(tmp_path: Path, target_hc_T: float) -> None
     assert r["stop_reason"] == "within tolerance" and r["within_tolerance"]
     assert abs(r["achieved_hc_T"] - target_hc_T) <= r["tolerance_T"]
     # the physics agrees: the device's model coercive field is near the target too
-    t_step = 1.6  # s per point of the verification loops on this station (settle + lock-in)
-    assert model_hc_T(chip, t_step, 0.001) == pytest.approx(target_hc_T, abs=2 * 0.001)
+    # (at the station time per field point the verification loops took)
+    assert model_hc_T(chip, r["verify_t_step_s"], 0.001) == pytest.approx(target_hc_T, abs=0.002)
     assert r["pulses"] >= 1 and r["gate_time_s"] > 0
     assert r["elapsed_s"] > 60  # minutes of virtual time
     raised = target_hc_T > r["initial_hc_T"]
@@ -69,9 +69,12 @@ def test_gate_program_stops_at_pulse_budget(tmp_path: Path) -> None:
 def test_switching_probability_field_fit_recovers_delta(tmp_path: Path) -> None:
     ran = run_protocol("switching-probability", {"trials": 60, "points": 12}, tmp_path)
     r, chip = ran.result, ran.lab.chip
+    # binomial ML fit: σ(Δ) ≈ 5 % at 60 × 12, so 20 % is a 4σ bound (test_switching_analysis)
     assert r["delta"] == pytest.approx(chip.delta(0)[0], rel=0.20)
     assert r["H0_T"] == pytest.approx(chip.H0_T(0)[0], rel=0.20)
+    assert r["delta_err"] < 0.1 * r["delta"]
     curve = r["curves"][0]
+    assert curve["hold_s"] > 1.0  # the pulse width plus the magnet's settling
     p = np.asarray(curve["flips"]) / np.asarray(curve["trials"])
     order = np.argsort(curve["drive"])
     # the probability rises with the field: compare the low and high thirds
@@ -103,6 +106,9 @@ def test_retention_is_nonvolatile_at_zero_bias(tmp_path: Path) -> None:
     r = ran.result
     assert r["hold_span_s"] == pytest.approx(8 * 3600.0, rel=1e-6)
     assert r["nonvolatile"] and r["hc"]["nonvolatile"]
+    # the AHE amplitude resolves a drift of 1 %; one loop's Hc scatters (thermal activation),
+    # six of them still resolve 10 %
+    assert r["amplitude"]["span_drift_rel_err"] < 0.01 and r["hc"]["span_drift_rel_err"] < 0.10
     # the drift is within two standard errors of zero, and the hidden state did not move
     assert abs(r["hc"]["drift_per_decade"]) < 2 * r["hc"]["drift_per_decade_err"] + 1e-4
     chip = ran.lab.chip

@@ -65,7 +65,11 @@ def test_gate_program_replays_identically(station: Station, tmp_path: Path) -> N
     original = record("gate-program", station, db, max_pulses=3, step_T=0.002)
     report = replay_run(db, original.run_id)
     assert report.identical, report.text()
+    _, before = load_run(db, original.run_id)
+    _, after = load_run(db, report.replay_run)
+    assert len(before) > 0 and before.equals(after)
     assert report.outcome.result == original.result
+    assert any(v != 0 for v in original.result["trajectory"]["pulse_V"])  # it did gate
 
 
 def test_changed_setpoint_stops_at_the_right_transaction(station: Station, tmp_path: Path) -> None:

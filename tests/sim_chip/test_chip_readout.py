@@ -100,3 +100,13 @@ def test_batched_hall_read_matches_levels_and_noise(hall: ChipParams) -> None:
     assert (resid / white).std() == pytest.approx(1.0, rel=0.03)
     # the sign of the read separates up from down devices at this bias
     assert np.all((v - current_A * chip.spread.R_offset_ohm > 0) == (chip.m > 0))
+
+
+def test_scalar_gate_leakage_matches_the_array_form() -> None:
+    chip = VirtualChip.from_preset("ptco_gdox_hall", n_devices=4, seed=2)
+    chip.set_gate([2], 9.0, 0.0)  # beyond breakdown: device 2's oxide breaks
+    assert chip.broken[2]
+    for device in range(4):
+        for voltage_V in (0.0, 1.0, -2.0, 7.0, -7.5, 3e-3):
+            expected = float(chip.gate_leakage_at_A([device], voltage_V)[0])
+            assert chip.gate_leakage_one_A(device, voltage_V) == pytest.approx(expected, rel=1e-12)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -118,3 +119,36 @@ def test_describe_lab_lists_addresses_models_and_wiring() -> None:
     assert by_address[SMU]["model"] == "keithley2400"
     assert by_address[SMU]["wiring"] == {"terminal": "gate"}
     assert info["chip"]["n_devices"] == get_lab().chip.n_devices
+
+
+def test_labctl_sim_list_prints_addresses_models_and_wiring(capsys, tmp_path) -> None:
+    from labctl.cli import main
+
+    assert main(["sim", "list", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    models = {i["address"]: i["model"] for i in info["instruments"]}
+    assert len(models) == 16 and models["ASRL1::INSTR"] == "lakeshore643"
+    assert {i["name"]: i["wiring"] for i in info["instruments"]}["matrix707b"] == {
+        "matrix": {"rows": {"A": "gate", "B": "pulse", "C": "readout"}}
+    }
+    assert main(["sim", "list"]) == 0
+    text = capsys.readouterr().out
+    assert "TCPIP0::127.0.0.1::7180::SOCKET" in text and "ami430" in text
+    assert "{'coil': 'electromagnet'}" in text
+    lab_file = tmp_path / "one.yaml"
+    lab_file.write_text(
+        "name: one\nchip: {preset: cofeb_mgo_mtj, n_devices: 2}\ninstruments:\n"
+        "  meter: {address: 'GPIB0::5::INSTR', model: keithley2400, wiring: {terminal: readout}}\n"
+    )
+    assert main(["sim", "list", "--json", "--lab", str(lab_file)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert Path(info["file"]).resolve() == lab_file.resolve()
+    assert info["instruments"] == [
+        {
+            "name": "meter",
+            "address": "GPIB0::5::INSTR",
+            "model": "keithley2400",
+            "wiring": {"terminal": "readout"},
+            "settings": {},
+        }
+    ]

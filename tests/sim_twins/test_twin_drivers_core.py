@@ -6,6 +6,7 @@ each test does what a bench user does and ends with an empty error queue.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sim_backend.lab import Lab
@@ -29,6 +30,18 @@ def test_qcodes_keithley2400_sources_gate_and_reads(lab: Lab, quiet: None) -> No
     k.output(1)
     assert k.output() == 1
     assert k.volt() == pytest.approx(1.5, abs=1e-3)
+    seen: list[float] = []
+    drive = lab.drive_gate
+    lab.drive_gate = lambda name, terminal, on, v: (seen.append(v), drive(name, terminal, on, v))
+    k.volt.step, k.volt.inter_delay = 0.1, 0.0  # qcodes ramps the setpoint in 0.1 V steps
+    k.volt(0.5)
+    del lab.drive_gate
+    steps = np.diff([1.5, *seen])  # qcodes steps from the read-back (1.5 V + noise)
+    assert seen[-1] == pytest.approx(0.5) and len(seen) >= 9
+    assert np.all((steps < 0) & (steps > -0.1 - 1e-3))
+    assert lab.chip.gate_V[0] == pytest.approx(0.5)
+    k.volt.step = 0.0
+    k.volt(1.5)
     assert abs(k.curr()) < 1e-9  # gate oxide leakage: ~1e11 Ω
     assert k.sense() == '"CURR:DC"'
     assert lab.chip.gate_V[0] == pytest.approx(1.5)  # no matrix route: device 0

@@ -13,6 +13,7 @@ def test_qcodes_keithley2450(lab: Lab, quiet: None) -> None:
     from qcodes.instrument_drivers.Keithley import Keithley2450
 
     k = Keithley2450("k2450", "GPIB0::18::INSTR", visalib="@labsim")
+    assert k.IDN()["model"] == "2450"
     k.source_function("voltage")
     k.sense_function("current")
     k.source.limit(1e-6)
@@ -46,6 +47,7 @@ def test_qcodes_keithley2636b(lab: Lab, quiet: None) -> None:
     from qcodes.instrument_drivers.Keithley import Keithley2636B
 
     k = Keithley2636B("k2636", "GPIB0::26::INSTR", visalib="@labsim")
+    assert k.IDN()["model"] == "2636B"
     k.smua.mode("voltage")
     k.smua.limiti(1e-6)
     k.smua.volt(0.7)
@@ -82,6 +84,7 @@ def test_qcodes_yokogawa_gs200_hardware_ramp(lab: Lab, quiet: None) -> None:
     from qcodes.instrument_drivers.yokogawa import YokogawaGS200
 
     g = YokogawaGS200("gs", "GPIB0::2::INSTR", visalib="@labsim")
+    assert g.IDN()["vendor"].startswith("YOKOGAWA")
     g.source_mode("VOLT")
     g.range(10)
     g.current_limit(0.01)
@@ -118,6 +121,7 @@ def test_qcodes_and_pymeasure_sr860(lab: Lab, quiet: None) -> None:
     from qcodes.instrument_drivers.stanford_research import SR860
 
     q = SR860("s860", "GPIB0::4::INSTR", visalib="@labsim")
+    assert q.IDN()["model"] == "SR860"
     q.amplitude(0.5)
     x, _y = q.get_values("X", "Y")
     expected = lab.chip.hall_resistance_ohm(0)[0] * 0.5 / 10_000
@@ -159,6 +163,7 @@ def test_qcodes_ami430_ramps_the_superconducting_magnet(lab: Lab, quiet: None) -
     from qcodes.instrument_drivers.american_magnetics import AMIModel430
 
     ami = AMIModel430("ami", "TCPIP0::127.0.0.1::7180::SOCKET", visalib="@labsim")
+    assert ami.IDN()["vendor"].startswith("AMERICAN MAGNETICS")
     ami.field_units("tesla")  # powers up in kilogauss
     ami.ramp_rate(0.005)
     ami.set_field(0.001)  # blocks (wall clock) until holding: 0.2 s
@@ -180,12 +185,18 @@ def test_pymeasure_ami430(lab: Lab, quiet: None) -> None:
         clock.sleep(10.0)
         assert ami.field == pytest.approx(0.5, abs=1e-6)
         assert ami.magnet_status == "HOLDING"
+        assert ami.ask("*IDN?").startswith("AMERICAN MAGNETICS")
+        ami.zero()
+        clock.sleep(10.0)
+        assert ami.field == pytest.approx(0.0, abs=1e-6)
+        assert ami.ask("SYST:ERR?").startswith("0,")
 
 
 def test_qcodes_keysight33512b_burst_writes_devices(lab: Lab, quiet: None) -> None:
     from qcodes.instrument_drivers.Keysight import Keysight33512B
 
     awg = Keysight33512B("awg", "GPIB0::10::INSTR", visalib="@labsim")
+    assert awg.IDN()["model"] == "33512B"
     awg.ch1.function_type("PULS")
     awg.ch1.pulse_width(1e-6)
     awg.ch1.amplitude(2.0)
@@ -222,6 +233,7 @@ def test_qcodes_keithley3706a_routes_the_readout(lab: Lab, rm, quiet: None) -> N
     from qcodes.instrument_drivers.Keithley import Keithley3706A
 
     matrix = Keithley3706A("matrix", "GPIB0::17::INSTR", visalib="@labsim")
+    assert matrix.IDN()["model"] == "3706A"
     assert lab.routed("readout").tolist() == [0]  # nothing closed: single-cross bench
     matrix.close_channel("1305")  # row 3 (readout) to column 5 (device 4)
     assert matrix.get_closed_channels("allslots") == ["1305"]

@@ -1,0 +1,118 @@
+"""``train``: hardware-in-the-loop training of a binarized network on a sequence of tasks.
+
+The binary weights live on the station's ``array`` role (a ``SynapseArray``: the routed array
+over the twins or a real bench, or the fast virtual chip given by class path); with
+``--on-chip false`` they live in software (the reference). One point per (trained task, epoch,
+evaluated task): the test accuracy, the training loss and the cumulative device cost, so the
+dataset holds the per-task learning curves. The result holds the accuracy matrix, ACC, BWT,
+plasticity and the device cost (write and consolidation pulses, reads, router operations,
+transactions, energy: the array documents its energy formula). Figures: the accuracy-matrix
+heat map and the per-task curves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labctl.api import Panel, Run, Series, param, protocol, save_figure
+from protocols.learning import make_tasks, rule_names, train_sequence
+from protocols.learning.tasks import TASK_FAMILIES
+
+_COST_COLUMNS = ("write_pulses", "consolidation_pulses", "reads", "transactions")
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    rule: str = param("device", help="learning rule", choices=tuple(rule_names()))
+    tasks: str = param("permuted-digits:5", help=f"family[:n], family in {TASK_FAMILIES}")
+    hidden: list[float] = param([256], low=1, high=4096, help="hidden layer widths")
+    epochs: int = param(20, low=1, high=1000, help="epochs per task")
+    batch: int = param(100, low=2, high=100_000, help="batch size")
+    lr: float = param(0.005, low=1e-6, high=1.0, help="learning rate (Adam step)")
+    seed: int = param(0, low=0, high=2**31 - 1, help="seed (tasks, batches, rule)")
+    m_meta: float = param(10.0, low=0, high=1000, help="meta-adam: metaplasticity strength")
+    on_chip: bool = param(True, help="weights on the station's array (false: software)")
+    refresh: str = param(
+        "task", help="full re-read of the chip", choices=("never", "epoch", "task")
+    )
+
+    def __post_init__(self) -> None:
+        if any(h != int(h) for h in self.hidden):
+            raise ValueError(f"train: hidden widths must be integers, got {self.hidden}")
+        family = self.tasks.split(":", 1)[0]
+        if family not in TASK_FAMILIES:
+            raise ValueError(
+                f"train: tasks = {self.tasks!r}: unknown family {family!r}; "
+                f"expected one of {', '.join(TASK_FAMILIES)}"
+            )
+
+    def rule_settings(self) -> dict[str, Any]:
+        return {"m_meta": self.m_meta} if self.rule == "meta-adam" else {}
+
+
+def train_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
+    """Accuracy-matrix heat map (row: after task i; column: task j) and per-task curves."""
+    R = np.asarray(result["accuracy_matrix_pct"], dtype=float)
+    curves = Panel("test accuracy per task", "training step", "accuracy (%)")
+    if not points.empty:
+        for j, group in points.groupby("eval_task"):
+            curves.series.append(Series(group["step"], group["test_acc_pct"], f"task {int(j)}"))
+        curves.vlines = sorted(points.groupby("task")["step"].max().tolist())[:-1]
+    heat = Panel("accuracy matrix R[i, j] (%)", "evaluated task j", "after task i", image=R)
+    save_figure(path, [heat, curves], width_px=1100, height_px=500)
+
+
+@protocol(
+    "train",
+    columns={
+        "task": "",
+        "epoch": "",
+        "step": "",
+        "eval_task": "",
+        "test_acc_pct": "%",
+        "train_loss": "",
+        **{c: "" for c in _COST_COLUMNS},
+    },
+    setpoints=("task", "epoch", "eval_task"),
+    axes=(("step", "test_acc_pct"),),
+    figure=train_figure,
+)
+def train(run: Run, params: TrainParams) -> dict[str, Any]:
+    """Train a binarized network on a task sequence with one rule, weights on the chip."""
+    array = None
+    if params.on_chip:
+        if not run.station.has("array"):
+            raise ValueError(
+                "train: on_chip = true needs an instrument in the 'array' role in the station "
+                "(a synapse_array, or sim_backend.fast_array:VirtualSynapseArray); "
+                "or pass --on-chip false"
+            )
+        array = run.station.array
+    tasks = make_tasks(params.tasks, params.seed)
+    hidden = tuple(int(h) for h in params.hidden)
+    total = len(tasks) * params.epochs
+
+    def log(row: dict[str, Any]) -> None:
+        cost = array.counts.as_dict() if array is not None else {}
+        for j, acc in enumerate(row["test_acc_pct"]):
+            run.record(
+                task=row["task"], epoch=row["epoch"], step=row["step"], eval_task=j,
+                test_acc_pct=acc, train_loss=row["train_loss"],
+                **{c: cost.get(c, np.nan) for c in _COST_COLUMNS},
+            )  # fmt: skip
+        done = row["task"] * params.epochs + row["epoch"]
+        run.progress(done, total, f"{row['task_name']} epoch {row['epoch']}")
+
+    result = train_sequence(
+        tasks, params.rule, hidden=hidden, epochs=params.epochs, batch=params.batch,
+        lr=params.lr, seed=params.seed, array=array, log=log,
+        rule_settings=params.rule_settings(), refresh=params.refresh,  # type: ignore[arg-type]
+    )  # fmt: skip
+    out = result.as_dict()
+    out.pop("curves")  # they are the run's points
+    return out

@@ -1,0 +1,67 @@
+"""The must-show table: baseline, metaplastic-Adam reference and the device rule on the chip.
+
+Runs the four arms of :mod:`protocols.learning.comparison` (``none`` and ``meta-adam`` in
+software, ``none`` and ``device`` on the fast virtual chip ``ptco_gdox_hall``) on each task
+sequence, over several seeds, and prints one markdown table per sequence with the goal checks::
+
+    python scripts/study_metaplasticity.py                      # permuted digits ×5 + medical
+    python scripts/study_metaplasticity.py --seeds 2 --epochs 5 --tasks permuted-digits:3
+
+``--out stem`` also writes ``<stem>-<tasks>.csv`` (one row per run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from threadpoolctl import threadpool_limits  # ships with scikit-learn
+
+from protocols.learning.comparison import (
+    aggregate,
+    arms_for,
+    format_goals,
+    format_table,
+    run_comparison,
+)
+from sim_backend.fast_array import make_fast_array
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--tasks", nargs="+", default=["permuted-digits:5", "medical"])
+    p.add_argument("--seeds", type=int, default=5, help="seeds 0 .. N-1")
+    p.add_argument("--hidden", type=int, nargs="+", default=[256])
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--m-meta", type=float, default=None, help="default: per sequence")
+    p.add_argument("--jobs", type=int, default=2, help="worker processes")
+    p.add_argument("--out", default=None, help="CSV stem")
+    args = p.parse_args(argv)
+    for tasks in args.tasks:
+        t0 = time.perf_counter()
+        with threadpool_limits(limits=1):
+            df = run_comparison(
+                tasks,
+                range(args.seeds),
+                make_fast_array,
+                arms_for(tasks, args.m_meta),
+                jobs=args.jobs,
+                hidden=tuple(args.hidden),
+                epochs=args.epochs,
+            )
+        agg = aggregate(df)
+        sizes = "-".join(map(str, ["in", *args.hidden, "out"]))
+        print(f"\n## {tasks}, {sizes}, {args.epochs} epochs/task, seeds 0..{args.seeds - 1}\n")
+        print(format_table(agg))
+        print(format_goals(agg))
+        print(f"\n({len(df)} runs in {time.perf_counter() - t0:.0f} s wall, {args.jobs} jobs)")
+        if args.out:
+            csv = Path(f"{args.out}-{tasks.replace(':', '')}.csv")
+            csv.parent.mkdir(parents=True, exist_ok=True)
+            df.to_csv(csv, index=False)
+            print(f"runs: {csv}")
+
+
+if __name__ == "__main__":
+    main()
