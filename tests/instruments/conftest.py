@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+
+from labctl.clock import VirtualClock, use_clock
+from sim_backend import faults
+from sim_backend.lab import forget_labs
 
 
 class FakeClock:
@@ -30,3 +36,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "filterwarnings", "ignore:It is not known whether this device:FutureWarning"
     )
+
+
+@pytest.fixture
+def vclock() -> Iterator[VirtualClock]:
+    """A virtual station clock on a fresh lab with no faults armed."""
+    forget_labs()
+    faults.clear()
+    clock = VirtualClock()
+    with use_clock(clock):
+        yield clock
+    faults.clear()
+    forget_labs()

@@ -7,32 +7,19 @@ tested against its twin in ``test_instr_twins_all.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 
 from instruments.registry import load_adapter
 from instruments.roles import ComplianceTrip, FieldLimits, GateLimits, ReadoutLimits
-from labctl.clock import VirtualClock, use_clock
+from labctl.clock import VirtualClock
 from sim_backend import faults
-from sim_backend.lab import Port, forget_labs, get_lab
+from sim_backend.lab import Port, get_lab
 
 GATE = "GPIB0::24::INSTR"
 BOP = "GPIB0::6::INSTR"
 GAUSSMETER = "GPIB0::12::INSTR"
 LOCKIN = "GPIB0::8::INSTR"
-
-
-@pytest.fixture
-def vclock() -> Iterator[VirtualClock]:
-    forget_labs()
-    faults.clear()
-    clock = VirtualClock()
-    with use_clock(clock):
-        yield clock
-    faults.clear()
-    forget_labs()
 
 
 def slope(points: list[tuple[float, float]]) -> float:

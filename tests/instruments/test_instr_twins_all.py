@@ -8,7 +8,6 @@ request before anything is sent, and ends in the role's safe state.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +16,8 @@ import pytest
 
 from instruments.registry import load_adapter
 from instruments.roles import ComplianceTrip, LimitError, Role, Window
-from labctl.clock import VirtualClock, use_clock
-from sim_backend import faults
-from sim_backend.lab import Lab, forget_labs, get_lab
-
-
-@pytest.fixture
-def vclock() -> Iterator[VirtualClock]:
-    forget_labs()
-    faults.clear()
-    clock = VirtualClock()
-    with use_clock(clock):
-        yield clock
-    faults.clear()
-    forget_labs()
+from labctl.clock import VirtualClock
+from sim_backend.lab import Lab, get_lab
 
 
 def open_role(
