@@ -241,21 +241,19 @@ class GateSource(Role):
                 self._stop_if_tripped(voltage_V, elapsed_s, duration_s)
         self.timebase.sleep(duration_s - elapsed_s)
         leak_A = self.leakage_current_A()
-        if self.tripped():
-            action = self.safe_state()
-            raise ComplianceTrip(
-                f"{self.name}: compliance trip during a {voltage_V:g} V gate pulse "
-                f"(leakage {leak_A:.3g} A); {action}"
-            )
+        self._stop_if_tripped(voltage_V, duration_s, duration_s, leak_A)
         self.ramp_to(0.0)
         return leak_A
 
-    def _stop_if_tripped(self, voltage_V: float, elapsed_s: float, duration_s: float) -> None:
+    def _stop_if_tripped(
+        self, voltage_V: float, elapsed_s: float, duration_s: float, leak_A: float | None = None
+    ) -> None:
         if self.tripped():
             action = self.safe_state()
+            leak = f" (leakage {leak_A:.3g} A)" if leak_A is not None else ""
             raise ComplianceTrip(
                 f"{self.name}: compliance trip during a {voltage_V:g} V gate pulse, "
-                f"{elapsed_s:g} s into {duration_s:g} s: pulse stopped; {action}"
+                f"{elapsed_s:g} s into {duration_s:g} s{leak}: pulse stopped; {action}"
             )
 
 

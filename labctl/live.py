@@ -18,14 +18,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from labctl.figures import COLORS, gui_loop, qt_app
+from labctl.figures import COLORS, ensure_qt_platform, gui_loop, qt_app
 
 REFRESH_MS = 100
 
 
 def has_display() -> bool:
     """True when Qt draws on a screen (not ``QT_QPA_PLATFORM=offscreen``/``minimal``)."""
-    qt_app()
+    ensure_qt_platform()
     return os.environ.get("QT_QPA_PLATFORM", "") not in ("offscreen", "minimal")
 
 

@@ -23,7 +23,6 @@ Prints ratios against anchors measured in the same run (never absolute timing cl
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import tempfile
@@ -41,6 +40,7 @@ from labctl.protocol import find_protocol
 from labctl.station import load_station
 from protocols.learning import make_tasks, train_sequence
 from protocols.learning.device_rule import DeviceRuleConfig
+from protocols.learning.tasks import n_synapses
 from sim_backend.fast_array import make_fast_array
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,8 +52,7 @@ def fast_path(args: argparse.Namespace) -> dict[str, Any]:
     common: dict[str, Any] = dict(
         hidden=tuple(args.hidden), epochs=args.epochs, seed=args.seed, curves=False
     )
-    sizes = [tasks[0].n_features, *args.hidden, max(t.n_classes for t in tasks)]
-    n = sum(a * b for a, b in itertools.pairwise(sizes))
+    n = n_synapses(tasks, args.hidden)
     ref_s, fast_s = [], []
     for _ in range(args.repeats):  # interleaved: both see the same machine load
         ref = train_sequence(tasks, "meta-adam", **common)
@@ -62,7 +61,7 @@ def fast_path(args: argparse.Namespace) -> dict[str, Any]:
         fast_s.append(fast.wall_time_s)
     return {
         "tasks": args.tasks,
-        "sizes": sizes,
+        "sizes": ref.sizes,
         "epochs": args.epochs,
         "steps": ref.steps,
         "reference_meta_adam_s": min(ref_s),

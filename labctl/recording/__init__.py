@@ -18,7 +18,6 @@ from typing import Any
 _EXPORTS = {
     "recorder_for_run": "labctl.recording.hook",
     "RunRecorder": "labctl.recording.hook",
-    "execute_recorded": "labctl.recording.hook",
     "replay_run": "labctl.recording.replay",
     "load_recording": "labctl.recording.store",
     "traffic_frame": "labctl.recording.store",

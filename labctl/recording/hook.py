@@ -1,4 +1,4 @@
-"""Recording on by default: the engine hook, and running a protocol with recording and a clock.
+"""Recording on by default: the engine hook that wraps a run's VISA library in @labrec.
 
 ``labctl.engine.execute`` calls, inside its ``use_clock`` block, once the run's writer exists::
 
@@ -19,7 +19,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from labctl.clock import Clock
 from labctl.recording import libspec
 from labctl.recording.store import TrafficStore
 from labctl.recording.traffic import Recording
@@ -96,13 +95,3 @@ def recorder_for_run(station: Station) -> tuple[Station, RunRecorder]:
     described = {"file": station.path, "content": content}
     recorder = RunRecorder(Recording(station.visa_library, described))
     return dataclasses.replace(station, visa_library=recorder.library()), recorder
-
-
-def execute_recorded(
-    spec: Any, params: Any, station: Station, db: Path, *, clock: Clock | None = None, **kw: Any
-) -> Any:
-    """``labctl.engine.execute`` on ``clock`` (default: the station's), recording its VISA
-    traffic into ``db`` as every engine run does (unless ``LABCTL_RECORD=0``)."""
-    from labctl.engine import execute
-
-    return execute(spec, params, station, db, clock=clock, **kw)

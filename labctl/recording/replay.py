@@ -16,12 +16,12 @@ import pandas as pd
 import yaml
 
 from labctl.data import load_run, open_db
+from labctl.engine import execute
 from labctl.errors import LabctlError
 from labctl.params import build_params
 from labctl.protocol import ProtocolSpec, find_protocol
 from labctl.recording import libspec
 from labctl.recording.divergence import Divergence
-from labctl.recording.hook import execute_recorded
 from labctl.recording.replay_source import ReplayClock, ReplaySource
 from labctl.recording.store import StoredRecording, load_recording
 from labctl.station import Station, load_station
@@ -134,7 +134,7 @@ def replay_run(
     )
     execute_kw.setdefault("handle_signals", False)
     try:
-        outcome = execute_recorded(spec, built, replayed, out_db, clock=clock, **execute_kw)
+        outcome = execute(spec, built, replayed, out_db, clock=clock, **execute_kw)
     finally:
         libspec.unregister(key)
     divergence = source.first_divergence()

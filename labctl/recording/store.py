@@ -131,7 +131,6 @@ class TrafficStore:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._thread: threading.Thread | None = None
-        self._final = threading.Event()  # set once the last transactions are stored
         if threaded:
             self._conn = connect(self.db)
             self._begin(self._conn)
@@ -182,8 +181,6 @@ class TrafficStore:
             self.error = None
         except Exception as exc:
             self.error = exc
-        if final:
-            self._final.set()
 
     def flush(self, complete: bool = False) -> int:
         """Write the transactions logged since the last flush (own connection)."""
@@ -226,7 +223,6 @@ class TrafficStore:
         self._thread.join(timeout=30)
         self.flush(complete=True)
         self._conn.close()
-        self._final.set()
 
 
 @dataclass

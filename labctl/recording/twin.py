@@ -25,12 +25,12 @@ import pandas as pd
 import yaml
 
 from labctl.data import load_run
+from labctl.engine import execute
 from labctl.errors import LabctlError
 from labctl.figures import Panel, Series, save_figure
 from labctl.params import build_params
 from labctl.protocol import find_protocol
 from labctl.recording.files import read_yaml_mapping
-from labctl.recording.hook import execute_recorded
 from labctl.recording.replay import mark_replay, station_of
 from labctl.recording.store import load_recording
 
@@ -199,7 +199,7 @@ def replay_on_twin(
     lab = str(lab_with_chip(chip, out_dir)) if chip is not None else ""
     twin = dataclasses.replace(station, visa_library=f"{lab}@{SIM_BACKEND}", clock="virtual")
     execute_kw.setdefault("handle_signals", False)
-    outcome = execute_recorded(spec, params, twin, out_db, figures_dir=out_dir, **execute_kw)
+    outcome = execute(spec, params, twin, out_db, figures_dir=out_dir, **execute_kw)
     _, simulated = load_run(out_db, outcome.run_id)
     table = compare_results(info.result, outcome.result)
     res = residuals(measured, simulated, tuple(spec.setpoints))

@@ -230,23 +230,19 @@ def transition_window(drive: np.ndarray, p: np.ndarray) -> tuple[float, float]:
 def isotonic_probability(
     drive: np.ndarray, flips: np.ndarray, trials: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Flip probability pooled per distinct drive and made non-decreasing in the drive
-    (pool-adjacent-violators, weighted by the trials): ``(drives, probabilities)``."""
+    """Flip probability per distinct drive, made non-decreasing in the drive (scikit-learn's
+    isotonic regression of the fractions, weighted by the trials): ``(drives, probabilities)``."""
+    from sklearn.isotonic import IsotonicRegression
+
     x = np.abs(np.asarray(drive, dtype=float))
     k = np.asarray(flips, dtype=float)
     N = np.asarray(trials, dtype=float)
     ok = np.isfinite(x) & (N > 0)
-    xs, inverse = np.unique(x[ok], return_inverse=True)
-    kk = np.bincount(inverse, weights=k[ok], minlength=xs.size)
-    nn = np.bincount(inverse, weights=N[ok], minlength=xs.size)
-    blocks: list[list[float]] = []  # [flips, trials, count of drives]
-    for ki, ni in zip(kk, nn, strict=True):
-        blocks.append([ki, ni, 1.0])
-        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
-            k2, n2, c2 = blocks.pop()
-            blocks[-1] = [blocks[-1][0] + k2, blocks[-1][1] + n2, blocks[-1][2] + c2]
-    p = np.concatenate([np.full(int(c), kb / nb) for kb, nb, c in blocks]) if blocks else xs
-    return xs, p
+    xs = np.unique(x[ok])
+    if xs.size == 0:
+        return xs, xs
+    fit = IsotonicRegression(increasing=True).fit(x[ok], k[ok] / N[ok], sample_weight=N[ok])
+    return xs, fit.predict(xs)
 
 
 def empirical_x50(drive: np.ndarray, flips: np.ndarray, trials: np.ndarray) -> float:

@@ -14,7 +14,6 @@ aggregated table and :func:`format_table` prints it as markdown.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -23,12 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from instruments.roles import SynapseArray
-
-from .tasks import make_tasks
+from .study import ArrayFactory
+from .tasks import make_tasks, n_synapses
 from .train import train_sequence
-
-ArrayFactory = Callable[..., SynapseArray]
 
 
 @dataclass(frozen=True)
@@ -65,10 +61,6 @@ def arms_for(tasks: str, m_meta: float | None = None) -> list[Arm]:
     return default_arms(preset["m_meta"] if m_meta is None else m_meta, preset["device"])
 
 
-def _n_devices(sizes: Sequence[int]) -> int:
-    return sum(a * b for a, b in itertools.pairwise(sizes))
-
-
 def run_one(
     arm: Arm,
     tasks: str,
@@ -82,9 +74,8 @@ def run_one(
     if arm.on_chip:
         if array_factory is None:
             raise ValueError(f"arm {arm.label!r} runs on a chip: an array_factory is required")
-        hidden = tuple(train_kwargs.get("hidden", (256,)))
-        n_out = max(t.n_classes for t in task_list)
-        array = array_factory(_n_devices([task_list[0].n_features, *hidden, n_out]), seed=seed)
+        n = n_synapses(task_list, train_kwargs.get("hidden", (256,)))
+        array = array_factory(n, seed=seed)
     r = train_sequence(
         task_list, arm.rule, seed=seed, array=array, rule_settings=arm.settings, curves=False,
         **train_kwargs,

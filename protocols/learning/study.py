@@ -17,7 +17,7 @@ import pandas as pd
 
 from instruments.roles import SynapseArray
 
-from .tasks import make_tasks
+from .tasks import make_tasks, n_synapses
 from .train import TrainResult, train_sequence
 
 ArrayFactory = Callable[..., SynapseArray]  # factory(n_devices, seed=seed) -> a fresh array
@@ -72,9 +72,7 @@ def run_study(
             for settings in settings_grid(grid):
                 array = None
                 if array_factory is not None:
-                    sizes = [task_list[0].n_features, *train_kwargs.get("hidden", (256,))]
-                    sizes.append(max(t.n_classes for t in task_list))
-                    n = sum(a * b for a, b in itertools.pairwise(sizes))
+                    n = n_synapses(task_list, train_kwargs.get("hidden", (256,)))
                     array = array_factory(n, seed=seed)
                 result = train_sequence(
                     task_list,

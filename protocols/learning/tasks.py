@@ -19,6 +19,8 @@ Train/test splits are stratified and seeded; inputs are float32.
 from __future__ import annotations
 
 import gzip
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -222,3 +224,9 @@ def make_tasks(spec: str, seed: int = 0) -> list[Task]:
 def pad_outputs(tasks: list[Task]) -> int:
     """The output width shared by a sequence: the largest number of classes."""
     return max(t.n_classes for t in tasks)
+
+
+def n_synapses(tasks: list[Task], hidden: Sequence[int]) -> int:
+    """Synapses (devices) of the network ``n_features → hidden… → pad_outputs`` for ``tasks``."""
+    sizes = [tasks[0].n_features, *(int(h) for h in hidden), pad_outputs(tasks)]
+    return sum(a * b for a, b in itertools.pairwise(sizes))

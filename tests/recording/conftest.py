@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from labctl.engine import RunOutcome
+from labctl.engine import RunOutcome, execute
 from labctl.params import build_params
 from labctl.protocol import ProtocolSpec, find_protocol
-from labctl.recording.hook import execute_recorded
 from labctl.station import Station, load_station
 
 
@@ -37,7 +36,7 @@ def isolated_station(directory: Path, lab_text: str | None = None) -> Station:
 def record(protocol: str | ProtocolSpec, station: Station, db: Path, **values: Any) -> RunOutcome:
     spec = find_protocol(protocol) if isinstance(protocol, str) else protocol
     params = build_params(spec.params_type, values, spec.name)
-    outcome = execute_recorded(spec, params, station, db, handle_signals=False)
+    outcome = execute(spec, params, station, db, handle_signals=False)  # records by default
     assert outcome.status == "completed", outcome.error
     return outcome
 
