@@ -186,6 +186,19 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         log_bound = math.log(dt_s / sw.tau0_s) - dmin * q  # ln of a bound on every device's P
         if math.log(nv) + log_bound < _SKIP_LOG_HAZARD:
             return
+        if self.field_T == 0.0:
+            # At zero field only the devices whose own barrier is low enough can flip (the
+            # others' hazards sum to below the skip bound above): draw for those alone.
+            max_barrier = math.log(dt_s / sw.tau0_s) + math.log(nv) - _SKIP_LOG_HAZARD
+            sel = np.flatnonzero((self._delta < max_barrier) & self._valid)
+            if sel.size < self.n_devices // 4:
+                P = switching.flip_probability_two_state(
+                    self.m[sel], 0.0, self._inv_H0[sel], self._delta[sel], dt_s, sw.tau0_s,
+                    sw.n_exponent,
+                )  # fmt: skip
+                flipped = sel[self.rng.random(sel.size) < P]
+                self.m[flipped] = -self.m[flipped]
+                return
         u = self.rng.random(self.n_devices)
         if math.log(nv) + log_bound < 0.0 and u.min() >= math.exp(log_bound):
             return  # every draw is above every P: nothing flips (same draws, same outcome)
