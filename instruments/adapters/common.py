@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from instruments.roles import InstrumentError, Role, Timebase
+
+A = TypeVar("A", bound="Configurable")
 
 MAX_QUEUED_ERRORS = 32  # an error queue longer than this is reported as it stands
 
@@ -115,3 +117,50 @@ def one_of(owner: str, key: str, value: float, allowed: list[float]) -> int:
         f"{owner}: setting {key} = {value!r} is not one the instrument offers: "
         f"{', '.join(f'{a:g}' for a in allowed)}"
     )
+
+
+class Configurable(Protocol):
+    """What :func:`configured` needs of an adapter."""
+
+    def configure(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def configured(adapter: A) -> A:
+    """``adapter`` after ``configure()``; if that fails, the adapter is closed and the error
+    propagates: no half-configured instrument is left connected."""
+    try:
+        adapter.configure()
+    except Exception:
+        adapter.close()
+        raise
+    return adapter
+
+
+class OpensDriver:
+    """``open()`` for adapters constructed as ``cls(name=, driver=, settings=, limits=,
+    timebase=)``: connect ``driver_type`` on the address (``_connect`` may do more), then
+    :func:`configured`. Put it first among the bases so its ``open`` is the one used."""
+
+    driver_type: ClassVar[Any] = None
+
+    @classmethod
+    def _connect(cls, address: str, visa_library: str, settings: Any) -> Any:
+        return cls.driver_type(address, visa_library=visa_library)
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        name: str,
+        address: str,
+        visa_library: str,
+        settings: Any,
+        limits: Any,
+        timebase: Timebase,
+    ) -> Any:
+        driver = cls._connect(address, visa_library, settings)
+        return configured(
+            cls(name=name, driver=driver, settings=settings, limits=limits, timebase=timebase)  # type: ignore[call-arg]
+        )

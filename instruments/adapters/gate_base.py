@@ -12,7 +12,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from instruments.adapters.common import count_transactions, positive, ramp
+from instruments.adapters.common import OpensDriver, count_transactions, positive, ramp
 from instruments.roles import GateLimits, GateSource, LimitError, Timebase, check_max
 
 
@@ -35,7 +35,7 @@ class GateSettings:
     trip_check_s: float | None = None
 
 
-class RampedGate(GateSource):
+class RampedGate(OpensDriver, GateSource):
     """Gate source on top of a driver; subclasses implement the ``_primitives``."""
 
     settings_type: ClassVar[type] = GateSettings
@@ -72,32 +72,6 @@ class RampedGate(GateSource):
         count_transactions(self, driver)
 
     # ------------------------------------------------------------------ construction
-    @classmethod
-    def open(
-        cls,
-        *,
-        name: str,
-        address: str,
-        visa_library: str,
-        settings: GateSettings,
-        limits: GateLimits,
-        timebase: Timebase,
-    ) -> RampedGate:
-        """Connect, configure (voltage source, compliance, NPLC) and check the error queue."""
-        driver = cls._connect(address, visa_library, settings)
-        adapter = cls(name=name, driver=driver, settings=settings, limits=limits, timebase=timebase)
-        try:
-            adapter.configure()
-        except Exception:
-            adapter.close()
-            raise
-        return adapter
-
-    @classmethod
-    @abstractmethod
-    def _connect(cls, address: str, visa_library: str, settings: GateSettings) -> Any:
-        """Open the driver on ``address``."""
-
     @abstractmethod
     def configure(self) -> None:
         """Voltage source, compliance, NPLC; then read the error queue (InstrumentError)."""

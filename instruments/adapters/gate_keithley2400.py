@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from pymeasure.instruments.keithley import Keithley2400
 
 from instruments.adapters.common import drain_error_queue
-from instruments.adapters.gate_base import GateSettings, RampedGate
+from instruments.adapters.gate_base import RampedGate
 
 COMPLIANCE_STATUS_BIT = 1 << 3  # status word bit 3: "Cmpl", the source is in compliance
 COMPLIANCE_FRACTION = 0.995  # |I| this close to the compliance also counts as a trip
@@ -22,13 +22,11 @@ COMPLIANCE_FRACTION = 0.995  # |I| this close to the compliance also counts as a
 class Keithley2400Gate(RampedGate):
     """Gate voltage from a Keithley 2400; leakage from ``:MEASURE:CURRENT?``."""
 
+    driver_type: ClassVar[type[Any]] = Keithley2400
+
     rating_V: ClassVar[float] = 210.0
     rating_A: ClassVar[float] = 1.05
     driver: Keithley2400
-
-    @classmethod
-    def _connect(cls, address: str, visa_library: str, settings: GateSettings) -> Any:
-        return Keithley2400(address, visa_library=visa_library)
 
     def configure(self) -> None:
         self.driver.clear()

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from pymeasure.instruments.keithley import Keithley2450
 
 from instruments.adapters.common import drain_error_queue
-from instruments.adapters.gate_base import GateSettings, RampedGate
+from instruments.adapters.gate_base import RampedGate
 
 COMPLIANCE_FRACTION = 0.995
 
@@ -21,13 +21,11 @@ COMPLIANCE_FRACTION = 0.995
 class Keithley2450Gate(RampedGate):
     """Gate voltage from a Keithley 2450 (SCPI command set)."""
 
+    driver_type: ClassVar[type[Any]] = Keithley2450
+
     rating_V: ClassVar[float] = 210.0
     rating_A: ClassVar[float] = 1.05
     driver: Keithley2450
-
-    @classmethod
-    def _connect(cls, address: str, visa_library: str, settings: GateSettings) -> Any:
-        return Keithley2450(address, visa_library=visa_library)
 
     def configure(self) -> None:
         self.driver.write("*CLS")

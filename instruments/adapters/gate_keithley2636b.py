@@ -36,15 +36,13 @@ def _number(reply: str) -> float:
 class Keithley2636BGate(RampedGate):
     """Gate voltage from one channel of a Keithley 2636B."""
 
+    driver_type: ClassVar[type[Any]] = Keithley2600
+
     settings_type: ClassVar[type] = Keithley2636BGateSettings
     rating_V: ClassVar[float] = 200.0
     rating_A: ClassVar[float] = 1.5
     settings: Keithley2636BGateSettings
     driver: Keithley2600
-
-    @classmethod
-    def _connect(cls, address: str, visa_library: str, settings: GateSettings) -> Any:
-        return Keithley2600(address, visa_library=visa_library)
 
     @property
     def smu(self) -> str:

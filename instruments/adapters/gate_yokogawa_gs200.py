@@ -35,15 +35,13 @@ class GS200GateSettings(GateSettings):
 class YokogawaGS200Gate(RampedGate):
     """Gate voltage from a Yokogawa GS200 on the smallest range holding the voltage limit."""
 
+    driver_type: ClassVar[type[Any]] = YokogawaGS200
+
     settings_type: ClassVar[type] = GS200GateSettings
     rating_V: ClassVar[float] = 30.0
     rating_A: ClassVar[float] = 0.2
     settings: GS200GateSettings
     driver: YokogawaGS200
-
-    @classmethod
-    def _connect(cls, address: str, visa_library: str, settings: GateSettings) -> Any:
-        return YokogawaGS200(address, visa_library=visa_library)
 
     def _check_compliance(self, current_A: float) -> float:
         checked = super()._check_compliance(current_A)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from instruments.adapters.common import count_transactions, drain_error_queue, positive
+from instruments.adapters.common import OpensDriver, count_transactions, drain_error_queue, positive
 from instruments.drivers.keithley6221_pulse import (
     CURRENT_RANGE_A,
     PULSE_WIDTH_RANGE_S,
@@ -31,8 +31,10 @@ class Keithley6221PulseSettings:
     line_frequency_Hz: float = 50.0
 
 
-class Keithley6221Pulse(PulseSource):
+class Keithley6221Pulse(OpensDriver, PulseSource):
     """Current pulses equivalent to ``amplitude_V`` across ``load_resistance_ohm``."""
+
+    driver_type: ClassVar[type[Any]] = Keithley6221PulseDelta
 
     settings_type: ClassVar[type] = Keithley6221PulseSettings
     settings: Keithley6221PulseSettings
@@ -53,26 +55,6 @@ class Keithley6221Pulse(PulseSource):
         positive(name, "load_resistance_ohm", settings.load_resistance_ohm)
         positive(name, "compliance_V", settings.compliance_V)
         count_transactions(self, driver)
-
-    @classmethod
-    def open(
-        cls,
-        *,
-        name: str,
-        address: str,
-        visa_library: str,
-        settings: Keithley6221PulseSettings,
-        limits: PulseLimits,
-        timebase: Timebase,
-    ) -> Keithley6221Pulse:
-        driver = Keithley6221PulseDelta(address, visa_library=visa_library)
-        adapter = cls(name=name, driver=driver, settings=settings, limits=limits, timebase=timebase)
-        try:
-            adapter.configure()
-        except Exception:
-            adapter.close()
-            raise
-        return adapter
 
     def configure(self) -> None:
         self.driver.clear()

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from pymeasure.instruments.agilent import Agilent33500
 
-from instruments.adapters.common import count_transactions, drain_error_queue, positive
+from instruments.adapters.common import OpensDriver, count_transactions, drain_error_queue, positive
 from instruments.roles import PulseLimits, PulseSource, Timebase
 
 
@@ -29,8 +29,10 @@ class Keysight33500BSettings:
     period_factor: float = 10.0
 
 
-class Keysight33500BPulse(PulseSource):
+class Keysight33500BPulse(OpensDriver, PulseSource):
     """Write pulses from one channel of a Keysight 33500B."""
+
+    driver_type: ClassVar[type[Any]] = Agilent33500
 
     settings_type: ClassVar[type] = Keysight33500BSettings
     settings: Keysight33500BSettings
@@ -53,26 +55,6 @@ class Keysight33500BPulse(PulseSource):
         positive(name, "period_factor", settings.period_factor)
         self._sent: dict[str, str] = {}
         count_transactions(self, driver)
-
-    @classmethod
-    def open(
-        cls,
-        *,
-        name: str,
-        address: str,
-        visa_library: str,
-        settings: Keysight33500BSettings,
-        limits: PulseLimits,
-        timebase: Timebase,
-    ) -> Keysight33500BPulse:
-        driver = Agilent33500(address, visa_library=visa_library)
-        adapter = cls(name=name, driver=driver, settings=settings, limits=limits, timebase=timebase)
-        try:
-            adapter.configure()
-        except Exception:
-            adapter.close()
-            raise
-        return adapter
 
     def _send(self, header: str, value: str) -> bool:
         """Write ``header value`` unless it is already set; return whether it was sent."""

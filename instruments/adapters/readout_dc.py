@@ -14,7 +14,13 @@ from typing import Any, ClassVar
 
 from pymeasure.instruments.keithley import Keithley2182, Keithley2400, Keithley6221
 
-from instruments.adapters.common import count_transactions, drain_error_queue, positive
+from instruments.adapters.common import (
+    OpensDriver,
+    configured,
+    count_transactions,
+    drain_error_queue,
+    positive,
+)
 from instruments.roles import HallReadout, InstrumentError, ReadoutLimits, Timebase
 
 
@@ -68,7 +74,7 @@ class _DCReadout(HallReadout):
         self.driver.adapter.close()
 
 
-class Keithley2400FourWireReadout(_DCReadout):
+class Keithley2400FourWireReadout(OpensDriver, _DCReadout):
     """Keithley 2400 sourcing ``excitation_A`` and measuring the voltage 4-wire.
 
     Commands (2400 manual): ``:SYST:RSEN 1``, ``:SOURCE:FUNCTION CURR``, ``:SOURCE:CURRENT x``,
@@ -76,27 +82,9 @@ class Keithley2400FourWireReadout(_DCReadout):
     ``:MEASURE:VOLTAGE?`` (first of five fields), ``SYST:ERR?``.
     """
 
-    driver: Keithley2400
+    driver_type: ClassVar[type[Any]] = Keithley2400
 
-    @classmethod
-    def open(
-        cls,
-        *,
-        name: str,
-        address: str,
-        visa_library: str,
-        settings: DCReadoutSettings,
-        limits: ReadoutLimits,
-        timebase: Timebase,
-    ) -> Keithley2400FourWireReadout:
-        driver = Keithley2400(address, visa_library=visa_library)
-        adapter = cls(name=name, driver=driver, settings=settings, limits=limits, timebase=timebase)
-        try:
-            adapter.configure()
-        except Exception:
-            adapter.close()
-            raise
-        return adapter
+    driver: Keithley2400
 
     def configure(self) -> None:
         self.driver.clear()
@@ -159,12 +147,7 @@ class Keithley6221DeltaReadout(_DCReadout):
             limits=limits,
             timebase=timebase,
         )
-        try:
-            adapter.configure()
-        except Exception:
-            adapter.close()
-            raise
-        return adapter
+        return configured(adapter)
 
     @property
     def cycle_time_s(self) -> float:

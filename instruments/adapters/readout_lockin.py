@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from pymeasure.instruments.srs import SR830, SR860
 
-from instruments.adapters.common import count_transactions, one_of, positive
+from instruments.adapters.common import OpensDriver, count_transactions, one_of, positive
 from instruments.roles import HallReadout, InstrumentError, ReadoutLimits, Timebase, Window
 
 SETTLING_TIME_CONSTANTS = {6: 5.0, 12: 7.0, 18: 9.0, 24: 10.0}
@@ -52,7 +52,7 @@ def _bits(value: int, names: dict[int, str]) -> list[str]:
     return [f"{name} (bit {bit})" for bit, name in names.items() if value & (1 << bit)]
 
 
-class LockinReadout(HallReadout):
+class LockinReadout(OpensDriver, HallReadout):
     """Hall voltage = X of a lock-in whose sine output drives the excitation current."""
 
     settings_type: ClassVar[type] = LockinSettings
@@ -88,26 +88,6 @@ class LockinReadout(HallReadout):
             n_tau = SETTLING_TIME_CONSTANTS[int(settings.filter_slope_dB)]
         self.settle_s = positive(name, "settle_time_constants", n_tau) * settings.time_constant_s
         count_transactions(self, driver)
-
-    @classmethod
-    def open(
-        cls,
-        *,
-        name: str,
-        address: str,
-        visa_library: str,
-        settings: LockinSettings,
-        limits: ReadoutLimits,
-        timebase: Timebase,
-    ) -> LockinReadout:
-        driver = cls.driver_type(address, visa_library=visa_library)
-        adapter = cls(name=name, driver=driver, settings=settings, limits=limits, timebase=timebase)
-        try:
-            adapter.configure()
-        except Exception:
-            adapter.close()
-            raise
-        return adapter
 
     def configure(self) -> None:
         """Reference, excitation, filter, sensitivity; then the error registers."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from instruments.adapters.common import count_transactions, drain_error_queue
+from instruments.adapters.common import OpensDriver, count_transactions, drain_error_queue
 from instruments.drivers.keithley_tsp_switch import Keithley707B, Keithley3706A
 from instruments.roles import InstrumentError, Router, RouterLimits, Timebase
 
@@ -39,7 +39,7 @@ class SwitchSettings:
     verify: bool = True
 
 
-class KeithleySwitchRouter(Router):
+class KeithleySwitchRouter(OpensDriver, Router):
     """Router on a Keithley TSP switch matrix."""
 
     settings_type: ClassVar[type] = SwitchSettings
@@ -72,26 +72,6 @@ class KeithleySwitchRouter(Router):
         self._closed: dict[str, int] = {}
         self.operations = 0  # connect / disconnect_all calls
         count_transactions(self, driver)
-
-    @classmethod
-    def open(
-        cls,
-        *,
-        name: str,
-        address: str,
-        visa_library: str,
-        settings: SwitchSettings,
-        limits: RouterLimits,
-        timebase: Timebase,
-    ) -> KeithleySwitchRouter:
-        driver = cls.driver_type(address, visa_library=visa_library)
-        adapter = cls(name=name, driver=driver, settings=settings, limits=limits, timebase=timebase)
-        try:
-            adapter.configure()
-        except Exception:
-            adapter.close()
-            raise
-        return adapter
 
     @property
     def n_devices(self) -> int:

@@ -151,15 +151,19 @@ class RecordingVisaLibrary(highlevel.VisaLibraryBase):
         try:
             result = call()
         except errors.VisaIOError as exc:
-            self._append(
-                (op, res, None, exc.error_code, get_clock().now(), t0, perf_counter() - t0, detail)
-            )
+            self._log(op, res, None, exc.error_code, t0, detail)
             raise
         status = _status_of(result)
         if op in (READ_STB, GET_ATTR):
             detail = {**(detail or {}), "value": _jsonable(result[0])}
-        self._append((op, res, None, status, get_clock().now(), t0, perf_counter() - t0, detail))
+        self._log(op, res, None, status, t0, detail)
         return result
+
+    def _log(
+        self, op: str, res: int, data: bytes | None, status: Any, t0: float, detail: Any = None
+    ) -> None:
+        """One traffic event: lab-clock time, host start and host duration since ``t0``."""
+        self._append((op, res, data, status, get_clock().now(), t0, perf_counter() - t0, detail))
 
     def _forwarder(self, name: str) -> Callable[..., Any]:
         target = getattr(self.underlying, name)
@@ -192,13 +196,9 @@ class RecordingVisaLibrary(highlevel.VisaLibraryBase):
                 session, resource_name, access_mode, open_timeout
             )
         except errors.VisaIOError as exc:
-            self._append(
-                (OPEN, res, None, exc.error_code, get_clock().now(), t0, perf_counter() - t0, None)
-            )
+            self._log(OPEN, res, None, exc.error_code, t0)
             raise
-        self._append(
-            (OPEN, res, None, int(status), get_clock().now(), t0, perf_counter() - t0, None)
-        )
+        self._log(OPEN, res, None, int(status), t0)
         if status >= 0:
             self._session_resource[new_session] = res
         return new_session, status
@@ -212,67 +212,25 @@ class RecordingVisaLibrary(highlevel.VisaLibraryBase):
 
     # --- message I/O: the hot path ----------------------------------------------------------------
     def write(self, session: Any, data: bytes) -> tuple[int, SC]:
+        res = self._session_resource.get(session, NO_RESOURCE)
         t0 = perf_counter()
         try:
             count, status = self._write(session, data)
         except errors.VisaIOError as exc:
-            self._append(
-                (
-                    WRITE,
-                    self._session_resource.get(session, NO_RESOURCE),
-                    bytes(data),
-                    exc.error_code,
-                    get_clock().now(),
-                    t0,
-                    perf_counter() - t0,
-                    None,
-                )
-            )
+            self._log(WRITE, res, bytes(data), exc.error_code, t0)
             raise
-        self._append(
-            (
-                WRITE,
-                self._session_resource.get(session, NO_RESOURCE),
-                bytes(data),
-                status,
-                get_clock().now(),
-                t0,
-                perf_counter() - t0,
-                None,
-            )
-        )
+        self._log(WRITE, res, bytes(data), status, t0)
         return count, status
 
     def read(self, session: Any, count: int) -> tuple[bytes, SC]:
+        res = self._session_resource.get(session, NO_RESOURCE)
         t0 = perf_counter()
         try:
             data, status = self._read(session, count)
         except errors.VisaIOError as exc:
-            self._append(
-                (
-                    READ,
-                    self._session_resource.get(session, NO_RESOURCE),
-                    b"",
-                    exc.error_code,
-                    get_clock().now(),
-                    t0,
-                    perf_counter() - t0,
-                    None,
-                )
-            )
+            self._log(READ, res, b"", exc.error_code, t0)
             raise
-        self._append(
-            (
-                READ,
-                self._session_resource.get(session, NO_RESOURCE),
-                bytes(data),
-                status,
-                get_clock().now(),
-                t0,
-                perf_counter() - t0,
-                None,
-            )
-        )
+        self._log(READ, res, bytes(data), status, t0)
         return data, status
 
     # --- the other logged operations -----------------------------------------------------------

@@ -19,7 +19,9 @@ from pymeasure.instruments.yokogawa import YokogawaGS200
 from pymeasure.test import expected_protocol
 
 import instruments.adapters
+import instruments.adapters.common
 import instruments.drivers
+import instruments.roles
 from instruments.drivers.keithley6221_pulse import Keithley6221PulseDelta
 from instruments.drivers.keithley_tsp_switch import Keithley707B, Keithley3706A
 from instruments.drivers.kepco_bop import KepcoBOP
@@ -124,3 +126,38 @@ def test_every_driver_descriptor_documents_its_type_and_unit() -> None:
 def test_every_adapter_module_is_documented() -> None:
     for module in modules(instruments.adapters):
         assert module.__doc__, module.__name__
+
+
+class _Driver:
+    def __init__(self, address: str, visa_library: str) -> None:
+        self.address, self.visa_library, self.closed = address, visa_library, False
+
+
+class _FailingAdapter(instruments.adapters.common.OpensDriver):
+    driver_type = _Driver
+
+    def __init__(self, *, name: str, driver: Any, settings: Any, limits: Any, timebase: Any):
+        self.name, self.driver = name, driver
+
+    def configure(self) -> None:
+        raise instruments.roles.InstrumentError(self.name, '-113,"Undefined header"')
+
+    def close(self) -> None:
+        self.driver.closed = True
+
+
+def test_open_closes_the_driver_again_when_configure_fails() -> None:
+    opened: list[_Driver] = []
+
+    class Recording(_FailingAdapter):
+        @classmethod
+        def _connect(cls, address: str, visa_library: str, settings: Any) -> Any:
+            opened.append(super()._connect(address, visa_library, settings))
+            return opened[-1]
+
+    with pytest.raises(instruments.roles.InstrumentError, match="-113"):
+        Recording.open(
+            name="gate", address="GPIB0::5::INSTR", visa_library="@labsim", settings=None,
+            limits=None, timebase=None,
+        )  # fmt: skip
+    assert [(d.address, d.closed) for d in opened] == [("GPIB0::5::INSTR", True)]
