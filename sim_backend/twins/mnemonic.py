@@ -14,12 +14,13 @@ from typing import Any, ClassVar
 
 from sim_backend.twins.base import ESR_OPC, InstrumentError, Twin
 from sim_backend.twins.numbers import parse_float, parse_int, split_args, split_outside_quotes
+from sim_backend.twins.table import HandlerTable
 
 _HEAD = re.compile(r"\s*(\*?[A-Za-z]+)(?:\s*(\?))?(.*)$", re.DOTALL)
 Handler = Callable[[Any, list[str]], "str | None"]
 
 
-class Mnemonics:
+class Mnemonics(HandlerTable):
     """``{HEAD: [setter, query]}`` plus the stored settings of one model."""
 
     def __init__(self, *bases: Mnemonics) -> None:
@@ -29,26 +30,8 @@ class Mnemonics:
             self.entries.update({k: list(v) for k, v in base.entries.items()})
             self.defaults.update(base.defaults)
 
-    def add(self, head: str, setter: Handler | None = None, query: Handler | None = None):
-        entry = self.entries.setdefault(head.upper(), [None, None])
-        if setter is not None:
-            entry[0] = setter
-        if query is not None:
-            entry[1] = query
-
-    def command(self, head: str) -> Callable[[Handler], Handler]:
-        def register(fn: Handler) -> Handler:
-            self.add(head, setter=fn)
-            return fn
-
-        return register
-
-    def query(self, head: str) -> Callable[[Handler], Handler]:
-        def register(fn: Handler) -> Handler:
-            self.add(head, query=fn)
-            return fn
-
-        return register
+    def add(self, head: str, setter: Handler | None = None, query: Handler | None = None) -> None:
+        self._put(head.upper(), setter, query)
 
     def integer(self, head: str, key: str, low: int, high: int, default: int) -> None:
         """A stored integer setting (``HEAD n`` / ``HEAD?``)."""

@@ -25,6 +25,7 @@ from sim_backend.twins.numbers import (
     split_outside_quotes,
 )
 from sim_backend.twins.params import Param
+from sim_backend.twins.table import HandlerTable
 
 _NODE = re.compile(r"(\[)?:?([A-Za-z*]+)(\])?")
 _SUFFIX = re.compile(r"^([A-Z]+)(\d+)$")
@@ -64,7 +65,7 @@ def _parse_pattern(pattern: str) -> list[tuple[str, str, bool]]:
     return nodes
 
 
-class ScpiTree:
+class ScpiTree(HandlerTable):
     """Header patterns compiled to ``{(canonical nodes...): (setter, query)}``."""
 
     def __init__(self, *bases: ScpiTree) -> None:
@@ -76,7 +77,9 @@ class ScpiTree:
             self.entries.update({k: list(v) for k, v in base.entries.items()})
             self.settings.update(base.settings)
 
-    def add(self, pattern: str, setter: Handler | None = None, query: Handler | None = None):
+    def add(
+        self, pattern: str, setter: Handler | None = None, query: Handler | None = None
+    ) -> None:
         nodes = _parse_pattern(pattern)
         for short, long, _ in nodes:
             self.vocab[short] = short
@@ -84,30 +87,7 @@ class ScpiTree:
         optional = [i for i, n in enumerate(nodes) if n[2]]
         for present in itertools.product((True, False), repeat=len(optional)):
             skip = {i for i, p in zip(optional, present, strict=True) if not p}
-            key = tuple(n[0] for i, n in enumerate(nodes) if i not in skip)
-            entry = self.entries.setdefault(key, [None, None])
-            if setter is not None:
-                entry[0] = setter
-            if query is not None:
-                entry[1] = query
-
-    def command(self, pattern: str) -> Callable[[Handler], Handler]:
-        """Decorator: a write-only command."""
-
-        def register(fn: Handler) -> Handler:
-            self.add(pattern, setter=fn)
-            return fn
-
-        return register
-
-    def query(self, pattern: str) -> Callable[[Handler], Handler]:
-        """Decorator: a query (``pattern?``)."""
-
-        def register(fn: Handler) -> Handler:
-            self.add(pattern, query=fn)
-            return fn
-
-        return register
+            self._put(tuple(n[0] for i, n in enumerate(nodes) if i not in skip), setter, query)
 
     def setting(
         self,
