@@ -1,8 +1,10 @@
-"""The must-show table: baseline, metaplastic-Adam reference and the device rule on the chip.
+"""The must-show table: every rule in software and on the chip, with the issue's goal checks.
 
-Runs the four arms of :mod:`protocols.learning.comparison` (``none`` and ``meta-adam`` in
-software, ``none`` and ``device`` on the fast virtual chip ``ptco_gdox_hall``) on each task
-sequence, over several seeds, and prints one markdown table per sequence with the goal checks::
+Runs the arms of :mod:`protocols.learning.comparison` (``none``, ``meta-adam`` and ``mesu`` in
+software; ``none``, ``device``, ``device`` + global-field neuromodulation and ``mesu`` on the fast
+virtual chip ``ptco_gdox_hall``) on each task sequence, over several seeds, and prints one
+markdown table per sequence with the goal checks (on ``device@chip``; the field variant's are
+printed too, for information)::
 
     python scripts/study_metaplasticity.py                      # permuted digits ×5 + medical
     python scripts/study_metaplasticity.py --seeds 2 --epochs 5 --tasks permuted-digits:3
@@ -37,6 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--m-meta", type=float, default=None, help="default: per sequence")
     p.add_argument("--jobs", type=int, default=2, help="worker processes")
     p.add_argument("--out", default=None, help="CSV stem")
+    p.add_argument("--no-chip-mesu", action="store_true", help="leave out the mesu@chip arm")
     args = p.parse_args(argv)
     for tasks in args.tasks:
         t0 = time.perf_counter()
@@ -45,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
                 tasks,
                 range(args.seeds),
                 make_fast_array,
-                arms_for(tasks, args.m_meta),
+                arms_for(tasks, args.m_meta, chip_mesu=not args.no_chip_mesu),
                 jobs=args.jobs,
                 hidden=tuple(args.hidden),
                 epochs=args.epochs,
@@ -55,6 +58,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\n## {tasks}, {sizes}, {args.epochs} epochs/task, seeds 0..{args.seeds - 1}\n")
         print(format_table(agg))
         print(format_goals(agg))
+        print("\nfor information, the same goals for device+field@chip:")
+        print(format_goals(agg, "device+field@chip"))
         print(f"\n({len(df)} runs in {time.perf_counter() - t0:.0f} s wall, {args.jobs} jobs)")
         if args.out:
             csv = Path(f"{args.out}-{tasks.replace(':', '')}.csv")

@@ -1,17 +1,24 @@
 """The must-show comparison on the fast path: the real vectorised virtual chip (ptco_gdox_hall).
 
-Small version (default run): permuted digits × 3, 64-128-10, 8 epochs per task, seeds 0 and 1.
-Full version (slow): permuted digits × 5, 64-256-10, 20 epochs per task, 5 seeds, and the medical
-sequence; ``scripts/study_metaplasticity.py`` prints the same table.
+Default run: permuted digits × 3 (64-128-10, 8 epochs per task) and the medical sequence
+(30-256-2, 20 epochs per task), seeds 0 and 1, every arm. Slow: both sequences at full size on
+5 seeds (``scripts/study_metaplasticity.py`` prints the same tables). The issue's goals on
+``device@chip`` are asserted where they are met; the unmet ones are strict xfails that carry the
+measured numbers (they turn into failures the day they are met, so the note gets updated), and
+the medical 1.5× goal is shown to be out of reach of *any* rule by its single-task ceiling.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
 from protocols.learning.comparison import (
+    GOAL_GAP,
+    GOAL_RATIO,
+    GOAL_WRITES,
     Arm,
     aggregate,
     arms_for,
@@ -19,7 +26,11 @@ from protocols.learning.comparison import (
     goals,
     run_comparison,
 )
+from protocols.learning.tasks import Task, make_tasks
+from protocols.learning.train import train_sequence
 from sim_backend.fast_array import VirtualSynapseArray, make_fast_array
+
+SEEDS5 = (0, 1, 2, 3, 4)
 
 
 def _study(
@@ -43,45 +54,110 @@ def test_the_chip_arms_really_run_on_the_virtual_chip() -> None:
 
 
 def test_small_chip_study_device_rule_tracks_the_reference() -> None:
-    agg = _study("permuted-digits:3", (0, 1), hidden=(128,), epochs=8)
+    agg = _study("permuted-digits:3", (0, 1), arms_for("permuted-digits"), hidden=(128,), epochs=8)
     acc, bwt = agg["acc_pct_mean"], agg["bwt_pct_mean"]
-    assert (agg["plasticity_pct_mean"] > 85.0).all()  # every arm learns each task
+    assert len(agg) == 7 and (agg["plasticity_pct_mean"] > 85.0).all()  # every arm learns
     assert bwt["reference"] > bwt["baseline"] + 5.0  # metaplasticity reduces forgetting
+    assert bwt["mesu"] > bwt["baseline"] + 5.0 and bwt["mesu@chip"] > bwt["baseline@chip"] + 5.0
     # the device rule on the chip: close to the reference, better than the chip baseline,
     # and not more write pulses than the flip-when-asked baseline on the same chip
-    assert acc["device@chip"] > acc["reference"] - 5.0
-    assert acc["device@chip"] > acc["baseline@chip"] + 3.0
-    assert bwt["device@chip"] > bwt["baseline@chip"] + 5.0
+    for arm in ("device@chip", "device+field@chip"):
+        assert acc[arm] > acc["reference"] - 5.0
+        assert acc[arm] > acc["baseline@chip"] + 3.0
+        assert bwt[arm] > bwt["baseline@chip"] + 5.0
+        assert (
+            agg.loc[arm, "write_pulses_mean"] < 1.05 * agg.loc["baseline@chip", "write_pulses_mean"]
+        )
+        assert agg.loc[arm, "consolidation_pulses_mean"] > 0
+    # MESU samples every weight at every step: its chip arm pays for it in write pulses
     assert (
-        agg.loc["device@chip", "write_pulses_mean"]
-        < 1.05 * agg.loc["baseline@chip", "write_pulses_mean"]
+        agg.loc["mesu@chip", "write_pulses_mean"]
+        > 10 * agg.loc["baseline@chip", "write_pulses_mean"]
     )
-    assert agg.loc["device@chip", "consolidation_pulses_mean"] > 0
+
+
+def test_small_medical_study_device_rule_keeps_the_diagnosis_task() -> None:
+    agg = _study("medical", (0, 1), arms_for("medical"), hidden=(256,), epochs=20)
+    acc, bwt = agg["acc_pct_mean"], agg["bwt_pct_mean"]
+    assert (agg["plasticity_pct_mean"] > 75.0).all()  # both tasks are learnt by every arm
+    assert bwt["baseline"] < -30.0 and bwt["baseline@chip"] < -30.0  # diagnosis forgotten
+    assert acc["reference"] > acc["baseline"] + 15.0 and acc["mesu"] > acc["baseline"] + 15.0
+    assert acc["device@chip"] > acc["baseline@chip"] + 5.0
+    assert (
+        agg.loc["device@chip", "write_pulses_mean"] < agg.loc["baseline@chip", "write_pulses_mean"]
+    )
+
+
+# ----------------------------------------------------------------------------- full studies
+@pytest.fixture(scope="module")
+def permuted_study() -> pd.DataFrame:
+    return _study("permuted-digits:5", SEEDS5, arms_for("permuted-digits"), hidden=(256,),
+                  epochs=20, jobs=2)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def medical_study() -> pd.DataFrame:
+    return _study("medical", SEEDS5, arms_for("medical"), hidden=(256,), epochs=20, jobs=2)
 
 
 @pytest.mark.slow
-def test_full_chip_study_permuted_digits() -> None:
-    agg = _study("permuted-digits:5", (0, 1, 2, 3, 4), hidden=(256,), epochs=20, jobs=2)
+def test_full_permuted_digits_study_meets_the_issue_goals(permuted_study: pd.DataFrame) -> None:
+    agg = permuted_study
+    acc, bwt = agg["acc_pct_mean"], agg["bwt_pct_mean"]
     met = goals(agg)
     print(met)
-    assert agg.loc["baseline", "bwt_pct_mean"] < -65.0  # forgetting reproduced
-    assert agg.loc["reference", "acc_pct_mean"] > 52.0  # LEARNING.md: ≈ 55 % at m_meta = 10
-    assert met["device − reference ACC (points, goal ≥ −3)"][1]
-    assert met["device / baseline@chip write pulses (goal < 1)"][1]
-    # measured 1.43× (our baseline forgets less than the LEARNING.md sizing: 39 % vs 30 %)
-    assert met["device / baseline ACC (goal ≥ 1.5×)"][0] > 1.35
+    assert bwt["baseline"] < -65.0  # forgetting reproduced (task 1 falls to chance)
+    assert acc["reference"] > 52.0  # LEARNING.md: ≈ 55 % at m_meta = 10
+    assert acc["mesu"] > acc["reference"] - 3.0
+    # the issue's goals on device@chip (measured 2026-11-23: +1.0 points, 1.52×, 0.85×)
+    assert met[GOAL_GAP][1], met[GOAL_GAP]
+    assert met[GOAL_RATIO][1], met[GOAL_RATIO]
+    assert met[GOAL_WRITES][1], met[GOAL_WRITES]
+    assert acc["device+field@chip"] > acc["baseline@chip"] + 15.0
 
 
 @pytest.mark.slow
-def test_full_chip_study_medical() -> None:
-    agg = _study("medical", (0, 1, 2, 3, 4), arms_for("medical"), hidden=(256,), epochs=20, jobs=2)
+def test_full_medical_study(medical_study: pd.DataFrame) -> None:
+    agg = medical_study
     acc = agg["acc_pct_mean"]
-    assert (agg["plasticity_pct_mean"] > 75.0).all()  # both tasks are learnt by every arm
+    met = goals(agg)
+    print(met)
+    assert (agg["plasticity_pct_mean"] > 75.0).all()
     assert agg.loc["baseline", "bwt_pct_mean"] < -40.0  # the diagnosis task is forgotten
-    # measured: reference (m_meta 100) 83 %, device 73.5 %, baselines 57-59 %: the device rule
-    # helps but stays ≈ 10 points below the reference here, with more write pulses
-    assert acc["reference"] > acc["baseline"] + 15.0
-    assert acc["device@chip"] > acc["baseline@chip"] + 8.0
+    assert acc["reference"] > acc["baseline"] + 15.0 and acc["mesu"] > acc["baseline"] + 15.0
+    assert met[GOAL_WRITES][1]  # goal (c)
+    # measured 2026-11-23: device@chip 73.9 % vs reference 83.0 % (−9.1 points), 1.25×
+    assert acc["device@chip"] > acc["baseline@chip"] + 8.0 and met[GOAL_GAP][0] > -13.0
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True, reason="goal (a) not met on medical: device@chip −9.1 points (73.9 vs 83.0 %)"
+)
+def test_full_medical_goal_close_to_reference(medical_study: pd.DataFrame) -> None:
+    assert goals(medical_study)[GOAL_GAP][1]
+
+
+def _alone(task: Task, seed: int) -> float:
+    return float(train_sequence([task], "none", seed=seed, curves=False).accuracy_matrix_pct[0, 0])
+
+
+def test_medical_one_and_a_half_times_the_baseline_is_out_of_reach() -> None:
+    """ACC ≤ (best accuracy on task 1 + best on task 2)/2: each task trained alone (or both
+    together) gives ≈ 85 %, below 1.5 × the baseline's ≈ 59 % ≈ 89 %."""
+    seeds = (0, 1, 2)
+    with threadpool_limits(limits=1):
+        alone = np.array([[_alone(t, s) for t in make_tasks("medical", s)] for s in seeds])
+        baseline = np.mean(
+            [train_sequence("medical", "none", seed=s, curves=False).average_accuracy_pct
+             for s in seeds]
+        )  # fmt: skip
+    ceiling = float(alone.mean(axis=0).sum() / 2)
+    print(
+        f"single-task accuracies {alone.mean(axis=0)}, ceiling {ceiling:.1f}, base {baseline:.1f}"
+    )
+    assert alone[:, 0].mean() > 95.0 and alone[:, 1].mean() > 65.0  # both tasks are learnable
+    assert ceiling < 1.5 * baseline
 
 
 def test_the_fast_array_refuses_unsafe_pulses_before_touching_the_chip() -> None:

@@ -105,6 +105,78 @@ def test_device_rule_backs_off_and_erodes_after_a_failed_write() -> None:
     assert np.all(array.x < 0.5)  # erosion: gate pulses at −V lowered x
 
 
+def test_device_rule_sends_no_write_to_a_frozen_device() -> None:
+    array = FakeSynapseArray(4, p0=1.0, seed=0)
+    rule, _, store = _bind("device", array=array, flip_threshold=0.01, frozen_level=2)
+    rule.level[:] = [2, 3, 1, 0]  # devices 0, 1 hold ≥ frozen_level gate pulses
+    b0 = store.flat.copy()
+    for _ in range(4):
+        rule.step([b0.reshape(2, 2)])  # every device pushed toward a flip
+    assert array.counts.write_pulses == 2
+    np.testing.assert_array_equal(store.flat, [b0[0], b0[1], -b0[2], -b0[3]])
+
+
+def test_device_rule_books_a_write_at_the_peak_level_as_failed_without_a_pulse() -> None:
+    array = FakeSynapseArray(4, p0=1.0, seed=0)
+    rule, _, store = _bind("device", array=array, flip_threshold=0.01, booked_failure_level=4)
+    rule.level[:] = [4, 4, 1, 0]
+    b0 = store.flat.copy()
+    for _ in range(3):
+        rule.step([b0.reshape(2, 2)])
+    assert array.counts.write_pulses == 2 and rule.counts()["booked_failures"] == 2
+    np.testing.assert_array_equal(store.flat, [b0[0], b0[1], -b0[2], -b0[3]])
+    assert list(rule.fails) == [1, 1, 0, 0] and list(rule.credit[:2]) == [-1, -1]  # erosion
+    rule.epoch_end()
+    assert list(rule.level) == [3, 3, 1, 0]
+
+
+@pytest.mark.parametrize("moments", ["reset", "keep", "keep_v"])
+def test_device_rule_moments_at_a_task_boundary(moments: str) -> None:
+    rule, _, store = _bind("device", task_moments=moments)
+    for _ in range(3):
+        rule.step([store.flat.reshape(2, 2) * 0.1])
+    m, v, t = rule.m.copy(), rule.v.copy(), rule.t
+    rule.task_boundary()
+    assert rule.t == (0 if moments == "reset" else t)
+    np.testing.assert_array_equal(rule.m, 0.0 if moments != "keep" else m)
+    np.testing.assert_array_equal(rule.v, 0.0 if moments == "reset" else v)
+    assert not rule.acc.any()
+
+
+class _AmplitudeLog(FakeSynapseArray):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.pulses: list[tuple[tuple[int, ...], float]] = []
+
+    def write(self, indices, polarity, amplitude_V, width_s) -> None:  # type: ignore[no-untyped-def]
+        self.pulses.append((tuple(int(i) for i in indices), float(amplitude_V)))
+        super().write(indices, polarity, amplitude_V, width_s)
+
+
+def test_device_rule_writes_at_the_amplitude_of_each_level() -> None:
+    array = _AmplitudeLog(4, p0=1.0, seed=0)
+    rule, _, store = _bind("device", array=array, flip_threshold=0.01, level_write_V=(3.0, 3.5))
+    rule.level[:] = [0, 1, 2, 0]  # levels beyond the list use its last amplitude
+    g = store.flat.reshape(2, 2).copy()
+    for _ in range(3):
+        rule.step([g])
+    assert sorted(array.pulses) == [((0, 3), 3.0), ((1, 2), 3.5)]
+
+
+def test_device_rule_erodes_a_flipped_device_back_to_level_zero() -> None:
+    array = FakeSynapseArray(4, p0=1.0, k=0.0, seed=0)  # k = 0: x does not hinder the flip
+    rule, _, store = _bind("device", array=array, flip_threshold=0.01, reset_level_on_flip=True)
+    array.x[:] = 0.5
+    rule.level[:] = 2
+    g = store.flat.reshape(2, 2).copy()
+    for _ in range(3):
+        rule.step([g])
+    assert rule.counts()["failed_writes"] == 0 and array.counts.write_pulses == 4
+    rule.epoch_end()
+    assert np.all(rule.level == 0) and np.all(array.x < 0.5)
+    assert array.counts.consolidation_pulses == 8  # two erosion pulses per device
+
+
 def test_device_rule_in_software_flips_deterministically() -> None:
     rule, _, store = _bind("device", flip_threshold=0.01)
     b0 = store.flat.copy()
