@@ -66,6 +66,10 @@ class ClosedLoopField(FieldSource):
         self.driver = driver
         self.settings = settings
         self.gaussmeter = gaussmeter
+        # Current (A) the closed loop last had to add to the calibration: fed forward to the
+        # next setpoint, so a remanence the calibration misses does not make every new field
+        # first land beyond its target (for settle_s) before the correction
+        self._trim_A = 0.0
         positive(name, "coil_T_per_A", abs(settings.coil_T_per_A))
         positive(name, "tolerance_T", settings.tolerance_T)
         positive(name, "ramp_step_T", settings.ramp_step_T)
@@ -163,7 +167,7 @@ class ClosedLoopField(FieldSource):
 
     def set_field(self, field_T: float) -> float:
         self.limits.field_T.check(self.name, "field", field_T)
-        current_A = self._check_current(self.current_for(field_T))
+        current_A = self._check_current(self.current_for(field_T) + self._trim_A)
         self._go_to(current_A)
         self.timebase.sleep(self.settings.settle_s)
         measured_T = self.field_T()
@@ -172,6 +176,7 @@ class ClosedLoopField(FieldSource):
         for _ in range(self.settings.max_corrections):
             error_T = field_T - measured_T
             if abs(error_T) <= self.settings.tolerance_T:
+                self._trim_A = current_A - self.current_for(field_T)
                 return measured_T
             current_A = self._check_current(current_A + error_T / self.settings.coil_T_per_A)
             self._go_to(current_A)

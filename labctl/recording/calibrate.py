@@ -48,6 +48,7 @@ DEFAULTS = {  # chip parameters the fits assume when no --base file gives them
     "E_a_eV": 0.9,
     "V0_V": 0.15,
     "asymmetry": 5.0,
+    "cycle_noise_rel": 0.07,
     "oxidising_polarity": 1,
 }
 VARIABILITY_KEYS = (
@@ -146,7 +147,10 @@ class Calibration:
         for e in self.estimates.values():
             err = f" ± {e.error:.3g}" if math.isfinite(e.error) else ""
             val = f"{e.value:.6g}{err} {e.unit}".strip() if math.isfinite(e.value) else "—"
-            lines.append(f"  {e.name:<8}{val:<32}{e.status}")
+            at = f" at {e.at_V:g} V" if e.at_V is not None else ""
+            if e.status == "unconstrained" and not err and math.isfinite(e.value):
+                at += " (held)"  # not measured by these runs: the assumed value is kept
+            lines.append(f"  {e.name:<16}{val + at:<36}{e.status}")
         lines += [f"  note: {n}" for n in self.notes]
         if self.path:
             lines.append(f"chip parameter file: {self.path}")
@@ -253,10 +257,15 @@ def calibrate_runs(
         tau0_s=tau0,
         n=n,
         source=", ".join(used["kinetics"]),
+        cycle_noise_rel=float(_base_value(base_chip, "kinetics", "cycle_noise_rel")),
     )
     estimates = {e.name: e for e in (h0, delta, r_ahe, offset, r0, A, V0, rate)}
     estimates["tau0"] = Estimate("tau0", tau0, math.nan, "s", "fixed", "held at its assumed value")
     estimates["n"] = Estimate("n", n, math.nan, "", "fixed", "held at its assumed value")
+    if trajectories:  # what the kinetics fit assumes and does not measure
+        for key, unit in (("E_a_eV", "eV"), ("asymmetry", ""), ("cycle_noise_rel", "")):
+            value = float(_base_value(base_chip, "kinetics", key))
+            estimates[key] = Estimate(key, value, math.nan, unit, "fixed", "held (--base)")
     chip = chip_file_content(base_chip, estimates, [r.label for r in runs])
     calibration = Calibration(estimates, chip, out, [r.label for r in runs], notes)
     if out is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -24,6 +25,7 @@ from labctl.recording.calibrate_models import (
 )
 
 UNCONSTRAINED_REL = 0.5  # relative 1σ above which a parameter counts as unconstrained
+BOOTSTRAP_RUNS = 24  # simulated data sets behind the kinetics' uncertainties
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Estimate:
     unit: str
     status: str  # fitted | unconstrained | fixed | not measured
     source: str = ""
+    at_V: float | None = None  # the gate voltage magnitude a rate refers to
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -216,6 +219,7 @@ def fit_kinetics(
     tau0_s: float,
     n: float,
     source: str,
+    cycle_noise_rel: float = 0.0,
 ) -> tuple[Estimate, Estimate, Estimate, Estimate]:
     """The ion-hopping rate prefactor r0 = A·exp(−E_a/k_B T), A itself, V0, and the rate
     r0·sinh(|V|/V0) at the largest amplitude measured (what the pulses pin down best).
@@ -248,10 +252,13 @@ def fit_kinetics(
     amplitudes = {round(abs(float(v)), 6) for t, _ in data for v in t.pulse_V[1:] if v != 0}
     fit_v0 = len(amplitudes) >= 2
 
-    def predict(t: Trajectory, x0: float, r0: float, V0: float) -> np.ndarray:
+    def predict(
+        t: Trajectory, x0: float, r0: float, V0: float, scatter: np.ndarray | None = None
+    ) -> np.ndarray:
         xs, x = [x0], x0
-        for v, w in zip(t.pulse_V[1:], t.width_s[1:], strict=True):
+        for i, (v, w) in enumerate(zip(t.pulse_V[1:], t.width_s[1:], strict=True)):
             r = r0 * math.sinh(abs(v) / V0) * exposure_s(v, w, V0, t.ramp_V_per_s)
+            r *= 1.0 if scatter is None else float(scatter[i])
             s = v * polarity
             if s > 0:
                 x = 1.0 - (1.0 - x) * math.exp(-r)
@@ -262,11 +269,11 @@ def fit_kinetics(
 
     n_kin = 2 if fit_v0 else 1  # theta: ln r0, [ln V0,] then each run's first state x0
 
-    def residuals(theta: np.ndarray) -> np.ndarray:
+    def residuals(theta: np.ndarray, runs: list[tuple[Trajectory, np.ndarray]]) -> np.ndarray:
         r0 = math.exp(theta[0])
         V0 = math.exp(theta[1]) if fit_v0 else V0_guess_V
         out = []
-        for (t, x), x0 in zip(data, theta[n_kin:], strict=True):
+        for (t, x), x0 in zip(runs, theta[n_kin:], strict=True):
             pred = predict(t, float(x0), r0, V0)
             ok = np.isfinite(x)  # the first state is fitted too: it is measured as noisily
             out.extend((pred[ok] - x[ok]) / 1e-3)
@@ -274,19 +281,43 @@ def fit_kinetics(
 
     if not data or not amplitudes:
         return missing[0], missing[1], missing[2], missing[3]
-    best = None
     # r0 and V0 within physical reason (10 mV to 5 V): keeps the search off runaway minima
     lower, upper = [math.log(1e-40), math.log(0.01)], [math.log(1e6), math.log(5.0)]
+
+    def solve(runs: list[tuple[Trajectory, np.ndarray]], starts: list[list[float]]) -> Any:
+        best = None
+        bounds = (lower[:n_kin] + [0.0] * len(runs), upper[:n_kin] + [1.0] * len(runs))
+        for start in starts:
+            fit = least_squares(residuals, start, method="trf", bounds=bounds, args=(runs,))
+            if best is None or fit.cost < best.cost:
+                best = fit
+        return best
+
     x0s = [float(np.clip(x[0], 1e-3, 1 - 1e-3)) for _, x in data]
-    bounds = (lower[:n_kin] + [0.0] * len(data), upper[:n_kin] + [1.0] * len(data))
-    for r_guess in (1e-6, 1e-4, 1e-2, 1.0):
-        start = [math.log(r_guess), math.log(V0_guess_V)][:n_kin] + x0s
-        fit = least_squares(residuals, start, method="trf", bounds=bounds)
-        if best is None or fit.cost < best.cost:
-            best = fit
-    assert best is not None
+    guesses = (1e-6, 1e-4, 1e-2, 1.0)
+    best = solve(data, [[math.log(r), math.log(V0_guess_V)][:n_kin] + x0s for r in guesses])
     p = len(best.x)
     cov = _covariance(best, p) if best.fun.size > p else np.full((p, p), np.inf)
+    if fit_v0 and cycle_noise_rel > 0 and np.all(np.isfinite(cov)):
+        # Each pulse's rate scatters (cycle to cycle), so the open-loop state carries every
+        # earlier pulse's error: one run's residuals are correlated, which the least-squares
+        # covariance does not know. A parametric bootstrap does: runs simulated with the fitted
+        # parameters, that scatter and the measured residual noise, fitted again.
+        rng = np.random.default_rng(0)
+        sigma_x = 1e-3 * math.sqrt(2 * best.cost / max(1, best.fun.size - p))
+        r0_b, V0_b = math.exp(best.x[0]), math.exp(best.x[1])
+        thetas = []
+        for _ in range(BOOTSTRAP_RUNS):
+            fake = []
+            for (t, x), x0 in zip(data, best.x[n_kin:], strict=True):
+                scatter = np.maximum(1 + cycle_noise_rel * rng.standard_normal(len(t.pulse_V)), 0)
+                xs = predict(t, float(x0), r0_b, V0_b, scatter)
+                fake.append((t, np.where(np.isfinite(x), xs, np.nan)
+                             + sigma_x * rng.standard_normal(xs.size)))  # fmt: skip
+            thetas.append(solve(fake, [list(best.x)]).x[:n_kin])
+        cov_boot = np.cov(np.asarray(thetas).T)
+        if np.trace(cov_boot) > np.trace(cov[:n_kin, :n_kin]):
+            cov[:n_kin, :n_kin] = cov_boot
     r0 = math.exp(best.x[0])
     r0_err = r0 * math.sqrt(cov[0, 0])
     if fit_v0:
@@ -304,13 +335,20 @@ def fit_kinetics(
             f"{source}; one gate amplitude only: held at {V0_guess_V:g} V",
         )
         r0_status = "unconstrained"  # only r0·sinh(V/V0) is measured
-    # What the pulses measure directly: the rate at the largest amplitude (A alone is an
-    # extrapolation to V = 0, exponentially sensitive to V0, and seldom constrained)
-    amplitude_V = max(amplitudes)
-    a = amplitude_V / V0_est.value
-    rate = r0 * math.sinh(a)
-    grad = np.array([1.0, -a / math.tanh(a)] if fit_v0 else [1.0])
-    rate_err = rate * math.sqrt(max(float(grad @ cov[:n_kin, :n_kin] @ grad), 0.0))
+    # What the pulses measure directly: the rate r0·sinh(|V|/V0) at a measured amplitude (A
+    # alone is an extrapolation to V = 0, exponentially sensitive to V0). Reported at the
+    # amplitude where it is best determined (with one amplitude: that one).
+    best_rate = None
+    for amplitude_V in sorted(amplitudes):
+        a = amplitude_V / V0_est.value
+        rate = r0 * math.sinh(a)
+        grad = np.array([1.0, -a / math.tanh(a)] if fit_v0 else [1.0])
+        rel = math.sqrt(max(float(grad @ cov[:n_kin, :n_kin] @ grad), 0.0))
+        if best_rate is None or rel < best_rate[2]:
+            best_rate = (amplitude_V, rate, rel)
+    assert best_rate is not None
+    amplitude_V, rate, rel = best_rate
+    rate_err = rate * rel
     return (
         Estimate("r0", r0, r0_err, "1/s", r0_status, source),
         Estimate(
@@ -328,6 +366,8 @@ def fit_kinetics(
             rate_err,
             "1/s",
             _status(rate, rate_err),
-            f"{source}; r0·sinh(|V|/V0) at |V| = {amplitude_V:g} V, the largest amplitude",
+            f"{source}; r0·sinh(|V|/V0) at |V| = {amplitude_V:g} V, the amplitude where "
+            "it is best determined",
+            at_V=amplitude_V,
         ),
     )

@@ -89,6 +89,25 @@ def test_closed_loop_corrects_until_within_tolerance(clock) -> None:
     assert field.transactions == len(bop_pairs) + len(meter_pairs)
 
 
+def test_closed_loop_feeds_its_last_correction_forward(clock) -> None:
+    # The calibration misses 0.5 mT (a remanence): the first field is corrected by +0.01 A;
+    # the next one starts from the calibration plus that correction, so it does not first land
+    # 0.5 mT off its target (which a sample would feel for settle_s) and needs no correction.
+    bop_pairs = [("CURR?", "0"), ("OUTP?", "1"), ("CURR 0.2", None)]
+    bop_pairs += [("CURR?", "2.0E-1"), ("OUTP?", "1"), ("CURR 0.21", None)]
+    bop_pairs += [("CURR?", "2.1E-1"), ("OUTP?", "1"), ("CURR 0.41", None)]
+    meter_pairs = [("RDGFIELD?", "+9.500E-03"), ("RDGFIELD?", "+1.000E-02")]
+    meter_pairs += [("RDGFIELD?", "+2.000E-02")]
+    with (
+        expected_protocol(KepcoBOP, bop_pairs) as bop,
+        expected_protocol(LakeShore425, meter_pairs) as meter,
+    ):
+        field = make_field(bop, clock, ramp_step_T=1.0, ramp_min_step_s=1.0)
+        field.gaussmeter = Gaussmeter(meter, field)
+        assert field.set_field(0.01) == pytest.approx(0.01)
+        assert field.set_field(0.02) == pytest.approx(0.02)
+
+
 def test_closed_loop_gives_up_after_max_corrections(clock) -> None:
     bop_pairs = [("CURR?", "0"), ("OUTP?", "1"), ("CURR 0.2", None)]
     bop_pairs += [("CURR?", "2.0E-1"), ("OUTP?", "1"), ("CURR 0.22", None)]
