@@ -37,7 +37,8 @@ weight. Each step:
 6. Options from the controller's own pulse log (off by default): ``frozen_level`` sends no write
    pulse (and books nothing) to a device holding that many gate pulses: it stays frozen (the
    medical preset), ``level_write_V`` picks the write amplitude by level, ``reset_level_on_flip``
-   erodes a device that did flip back to level 0 (a reference hidden weight restarts near 0).
+   erodes a device that did flip back to level 0 (a reference hidden weight restarts near 0),
+   ``layer_consolidation_scale`` gives each layer its own consolidation threshold (medical).
 
 **Defaults** (the study's permuted-digits settings): ``task_moments="keep"``,
 ``flip_threshold=0.025``, ``consolidation_threshold=0.06``, ``booked_failure_level=4``. The
@@ -120,6 +121,7 @@ class DeviceRuleConfig:
     frozen_level: int = 0  # no write pulse to a device holding this many gate pulses (0: off)
     booked_failure_level: int = 4  # from this level a write is booked as failed, no pulse (0: off)
     task_moments: Moments = "keep"  # at task boundaries: reset, keep, or keep only v (and t)
+    layer_consolidation_scale: tuple[float, ...] = ()  # consolidation_threshold × this per layer
     consolidate: bool = True  # off: the "flip when asked" baseline on the same accumulator
     field_T: float = 0.0  # global-field neuromodulation amplitude H_g (0: off)
     field_width_s: float = 1e-6
@@ -160,6 +162,16 @@ class DeviceRule(Rule):
         self.credit = np.zeros(self.store.flat.shape, dtype=np.int32)
         self.level = np.zeros(self.store.flat.shape, dtype=np.int16)
         self.fails = np.zeros(self.store.flat.shape, dtype=np.uint8)
+        self._theta: float | np.ndarray = c.consolidation_threshold
+        if c.layer_consolidation_scale:  # one threshold per device, from its layer's scale
+            sizes = self.store.layout.sizes
+            if len(c.layer_consolidation_scale) != len(sizes):
+                raise ValueError(
+                    f"device rule: layer_consolidation_scale has "
+                    f"{len(c.layer_consolidation_scale)} values for {len(sizes)} layers"
+                )
+            scale = np.repeat(np.asarray(c.layer_consolidation_scale, dtype=float), sizes)
+            self._theta = (c.consolidation_threshold * scale).astype(self.store.flat.dtype)
         self._thresholds = (
             c.flip_threshold * c.failure_backoff ** np.arange(c.max_backoff_steps + 1)
         ).astype(self.store.flat.dtype)
@@ -233,9 +245,10 @@ class DeviceRule(Rule):
         return flipped
 
     def _earn_credit(self) -> None:
-        theta = self.cfg.consolidation_threshold
+        theta = self._theta
         devices = np.flatnonzero(self.acc <= -theta)
         if devices.size:
+            theta = theta[devices] if np.ndim(theta) else theta
             earned = np.floor(-self.acc[devices] / theta)
             self.credit[devices] += earned.astype(np.int32)
             self.acc[devices] += (earned * theta).astype(self.acc.dtype)
