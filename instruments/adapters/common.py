@@ -127,10 +127,13 @@ class Configurable(Protocol):
     def close(self) -> None: ...
 
 
-def configured(adapter: A) -> A:
-    """``adapter`` after ``configure()``; if that fails, the adapter is closed and the error
-    propagates: no half-configured instrument is left connected."""
+def configured(adapter: A, prepare: Callable[[], None] | None = None) -> A:
+    """``adapter`` after ``prepare()`` (companion instruments) and ``configure()``; if either
+    fails, the adapter is closed and the error propagates: no half-configured instrument is
+    left connected."""
     try:
+        if prepare is not None:
+            prepare()
         adapter.configure()
     except Exception:
         adapter.close()
@@ -141,13 +144,19 @@ def configured(adapter: A) -> A:
 class OpensDriver:
     """``open()`` for adapters constructed as ``cls(name=, driver=, settings=, limits=,
     timebase=)``: connect ``driver_type`` on the address (``_connect`` may do more), then
-    :func:`configured`. Put it first among the bases so its ``open`` is the one used."""
+    :func:`configured`. Put it before the role base (and after mixins that override
+    ``_open_companions``) so its ``open`` is the one used."""
 
     driver_type: ClassVar[Any] = None
 
     @classmethod
     def _connect(cls, address: str, visa_library: str, settings: Any) -> Any:
+        if cls.driver_type is None:
+            raise TypeError(f"{cls.__name__}: set driver_type or override _connect")
         return cls.driver_type(address, visa_library=visa_library)
+
+    def _open_companions(self, visa_library: str) -> None:
+        """Instruments the adapter needs beside its driver (e.g. a magnet's gaussmeter)."""
 
     @classmethod
     def open(
@@ -161,6 +170,5 @@ class OpensDriver:
         timebase: Timebase,
     ) -> Any:
         driver = cls._connect(address, visa_library, settings)
-        return configured(
-            cls(name=name, driver=driver, settings=settings, limits=limits, timebase=timebase)  # type: ignore[call-arg]
-        )
+        adapter = cls(name=name, driver=driver, settings=settings, limits=limits, timebase=timebase)  # type: ignore[call-arg]
+        return configured(adapter, lambda: adapter._open_companions(visa_library))

@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 
 from pymeasure.instruments.ami import AMI430
 
-from instruments.adapters.common import count_transactions, drain_error_queue, positive
+from instruments.adapters.common import OpensDriver, count_transactions, drain_error_queue, positive
 from instruments.adapters.field_base import FieldSettings
-from instruments.adapters.gaussmeter import Gaussmeter, GaussmeterSpec
+from instruments.adapters.gaussmeter import ClosesTheLoop, Gaussmeter
 from instruments.roles import (
     FieldLimits,
     FieldNotReached,
@@ -33,7 +33,7 @@ HOLDING, QUENCH, AT_ZERO = 2, 7, 8
 MAX_POLLS = 100
 
 
-class AMI430Field(FieldSource):
+class AMI430Field(ClosesTheLoop, OpensDriver, FieldSource):
     """Superconducting magnet on an AMI 430; ``coil_T_per_A`` converts to the current limit."""
 
     settings_type: ClassVar[type] = FieldSettings
@@ -65,27 +65,8 @@ class AMI430Field(FieldSource):
         count_transactions(self, driver)
 
     @classmethod
-    def open(
-        cls,
-        *,
-        name: str,
-        address: str,
-        visa_library: str,
-        settings: FieldSettings,
-        limits: FieldLimits,
-        timebase: Timebase,
-    ) -> AMI430Field:
-        spec = GaussmeterSpec.parse(name, settings.gaussmeter) if settings.gaussmeter else None
-        driver = AMI430(address, visa_library=visa_library, read_termination="\r\n")
-        adapter = cls(name=name, driver=driver, settings=settings, limits=limits, timebase=timebase)
-        try:
-            if spec is not None:
-                adapter.gaussmeter = Gaussmeter.open(spec, visa_library, adapter)
-            adapter.configure()
-        except Exception:
-            adapter.close()
-            raise
-        return adapter
+    def _connect(cls, address: str, visa_library: str, settings: FieldSettings) -> Any:
+        return AMI430(address, visa_library=visa_library, read_termination="\r\n")
 
     def configure(self) -> None:
         bound_T = max(abs(self.limits.field_T.low), abs(self.limits.field_T.high))

@@ -14,8 +14,8 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from instruments.adapters.common import count_transactions, positive, ramp
-from instruments.adapters.gaussmeter import Gaussmeter, GaussmeterSpec
+from instruments.adapters.common import OpensDriver, count_transactions, positive, ramp
+from instruments.adapters.gaussmeter import ClosesTheLoop, Gaussmeter
 from instruments.roles import FieldLimits, FieldNotReached, FieldSource, Timebase, check_max
 
 
@@ -45,7 +45,7 @@ class FieldSettings:
     gaussmeter: dict[str, Any] | None = None
 
 
-class ClosedLoopField(FieldSource):
+class ClosedLoopField(ClosesTheLoop, OpensDriver, FieldSource):
     """Field source on top of a current supply; subclasses implement the ``_primitives``."""
 
     settings_type: ClassVar[type] = FieldSettings
@@ -82,34 +82,6 @@ class ClosedLoopField(FieldSource):
             "T/s",
         )
         count_transactions(self, driver)
-
-    @classmethod
-    def open(
-        cls,
-        *,
-        name: str,
-        address: str,
-        visa_library: str,
-        settings: FieldSettings,
-        limits: FieldLimits,
-        timebase: Timebase,
-    ) -> ClosedLoopField:
-        """Connect the supply (and the gaussmeter), configure, check the error queue."""
-        spec = GaussmeterSpec.parse(name, settings.gaussmeter) if settings.gaussmeter else None
-        driver = cls._connect(address, visa_library, settings)
-        adapter = cls(name=name, driver=driver, settings=settings, limits=limits, timebase=timebase)
-        try:
-            if spec is not None:
-                adapter.gaussmeter = Gaussmeter.open(spec, visa_library, adapter)
-            adapter.configure()
-        except Exception:
-            adapter.close()
-            raise
-        return adapter
-
-    @classmethod
-    @abstractmethod
-    def _connect(cls, address: str, visa_library: str, settings: FieldSettings) -> Any: ...
 
     @abstractmethod
     def configure(self) -> None:

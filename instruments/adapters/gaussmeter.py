@@ -80,3 +80,17 @@ class Gaussmeter:
 
     def close(self) -> None:
         self.driver.adapter.close()
+
+
+class ClosesTheLoop:
+    """For magnets: open the gaussmeter named in setting ``gaussmeter`` (if any) with the
+    magnet, inside :class:`~instruments.adapters.common.OpensDriver`'s ``open``."""
+
+    name: str
+    settings: Any
+    gaussmeter: Gaussmeter | None
+
+    def _open_companions(self, visa_library: str) -> None:
+        if self.settings.gaussmeter:
+            spec = GaussmeterSpec.parse(self.name, self.settings.gaussmeter)
+            self.gaussmeter = Gaussmeter.open(spec, visa_library, self)  # type: ignore[arg-type]

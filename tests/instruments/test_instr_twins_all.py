@@ -114,6 +114,7 @@ def test_lakeshore643_with_a_475_closes_the_loop_and_ramps_at_rate(
         tolerance_T=2e-4,
         gaussmeter={"driver": "lakeshore475", "address": "GPIB0::11::INSTR"},
     )
+    assert magnet.gaussmeter is not None  # opened with the magnet
     segments.clear()
     measured_T = magnet.set_field(0.03)
     assert measured_T == pytest.approx(0.03, abs=2e-4)
