@@ -187,8 +187,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         if math.log(nv) + log_bound < _SKIP_LOG_HAZARD:
             return
         if self.field_T == 0.0:
-            # At zero field only the devices whose own barrier is low enough can flip (the
-            # others' hazards sum to below the skip bound above): draw for those alone.
+            # only devices whose own barrier is low enough (the rest sum below the skip bound)
             max_barrier = math.log(dt_s / sw.tau0_s) + math.log(nv) - _SKIP_LOG_HAZARD
             sel = np.flatnonzero((self._delta < max_barrier) & self._valid)
             if sel.size < self.n_devices // 4:
