@@ -25,8 +25,8 @@ from protocols.learning.comparison import (
     arms_for,
     format_goals,
     format_table,
-    run_comparison,
 )
+from protocols.learning.study import run_arms
 from sim_backend.fast_array import make_fast_array
 
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     for tasks in args.tasks:
         t0 = time.perf_counter()
         with threadpool_limits(limits=1):
-            df = run_comparison(
+            df = run_arms(
                 tasks,
                 range(args.seeds),
                 make_fast_array,

@@ -10,33 +10,19 @@ Seven arms on the same network, tasks, seeds and epochs:
 - ``device+field@chip``: the same with global-field neuromodulation in two phases;
 - ``mesu@chip``: MESU on a chip (a fresh sample of every weight at every step: many writes).
 
-The chip comes from ``array_factory(n_devices, seed=seed)`` (one fresh chip per run), so this
-module never imports a simulator; :func:`goals` checks the issue's targets against the
-aggregated table and :func:`format_table` prints it as markdown.
+:func:`.study.run_arms` runs them with a chip from ``array_factory(n_devices, seed=seed)`` (one
+fresh chip per run), so this module never imports a simulator; :func:`aggregate` takes the mean
+± std over seeds, :func:`goals` checks the issue's targets and :func:`format_table` prints them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .study import ArrayFactory
-from .tasks import make_tasks, n_synapses
-from .train import train_sequence
-
-
-@dataclass(frozen=True)
-class Arm:
-    label: str
-    rule: str
-    settings: dict[str, Any] = field(default_factory=dict)
-    on_chip: bool = False
-
+from .study import Arm
 
 # MESU at this scale (sweep on permuted digits × 5, seeds 0-2, σ_p = σ_init): σ_p 0.05/0.1/0.2/0.3
 # with N = 1e6 → ACC 62.9/59.4/56.4/54.0 %; N 3e4/1e5/1e6/1e7 at σ_p 0.1 → 40.9/51.5/59.4/61.1 %.
@@ -126,74 +112,12 @@ def arms_for(tasks: str, m_meta: float | None = None, chip_mesu: bool = True) ->
     return arms if chip_mesu else [a for a in arms if a.label != "mesu@chip"]
 
 
-def run_one(
-    arm: Arm,
-    tasks: str,
-    seed: int,
-    array_factory: ArrayFactory | None,
-    train_kwargs: dict[str, Any],
-) -> dict[str, Any]:
-    """One training run of one arm; a flat row (metrics, write/consolidation pulses, energy)."""
-    task_list = make_tasks(tasks, seed)
-    array = None
-    if arm.on_chip:
-        if array_factory is None:
-            raise ValueError(f"arm {arm.label!r} runs on a chip: an array_factory is required")
-        n = n_synapses(task_list, train_kwargs.get("hidden", (256,)))
-        array = array_factory(n, seed=seed)
-    r = train_sequence(
-        task_list, arm.rule, seed=seed, array=array, rule_settings=arm.settings, curves=False,
-        **train_kwargs,
-    )  # fmt: skip
-    cost = r.device_cost
-    writes = cost.get("write_pulses", cost.get("rule_write_requests", 0))
-    return {
-        "arm": arm.label,
-        "rule": arm.rule,
-        "seed": seed,
-        "acc_pct": r.average_accuracy_pct,
-        "bwt_pct": r.bwt_pct,
-        "plasticity_pct": r.plasticity_pct,
-        "write_pulses": float(writes),
-        "consolidation_pulses": float(cost.get("consolidation_pulses", np.nan)),
-        "energy_J": float(cost.get("energy_J", np.nan)),
-        "wall_time_s": r.wall_time_s,
-        "final_row_pct": [round(float(a), 1) for a in r.accuracy_matrix_pct[-1]],
-    }
-
-
-def run_comparison(
-    tasks: str,
-    seeds: Sequence[int],
-    array_factory: ArrayFactory | None,
-    arms: Sequence[Arm] | None = None,
-    jobs: int = 1,
-    log: Callable[[dict[str, Any]], None] | None = None,
-    **train_kwargs: Any,
-) -> pd.DataFrame:
-    """Every arm × seed; ``jobs > 1`` runs them in worker processes (the factory must pickle)."""
-    arms = list(arms) if arms is not None else default_arms()
-    work = [(arm, tasks, int(s), array_factory, train_kwargs) for s in seeds for arm in arms]
-    rows = []
-    if jobs <= 1:
-        for args in work:
-            rows.append(run_one(*args))
-            if log is not None:
-                log(rows[-1])
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for row in pool.map(run_one, *zip(*work, strict=True)):
-                rows.append(row)
-                if log is not None:
-                    log(row)
-    return pd.DataFrame(rows)
-
-
 def aggregate(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std over seeds per arm (arms in their original order)."""
+    """Mean and std over seeds per arm (arms in their original order), from the rows of
+    :func:`.study.run_arms`."""
     cols = ["acc_pct", "bwt_pct", "plasticity_pct", "write_pulses", "consolidation_pulses"]
     cols += ["energy_J", "wall_time_s"]
-    g = df.groupby("arm", sort=False)
+    g = df.rename(columns={"average_accuracy_pct": "acc_pct"}).groupby("arm", sort=False)
     out = g[cols].agg(["mean", "std"])
     out.columns = [f"{a}_{b}" for a, b in out.columns]
     out.insert(0, "n_seeds", g.size())

@@ -1,7 +1,10 @@
-"""A grid of training runs (rules × settings × seeds) collected into a pandas DataFrame.
+"""Training runs side by side, collected into a pandas DataFrame.
 
-One row per run: the rule, its settings, the seed, the continual-learning metrics and the device
-cost. :func:`aggregate` gives mean ± std over seeds; :func:`write_study` saves CSV and markdown.
+An :class:`Arm` is one rule with its settings, in software or on a chip; :func:`run_arms` trains
+every arm × seed (in worker processes with ``jobs > 1``), one fresh chip per run. One row per
+run: the arm, rule, settings, seed, the continual-learning metrics and the device cost.
+:func:`run_study` runs a grid (rules × settings × seeds); :func:`aggregate` gives mean ± std
+over seeds; :func:`write_study` saves CSV and markdown.
 """
 
 from __future__ import annotations
@@ -9,6 +12,9 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +40,20 @@ def settings_grid(grid: Mapping[str, Sequence[Any]] | None) -> list[dict[str, An
     return [dict(zip(keys, values, strict=True)) for values in itertools.product(*grid.values())]
 
 
-def _row(result: TrainResult, settings: dict[str, Any], on_array: bool) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Arm:
+    """One rule with its settings, in software or on a fresh chip per run."""
+
+    label: str
+    rule: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    on_chip: bool = False
+
+
+def result_row(result: TrainResult, settings: dict[str, Any], on_array: bool) -> dict[str, Any]:
+    """One run as a flat row. ``write_pulses``: the pulses sent on a chip; in software, the sign
+    changes the rule asked for (what the same rule would have written)."""
+    cost = result.device_cost
     row: dict[str, Any] = {
         "rule": result.rule,
         "settings": json.dumps(settings, sort_keys=True),
@@ -45,9 +64,56 @@ def _row(result: TrainResult, settings: dict[str, Any], on_array: bool) -> dict[
         "wall_time_s": result.wall_time_s,
     }
     for c in COSTS:
-        row[c] = result.device_cost.get(c, np.nan)
+        row[c] = cost.get(c, np.nan)
+    if not on_array:
+        row["write_pulses"] = cost.get("rule_write_requests", np.nan)
     row["final_row_pct"] = json.dumps([round(float(a), 2) for a in result.accuracy_matrix_pct[-1]])
     return row
+
+
+def run_one(
+    arm: Arm,
+    tasks: str,
+    seed: int,
+    array_factory: ArrayFactory | None,
+    train_kwargs: dict[str, Any],
+) -> dict[str, Any]:
+    """One training run of one arm: its row (see :func:`result_row`) with the arm's label."""
+    task_list = make_tasks(tasks, seed)
+    array = None
+    if arm.on_chip:
+        if array_factory is None:
+            raise ValueError(f"arm {arm.label!r} runs on a chip: an array_factory is required")
+        array = array_factory(n_synapses(task_list, train_kwargs.get("hidden", (256,))), seed=seed)
+    result = train_sequence(
+        task_list, arm.rule, seed=seed, array=array, rule_settings=arm.settings, curves=False,
+        **train_kwargs,
+    )  # fmt: skip
+    return {"arm": arm.label, **result_row(result, arm.settings, array is not None)}
+
+
+def run_arms(
+    tasks: str,
+    seeds: Sequence[int],
+    array_factory: ArrayFactory | None,
+    arms: Sequence[Arm],
+    jobs: int = 1,
+    log: Callable[[dict[str, Any]], None] | None = None,
+    **train_kwargs: Any,
+) -> pd.DataFrame:
+    """Every arm × seed (seed by seed); ``jobs > 1`` runs them in worker processes (the factory
+    must then pickle). ``train_kwargs`` go to :func:`train_sequence` (``hidden``, ``epochs`` …)."""
+    work = [(arm, tasks, int(s), array_factory, train_kwargs) for s in seeds for arm in arms]
+    rows: list[dict[str, Any]] = []
+    if not work:
+        return pd.DataFrame(rows)
+    with ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else nullcontext() as pool:
+        mapper = map if pool is None else pool.map
+        for row in mapper(run_one, *zip(*work, strict=True)):
+            rows.append(row)
+            if log is not None:
+                log(row)
+    return pd.DataFrame(rows)
 
 
 def run_study(
@@ -65,29 +131,12 @@ def run_study(
     software). ``train_kwargs`` go to :func:`train_sequence` (``hidden``, ``epochs``, ...).
     """
     grids = dict(rules) if isinstance(rules, Mapping) else {r: None for r in rules}
-    rows = []
-    for seed in seeds:
-        task_list = make_tasks(tasks, seed)
-        for name, grid in grids.items():
-            for settings in settings_grid(grid):
-                array = None
-                if array_factory is not None:
-                    n = n_synapses(task_list, train_kwargs.get("hidden", (256,)))
-                    array = array_factory(n, seed=seed)
-                result = train_sequence(
-                    task_list,
-                    name,
-                    seed=seed,
-                    array=array,
-                    rule_settings=settings,
-                    curves=False,
-                    **train_kwargs,
-                )
-                row = _row(result, settings, array is not None)
-                rows.append(row)
-                if log is not None:
-                    log(row)
-    return pd.DataFrame(rows)
+    arms = [
+        Arm(name, name, settings, on_chip=array_factory is not None)
+        for name, grid in grids.items()
+        for settings in settings_grid(grid)
+    ]
+    return run_arms(tasks, seeds, array_factory, arms, log=log, **train_kwargs)
 
 
 def aggregate(df: pd.DataFrame) -> pd.DataFrame:

@@ -19,14 +19,13 @@ from protocols.learning.comparison import (
     GOAL_GAP,
     GOAL_RATIO,
     GOAL_WRITES,
-    Arm,
     aggregate,
     arms_for,
     format_table,
     goals,
-    run_comparison,
 )
 from protocols.learning.network import BinaryMLP
+from protocols.learning.study import Arm, run_arms
 from protocols.learning.tasks import Task, make_tasks
 from protocols.learning.train import train_sequence
 from protocols.learning.weights import WeightStore
@@ -35,11 +34,9 @@ from sim_backend.fast_array import VirtualSynapseArray, make_fast_array
 SEEDS5 = (0, 1, 2, 3, 4)
 
 
-def _study(
-    tasks: str, seeds: tuple[int, ...], arms: list[Arm] | None = None, **kw: object
-) -> pd.DataFrame:
+def _study(tasks: str, seeds: tuple[int, ...], arms: list[Arm], **kw: object) -> pd.DataFrame:
     with threadpool_limits(limits=1):
-        df = run_comparison(tasks, seeds, make_fast_array, arms, **kw)
+        df = run_arms(tasks, seeds, make_fast_array, arms, **kw)
     agg = aggregate(df)
     print(format_table(agg))
     return agg
