@@ -1,12 +1,13 @@
 """The public API for protocols: everything a protocol may import from labctl."""
 
 from labctl.errors import LabctlError, RunAborted
-from labctl.figures import Panel, Series, save_figure
+from labctl.figures import COLORS, Panel, Series, save_figure
 from labctl.params import param
 from labctl.protocol import protocol
 from labctl.run import Run
 
 __all__ = [
+    "COLORS",
     "LabctlError",
     "Panel",
     "Run",

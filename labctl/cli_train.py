@@ -20,6 +20,7 @@ import argparse
 import itertools
 import json
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,10 @@ def cmd_study(args: argparse.Namespace) -> int:
             raw = _raw_params(args, rule, seed, 10.0 if math.isnan(m_meta) else m_meta)
             outcome = _run(args, raw)
             if outcome.status != "completed":
-                print(f"labctl: study: {rule} seed {seed}: run {outcome.status}: {outcome.error}")
+                print(
+                    f"labctl: study: {rule} seed {seed}: run {outcome.status}: {outcome.error}",
+                    file=sys.stderr,
+                )
                 return EXIT_FAILED
             res = outcome.result
             row = {"rule": rule, "m_meta": m_meta, "seed": seed, "run_id": outcome.run_id}

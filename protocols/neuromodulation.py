@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import Panel, Run, Series, param, protocol, save_figure
+from labctl.api import COLORS, Panel, Run, Series, param, protocol, save_figure
 from protocols.analysis.switching import empirical_x50, fit_switching, p_switch, x50_shift
 from protocols.gate_program import GateProgramParams, program_to
 from protocols.switching_probability import SwitchingParams, measure_curve
@@ -120,7 +120,6 @@ def _scan(
 
 
 def neuromodulation_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
-    from labctl.figures import COLORS
 
     series = []
     for i, level in enumerate(result.get("levels", [])):

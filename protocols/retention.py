@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import Panel, Run, Series, param, protocol, save_figure
-from labctl.figures import COLORS
+from labctl.api import COLORS, Panel, Run, Series, param, protocol, save_figure
 from protocols.analysis.retention import analyze_retention
 from protocols.loops import LOOP_COLUMNS, try_loop
 

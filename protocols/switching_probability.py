@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import Panel, Run, Series, param, protocol, save_figure
+from labctl.api import COLORS, Panel, Run, Series, param, protocol, save_figure
 from protocols.analysis.switching import (
     empirical_x50,
     fit_switching,
@@ -153,7 +153,6 @@ def measure_curve(run: Run, p: SwitchingParams, tags: dict[str, float]) -> dict[
 
 
 def switching_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
-    from labctl.figures import COLORS
     from protocols.analysis.switching import p_switch
 
     unit = result.get("drive_unit", "")

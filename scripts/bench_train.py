@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from threadpoolctl import threadpool_limits  # ships with scikit-learn
 
 from labctl.bench import open_bench
@@ -132,7 +131,7 @@ def instrument_path(args: argparse.Namespace) -> dict[str, Any]:
     costs = _operation_costs(STATION)  # after the run: the calibration pulses touch devices 0-3
     res = outcome.result
     cost, steps = res["device_cost"], res["steps"]
-    n = int(np.sum([a * b for a, b in zip(res["sizes"][:-1], res["sizes"][1:], strict=True)]))
+    n = n_synapses(make_tasks(raw["tasks"], args.seed), raw["hidden"])
     needed_reads = n + cost["write_pulses"]
     minimum = (
         needed_reads * costs["read"]

@@ -213,10 +213,12 @@ class DeviceRule(Rule):
         flipped = self._write_flips(devices) if devices.size else np.zeros(0, dtype=bool)
         self.write_attempts += int(devices.size)
         self.failed_writes += int(devices.size - flipped.sum())
-        self.booked_failures += int(skipped.size)
-        failed = np.concatenate([devices[~flipped], skipped])
-        devices = np.concatenate([devices, skipped])
-        flipped = np.concatenate([flipped, np.zeros(skipped.size, dtype=bool)])
+        failed = devices[~flipped]
+        if skipped.size:  # booked failures join the failed writes
+            self.booked_failures += int(skipped.size)
+            failed = np.concatenate([failed, skipped])
+            devices = np.concatenate([devices, skipped])
+            flipped = np.concatenate([flipped, np.zeros(skipped.size, dtype=bool)])
         if self.cfg.erode_on_failed_write:
             self.credit[failed] -= 1
         self.fails[devices[flipped]] = 0

@@ -24,7 +24,6 @@ def describe_spec(spec: LabSpec) -> dict[str, Any]:
     return {
         "name": spec.name,
         "file": str(spec.path),
-        "path": str(spec.path),
         "chip": {
             "preset": spec.chip.preset,
             "params": str(spec.chip.params_file) if spec.chip.params_file else None,
