@@ -16,7 +16,6 @@ from pymeasure.instruments.keithley import Keithley2182, Keithley2400, Keithley6
 
 from instruments.adapters.common import (
     OpensDriver,
-    configured,
     count_transactions,
     drain_error_queue,
     positive,
@@ -106,7 +105,7 @@ class Keithley2400FourWireReadout(OpensDriver, _DCReadout):
         return f"{self.name}: excitation 0 A, output off"
 
 
-class Keithley6221DeltaReadout(_DCReadout):
+class Keithley6221DeltaReadout(OpensDriver, _DCReadout):
     """Keithley 6221 current source + 2182A nanovoltmeter in delta mode.
 
     The 2182A (``nanovoltmeter_address``) is configured for DC volts at ``nplc``; the 6221
@@ -116,6 +115,7 @@ class Keithley6221DeltaReadout(_DCReadout):
     ``:SOUR:SWE:ABOR``; 2182A: ``:SENS:FUNC 'VOLT'``, ``:SENS:VOLT:NPLC n``.
     """
 
+    driver_type: ClassVar[type[Any]] = Keithley6221
     driver: Keithley6221
 
     def __init__(self, *, nanovoltmeter: Any = None, **kwargs: Any) -> None:
@@ -124,30 +124,13 @@ class Keithley6221DeltaReadout(_DCReadout):
         if nanovoltmeter is not None:
             count_transactions(self, nanovoltmeter)
 
-    @classmethod
-    def open(
-        cls,
-        *,
-        name: str,
-        address: str,
-        visa_library: str,
-        settings: DCReadoutSettings,
-        limits: ReadoutLimits,
-        timebase: Timebase,
-    ) -> Keithley6221DeltaReadout:
-        if not settings.nanovoltmeter_address:
-            raise ValueError(f"{name}: setting nanovoltmeter_address (the 2182A) is required")
-        source = Keithley6221(address, visa_library=visa_library)
-        meter = Keithley2182(settings.nanovoltmeter_address, visa_library=visa_library)
-        adapter = cls(
-            name=name,
-            driver=source,
-            nanovoltmeter=meter,
-            settings=settings,
-            limits=limits,
-            timebase=timebase,
-        )
-        return configured(adapter)
+    def _open_companions(self, visa_library: str) -> None:
+        """The 2182A nanovoltmeter, opened with the 6221 (closed with it if anything fails)."""
+        address = self.settings.nanovoltmeter_address
+        if not address:
+            raise ValueError(f"{self.name}: setting nanovoltmeter_address (the 2182A) is required")
+        self.nanovoltmeter = Keithley2182(address, visa_library=visa_library)
+        count_transactions(self, self.nanovoltmeter)
 
     @property
     def cycle_time_s(self) -> float:
