@@ -175,6 +175,7 @@ class DeviceRule(Rule):
         self._thresholds = (
             c.flip_threshold * c.failure_backoff ** np.arange(c.max_backoff_steps + 1)
         ).astype(self.store.flat.dtype)
+        self._flip_at = np.full_like(self.store.flat, self._thresholds[0])  # = _thresholds[fails]
         self._reset_moments()
 
     def _reset_moments(self) -> None:
@@ -199,7 +200,7 @@ class DeviceRule(Rule):
 
     def _write_asked(self) -> None:
         c, a = self.cfg, self.acc
-        asked = a >= self._thresholds[self.fails]
+        asked = a >= self._flip_at
         if c.frozen_level > 0:
             asked &= self.level < c.frozen_level
         devices = np.flatnonzero(asked)
@@ -226,11 +227,12 @@ class DeviceRule(Rule):
             won = devices[flipped]
             self.credit[won] = -self.level[won]
         self.fails[failed] = np.minimum(self.fails[failed] + 1, self.cfg.max_backoff_steps)
+        self._flip_at[devices] = self._thresholds[self.fails[devices]]
         if self.cfg.reset_on_failed_write:
             a[devices] = 0.0
         else:
             a[devices[flipped]] = 0.0
-            a[failed] = self._thresholds[self.fails[failed]]  # try again at the next step
+            a[failed] = self._flip_at[failed]  # try again at the next step
 
     def _write_flips(self, devices: np.ndarray) -> np.ndarray:
         """One write pulse per device toward ``−b``, at the amplitude of its level."""
@@ -294,6 +296,7 @@ class DeviceRule(Rule):
         self.acc[...] = 0.0
         if self.cfg.backoff_reset_at_task:
             self.fails[...] = 0
+            self._flip_at[...] = self._thresholds[0]
         super().task_boundary()
         self._tasks_done += 1
 
