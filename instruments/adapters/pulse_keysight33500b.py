@@ -48,13 +48,20 @@ class Keysight33500BPulse(OpensDriver, PulseSource):
         timebase: Timebase,
     ) -> None:
         super().__init__(name, limits, timebase)
-        if settings.channel not in (1, 2):
-            raise ValueError(f"{name}: setting channel must be 1 or 2, got {settings.channel!r}")
+        self.check_settings(name, settings, limits)
         self.driver = driver
         self.settings = settings
-        positive(name, "period_factor", settings.period_factor)
         self._sent: dict[str, str] = {}
         count_transactions(self, driver)
+
+    @classmethod
+    def check_settings(
+        cls, name: str, settings: Keysight33500BSettings, limits: PulseLimits
+    ) -> None:
+        """Run by the station loader (no instrument opened) and again at construction."""
+        if settings.channel not in (1, 2):
+            raise ValueError(f"{name}: setting channel must be 1 or 2, got {settings.channel!r}")
+        positive(name, "period_factor", settings.period_factor)
 
     def _send(self, header: str, value: str) -> bool:
         """Write ``header value`` unless it is already set; return whether it was sent."""
