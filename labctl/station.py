@@ -77,8 +77,11 @@ def load_station(path: str | Path | None = None) -> Station:
     data = load_yaml_mapping(p, StationError)
     try:
         return _validate(str(p), data)
-    except StationError:
-        raise
+    except StationError as exc:
+        if "\n" not in exc.key + exc.problem:
+            raise
+        # a key or a library's message spanning lines: still one line
+        raise StationError(exc.path, repr(exc.key)[1:-1], " ".join(exc.problem.split())) from None
     except Exception as exc:  # a shape no check above foresaw: still one line naming the file
         raise StationError(
             str(p), "", f"cannot read the station: {type(exc).__name__}: {exc}"
