@@ -293,8 +293,8 @@ def _adapter(driver: str, err: typing.Callable[[str], StationError]) -> type[Rol
             raise err(f"cannot load class path {driver!r}: {exc}") from None
         return typing.cast(type[Role], cls)
     if driver not in registry.DRIVERS:
-        known = ", ".join(sorted(registry.DRIVERS))
-        raise err(f"unknown driver {driver!r}; expected one of {known} or 'module:Class'")
+        known = _unknown(driver, registry.DRIVERS, f"driver {driver!r}")
+        raise err(f"{known} or a 'module:Class' path")
     return registry.load_adapter(driver)
 
 

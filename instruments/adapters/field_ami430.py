@@ -19,7 +19,7 @@ from pymeasure.instruments.ami import AMI430
 
 from instruments.adapters.common import OpensDriver, count_transactions, drain_error_queue, positive
 from instruments.adapters.field_base import FieldSettings
-from instruments.adapters.gaussmeter import ClosesTheLoop, Gaussmeter
+from instruments.adapters.gaussmeter import ClosesTheLoop, Gaussmeter, GaussmeterSpec
 from instruments.roles import (
     FieldLimits,
     FieldNotReached,
@@ -62,6 +62,8 @@ class AMI430Field(ClosesTheLoop, OpensDriver, FieldSource):
     def check_settings(cls, name: str, settings: FieldSettings, limits: FieldLimits) -> None:
         """Run by the station loader (no instrument opened) and again at construction."""
         positive(name, "coil_T_per_A", abs(settings.coil_T_per_A))
+        if settings.gaussmeter:
+            GaussmeterSpec.parse(name, settings.gaussmeter)
         check_max(
             name,
             "field ramp rate",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from instruments.adapters.common import OpensDriver, count_transactions, positive, ramp
-from instruments.adapters.gaussmeter import ClosesTheLoop, Gaussmeter
+from instruments.adapters.gaussmeter import ClosesTheLoop, Gaussmeter, GaussmeterSpec
 from instruments.roles import (
     FieldLimits,
     FieldNotReached,
@@ -89,6 +89,8 @@ class ClosedLoopField(ClosesTheLoop, OpensDriver, FieldSource):
         positive(name, "tolerance_T", settings.tolerance_T)
         positive(name, "ramp_step_T", settings.ramp_step_T)
         positive(name, "ramp_min_step_s", settings.ramp_min_step_s)
+        if settings.gaussmeter:
+            GaussmeterSpec.parse(name, settings.gaussmeter)
         check_max(
             name,
             "field ramp rate",
