@@ -143,6 +143,19 @@ CASES = [
         "pulse.limits.amplitude_V: got [-1, inf]; expected [low, high] in V, finite",
     ),
     (ARRAY, "instruments.pulse.limits.width_s", 1e-6, "pulse.limits.width_s: got 1e-06;"),
+    (
+        ARRAY,
+        "instruments.pulse.limits.width_s",
+        [1e-9, 1e-3],
+        "pulse.limits.width_s: got 1e-09 s: beyond the rating of Keysight33500BPulse; "
+        "expected a limit within [1.6e-08, 1e+06] s",
+    ),
+    (
+        ARRAY,
+        "instruments.pulse.limits.amplitude_V",
+        [-20, 20],
+        "pulse.limits.amplitude_V: got -20 V: beyond the rating of Keysight33500BPulse",
+    ),
     (ARRAY, "instruments.pulse.limits.count", [10, 1], "pulse.limits.count: got [10, 1];"),
     (ARRAY, "instruments.router.limits.x", 1, "router.limits.x: unknown limit for this role"),
     (ARRAY, "instruments.array.limits.x", 1, "array.limits.x: unknown limit for this role"),
