@@ -60,9 +60,15 @@ class GateProgramParams:
         help="voltage budget",
     )
     raise_polarity: int = param(1, choices=(1, -1), help="sign of the gate voltage raising Hc")
-    initial_width_s: float = param(0.05, unit="s", low=1e-3, high=3600, help="first pulse")
-    min_width_s: float = param(1e-3, unit="s", low=1e-6, high=3600, help="shortest pulse")
-    max_width_s: float = param(60.0, unit="s", low=1e-3, high=3600, help="longest pulse")
+    initial_width_s: float = param(
+        0.05, limit="gate.pulse_duration_s", unit="s", low=1e-3, high=3600, help="first pulse"
+    )
+    min_width_s: float = param(
+        1e-3, limit="gate.pulse_duration_s", unit="s", low=1e-6, high=3600, help="shortest pulse"
+    )
+    max_width_s: float = param(
+        60.0, limit="gate.pulse_duration_s", unit="s", low=1e-3, high=3600, help="longest pulse"
+    )
     v0_V: float = param(0.15, unit="V", low=1e-3, high=10, help="kinetics voltage scale V0")
     max_pulses: int = param(40, low=1, high=10_000, help="pulse budget")
     max_gate_time_s: float = param(3600.0, unit="s", low=0, high=1e7, help="gate-time budget")
