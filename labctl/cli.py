@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from instruments.roles import Window
 from labctl import __version__
 from labctl.cli_live import add_live_option
 from labctl.cli_live import register as register_live
@@ -176,6 +177,13 @@ def cmd_station(args: argparse.Namespace) -> int:
         ]
         for name, spec in station.instruments.items():
             lines.append(f"  {name:<12} {spec.role:<7} {spec.driver:<20} {spec.address}")
+            if spec.limits is not None and spec.limits.spec():  # what every run is held to
+                units = {k: unit for k, (_, unit) in spec.limits.spec().items()}
+                held = ", ".join(
+                    f"{k} {v}" if isinstance(v, Window) else f"{k} {v:g} {units[k]}"
+                    for k, v in vars(spec.limits).items()
+                )
+                lines.append(f"  {'':<12} limits: {held}")
         return "\n".join(lines)
 
     emit(args, summary, text)

@@ -15,7 +15,7 @@ from labctl.bench import Bench, open_bench
 from labctl.clock import Clock, VirtualClock, WallClock, use_clock
 from labctl.control import RunControl
 from labctl.errors import LabctlError, RunAborted
-from labctl.params import params_as_dict
+from labctl.params import check_station_limits, params_as_dict
 from labctl.protocol import ProtocolSpec
 from labctl.recorder import RunWriter
 from labctl.recording.hook import RunRecorder, recorder_for_run
@@ -95,6 +95,7 @@ def execute(
     Ctrl-C, SIGTERM). The run's VISA traffic is recorded into ``db`` (``LABCTL_RECORD=0``: off);
     ``clock`` replaces the station's clock (strict replay runs on the recorded times).
     """
+    check_station_limits(params, station, spec.name)  # before the run exists or the bench opens
     clock = clock or make_clock(station)
     control = RunControl()
     figures_dir = figures_dir or db.parent / "figures"

@@ -12,9 +12,13 @@ import math
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from instruments.roles import Window
 from labctl.errors import ParamError
+
+if TYPE_CHECKING:
+    from labctl.station import Station
 
 
 def param(
@@ -25,9 +29,24 @@ def param(
     high: float | None = None,
     help: str = "",
     choices: tuple[Any, ...] | None = None,
+    limit: str | None = None,
+    sign: str | None = None,
 ) -> Any:
-    """A parameter field with its unit, inclusive bounds and help text."""
-    meta = {"unit": unit, "low": low, "high": high, "help": help, "choices": choices}
+    """A parameter field with its unit, inclusive bounds and help text.
+
+    ``limit="gate.voltage_V"``: the station limit (role.key) that bounds the value, checked
+    before the bench opens. ``sign``: how the value is applied, ``"±"`` (a magnitude used with
+    both signs, e.g. a loop amplitude) or the name of the parameter giving its sign.
+    """
+    meta = {
+        "unit": unit,
+        "low": low,
+        "high": high,
+        "help": help,
+        "choices": choices,
+        "limit": limit,
+        "sign": sign,
+    }
     if isinstance(default, list | dict):
         return dataclasses.field(default_factory=lambda: default.copy(), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -145,6 +164,36 @@ def build_params(params_type: type, values: Mapping[str, Any], protocol: str) ->
     except ValueError as exc:  # cross-field checks in __post_init__
         raise ParamError(f"{protocol}: {exc}") from None
     return instance
+
+
+def check_station_limits(params: Any, station: Station, protocol: str) -> None:
+    """Refuse parameters beyond the station limits they declare (``param(limit=...)``), before
+    any instrument is contacted: a run must not stop at its first pulse, points into it."""
+    for f in dataclasses.fields(params):
+        target = f.metadata.get("limit")
+        if not target:
+            continue
+        role, _, key = target.partition(".")
+        value = getattr(params, f.name)
+        sign = f.metadata.get("sign")
+        signs = (1, -1) if sign == "±" else (getattr(params, sign) if sign else 1,)
+        values = value if isinstance(value, list) else [value]
+        for spec in station.instruments.values():
+            bound = getattr(spec.limits, key, None) if spec.role == role else None
+            if bound is None:
+                continue
+            for v in (float(x) * s for x in values for s in signs):
+                if isinstance(bound, Window):
+                    inside, allowed = bound.contains(v), str(bound)
+                else:
+                    inside, allowed = abs(v) <= bound, f"<= {bound:g}"
+                if not inside:
+                    option = "--" + f.name.replace("_", "-")
+                    raise ParamError(
+                        f"{protocol}: parameter {option} = {value!r} applies {v:g}, beyond the "
+                        f"station limit instruments.{spec.name}.limits.{key} {allowed} of "
+                        f"{station.path}; expected a value within it (no instrument was opened)"
+                    )
 
 
 def params_as_dict(params: Any) -> dict[str, Any]:

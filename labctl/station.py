@@ -8,6 +8,9 @@ role adapter (drivers come from :mod:`instruments.registry` or a ``module:Class`
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -72,7 +75,38 @@ def load_station(path: str | Path | None = None) -> Station:
     """Load and validate a station file (the built-in simulated station when ``path`` is None)."""
     p = Path(path) if path is not None else default_station_path()
     data = load_yaml_mapping(p, StationError)
-    return _validate(str(p), data)
+    try:
+        return _validate(str(p), data)
+    except StationError as exc:
+        if "\n" not in exc.key + exc.problem:
+            raise
+        # a key or a library's message spanning lines: still one line
+        raise StationError(exc.path, repr(exc.key)[1:-1], " ".join(exc.problem.split())) from None
+    except Exception as exc:  # a shape no check above foresaw: still one line naming the file
+        raise StationError(
+            str(p), "", f"cannot read the station: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+def _unknown(key: Any, known: typing.Iterable[str], what: str) -> str:
+    """``unknown key; did you mean 'x'? expected one of ...``"""
+    known = sorted(known)
+    close = difflib.get_close_matches(str(key), known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown {what}; {hint}expected one of {', '.join(known)}"
+
+
+def _check_visa_address(address: str, err: typing.Callable[[str], StationError]) -> None:
+    from pyvisa import rname
+
+    try:
+        rname.parse_resource_name(address)
+    except (rname.InvalidResourceName, ValueError) as exc:
+        problem = str(exc).splitlines()[0].rstrip(".") if str(exc) else "malformed"
+        raise err(
+            f"got {address!r}: not a VISA resource name ({problem}); "
+            "expected e.g. 'GPIB0::24::INSTR' or 'TCPIP::192.168.1.2::INSTR'"
+        ) from None
 
 
 def _validate(path: str, data: dict[str, Any]) -> Station:
@@ -81,8 +115,15 @@ def _validate(path: str, data: dict[str, Any]) -> Station:
 
     for key in data:
         if key not in TOP_KEYS:
-            raise err(key, f"unknown key; expected one of {', '.join(sorted(TOP_KEYS))}")
-    visa = data.get("visa_library", "@py")
+            raise err(str(key), _unknown(key, TOP_KEYS, "key"))
+    if "visa_library" not in data:
+        # Required: a file without it would talk to the addresses over the system VISA (@py),
+        # the wrong bench for a file written for the simulator, and the reverse.
+        raise err(
+            "visa_library",
+            f"missing; expected one of {', '.join(VISA_LIBRARIES)} (the VISA backend to use)",
+        )
+    visa = data["visa_library"]
     if not isinstance(visa, str) or not any(visa.endswith(lib) for lib in VISA_LIBRARIES):
         raise err(
             "visa_library",
@@ -98,10 +139,38 @@ def _validate(path: str, data: dict[str, Any]) -> Station:
         str(name): _instrument(path, f"instruments.{name}", str(name), entry)
         for name, entry in instruments.items()
     }
+    _check_references(path, specs)
     chip = data.get("chip", {}) or {}
     if not isinstance(chip, dict):
         raise err("chip", f"expected a mapping, got {type(chip).__name__}")
+    for key in ("name", "description"):
+        if key in data and not isinstance(data[key], str):
+            raise err(key, f"got {data[key]!r}; expected a string")
     return Station(path, str(data.get("name", Path(path).stem)), visa, clock, specs, chip, data)
+
+
+def _check_references(path: str, specs: dict[str, InstrumentSpec]) -> None:
+    """Settings that name another instrument (a synapse array's router, gate ...) must name one
+    of this station, in the expected role."""
+    for spec in specs.values():
+        references: dict[str, str] = getattr(spec.adapter, "references", {}) or {}
+        for key, role in references.items():
+            target = getattr(spec.settings, key, None)
+            if target is None:
+                continue
+            where = f"instruments.{spec.name}.settings.{key}"
+            if target not in specs:
+                have = ", ".join(sorted(specs))
+                raise StationError(
+                    path, where, f"names no instrument of the station: {target!r} (have: {have})"
+                )
+            if specs[target].role != role:
+                raise StationError(
+                    path,
+                    where,
+                    f"{target!r} plays the role {specs[target].role!r}; expected an instrument "
+                    f"in the role {role!r}",
+                )
 
 
 def _instrument(path: str, key: str, name: str, entry: Any) -> InstrumentSpec:
@@ -112,7 +181,7 @@ def _instrument(path: str, key: str, name: str, entry: Any) -> InstrumentSpec:
         raise err("", f"expected a mapping with {', '.join(sorted(INSTRUMENT_KEYS))}")
     for k in entry:
         if k not in INSTRUMENT_KEYS:
-            raise err(k, f"unknown key; expected one of {', '.join(sorted(INSTRUMENT_KEYS))}")
+            raise err(str(k), _unknown(k, INSTRUMENT_KEYS, "key"))
     for required in ("driver", "address", "role"):
         if not isinstance(entry.get(required), str) or not entry[required].strip():
             raise err(required, "missing; expected a non-empty string")
@@ -134,6 +203,29 @@ def _instrument(path: str, key: str, name: str, entry: Any) -> InstrumentSpec:
     else:
         limits = _limits(limits_type, entry.get("limits") or {}, err)
     settings = _settings(adapter, entry.get("settings") or {}, err)
+    if entry["driver"] in _registry_drivers() and getattr(adapter, "visa_address", True):
+        _check_visa_address(entry["address"], lambda problem: err("address", problem))
+        companion = getattr(settings, "nanovoltmeter_address", None)
+        if isinstance(companion, str):
+            _check_visa_address(
+                companion, lambda problem: err("settings.nanovoltmeter_address", problem)
+            )
+        gaussmeter = getattr(settings, "gaussmeter", None)
+        if isinstance(gaussmeter, dict) and isinstance(gaussmeter.get("address"), str):
+            gaussmeter_address = gaussmeter["address"]
+            _check_visa_address(
+                gaussmeter_address, lambda problem: err("settings.gaussmeter.address", problem)
+            )
+    if limits is not None:
+        _check_ratings(adapter, settings, limits, entry.get("limits") or {}, err)
+    check = getattr(adapter, "check_settings", None)
+    if check is not None and settings is not None and not isinstance(settings, dict):
+        try:
+            check(name, settings, limits)
+        except ValueError as exc:  # LimitError is a ValueError too
+            message = _without_owner(name, str(exc))
+            named = re.match(r"setting (\w+)", message)
+            raise err(f"settings.{named.group(1)}" if named else "settings", message) from None
     return InstrumentSpec(
         name,
         entry["driver"],
@@ -144,6 +236,48 @@ def _instrument(path: str, key: str, name: str, entry: Any) -> InstrumentSpec:
         settings,
         str(entry.get("description", "")),
     )
+
+
+def _registry_drivers() -> set[str]:
+    from instruments import registry
+
+    return set(registry.DRIVERS)
+
+
+def _without_owner(name: str, message: str) -> str:
+    """The adapter's message without its leading ``name: ``: the key path says where."""
+    return message[len(name) + 2 :] if message.startswith(f"{name}: ") else message
+
+
+def _check_ratings(
+    adapter: type[Role],
+    settings: Any,
+    limits: Limits,
+    given: dict[str, Any],
+    err: typing.Callable[[str, str], StationError],
+) -> None:
+    """Limits set in the file beyond the instrument's rating (from its driver's validators
+    where it declares them): the driver would clip or refuse them mid-run."""
+    ratings_of = getattr(adapter, "ratings", None)
+    if ratings_of is None:
+        return
+    for key, rating in ratings_of(settings).items():
+        if key not in given:
+            continue
+        value = getattr(limits, key)
+        bounds = (value.low, value.high) if isinstance(value, Window) else (value,)
+        for bound in bounds:
+            if isinstance(value, Window) and not rating.contains(bound):
+                allowed = str(rating)
+            elif not isinstance(value, Window) and bound > rating.high:
+                allowed = f"<= {rating.high:g} {rating.unit}"
+            else:
+                continue
+            raise err(
+                f"limits.{key}",
+                f"got {bound:g} {rating.unit}: beyond the rating of {adapter.__name__}; "
+                f"expected a limit within {allowed}",
+            )
 
 
 def _adapter(driver: str, err: typing.Callable[[str], StationError]) -> type[Role]:
@@ -159,8 +293,8 @@ def _adapter(driver: str, err: typing.Callable[[str], StationError]) -> type[Rol
             raise err(f"cannot load class path {driver!r}: {exc}") from None
         return typing.cast(type[Role], cls)
     if driver not in registry.DRIVERS:
-        known = ", ".join(sorted(registry.DRIVERS))
-        raise err(f"unknown driver {driver!r}; expected one of {known} or 'module:Class'")
+        known = _unknown(driver, registry.DRIVERS, f"driver {driver!r}")
+        raise err(f"{known} or a 'module:Class' path")
     return registry.load_adapter(driver)
 
 
@@ -173,10 +307,7 @@ def _limits(
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in spec:
-            raise err(
-                f"limits.{key}",
-                f"unknown limit for this role; expected one of {', '.join(sorted(spec))}",
-            )
+            raise err(f"limits.{key}", _unknown(key, spec, "limit for this role"))
         kind, unit = spec[key]
         if kind == "window":
             ok = (
@@ -187,12 +318,13 @@ def _limits(
             )
             if not ok:
                 raise err(
-                    f"limits.{key}", f"got {value!r}; expected [low, high] in {unit}, low <= high"
+                    f"limits.{key}",
+                    f"got {value!r}; expected [low, high] in {unit}, finite, low <= high",
                 )
             values[key] = Window(float(value[0]), float(value[1]), unit)
         else:
             if not _is_number(value):
-                raise err(f"limits.{key}", f"got {value!r}; expected a number in {unit}")
+                raise err(f"limits.{key}", f"got {value!r}; expected a finite number in {unit}")
             if value <= 0:
                 raise err(f"limits.{key}", f"got {value!r}; expected a positive number in {unit}")
             values[key] = float(value)
@@ -209,14 +341,12 @@ def _settings(adapter: type[Role], raw: Any, err: typing.Callable[[str, str], St
     hints = typing.get_type_hints(settings_type)
     for key, value in raw.items():
         if key not in fields:
-            raise err(
-                f"settings.{key}",
-                f"unknown setting for {adapter.__name__}; "
-                f"expected one of {', '.join(sorted(fields))}",
-            )
+            raise err(f"settings.{key}", _unknown(key, fields, f"setting for {adapter.__name__}"))
         expected = _base(hints[key])
         if expected is float and _is_number(value):
             continue
+        if expected in (float, int) and isinstance(value, float) and not math.isfinite(value):
+            raise err(f"settings.{key}", f"got {value!r}; expected a finite number")
         if expected is not None and not isinstance(value, expected):
             raise err(
                 f"settings.{key}",
@@ -241,7 +371,8 @@ def _base(hint: Any) -> Any:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A finite number: YAML's ``.inf`` / ``.nan`` are no limit and no setting."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def dump_station(station: Station) -> str:

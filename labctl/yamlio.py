@@ -60,6 +60,9 @@ def load_yaml_mapping(path: Path, error: Callable[[str, str, str], Exception]) -
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise error(str(path), "", f"cannot read the file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text (byte {exc.start}: {exc.object[exc.start : exc.start + 1]!r})"
+        raise error(str(path), "", f"cannot read the file: {problem}") from None
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
@@ -71,8 +74,11 @@ def load_yaml_mapping(path: Path, error: Callable[[str, str, str], Exception]) -
             else "YAML syntax error"
         )
         raise error(str(path), "", f"{kind} at {where}: {exc.problem}") from None
+    except yaml.reader.ReaderError as exc:
+        problem = f"character {exc.character!r} at position {exc.position} is not allowed in YAML"
+        raise error(str(path), "", f"YAML error: {problem}") from None
     except yaml.YAMLError as exc:
-        raise error(str(path), "", f"YAML error: {exc}") from None
+        raise error(str(path), "", f"YAML error: {' '.join(str(exc).split())}") from None
     if not isinstance(data, dict):
         raise error(str(path), "", f"expected a mapping at the top, got {type(data).__name__}")
     return data

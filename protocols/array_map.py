@@ -35,7 +35,9 @@ SUMMARY_COLUMNS = {
 class ArrayMapParams:
     devices: list[float] = param([], help="device indices (empty: every device of the station)")
     readout_terminal: str = param("hall", help="router terminal of the Hall readout")
-    field_max_T: float = param(0.045, unit="T", low=1e-4, high=10, help="loop amplitude")
+    field_max_T: float = param(
+        0.045, limit="field.field_T", sign="±", unit="T", low=1e-4, high=10, help="loop amplitude"
+    )
     step_T: float = param(0.001, unit="T", low=1e-6, high=0.1, help="loop field step")
     min_amplitude_rel: float = param(
         0.3, low=0, high=1, help="valid: AHE amplitude above this fraction of the median"

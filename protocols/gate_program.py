@@ -41,16 +41,46 @@ class GateProgramParams:
     level_hc0_T: float = param(0.020, unit="T", low=0, high=10, help="Hc of level 0")
     level_hc1_T: float = param(0.035, unit="T", low=0, high=10, help="Hc of level 1")
     tolerance_T: float = param(0.001, unit="T", low=1e-6, high=1, help="stop within ± this")
-    amplitude_V: float = param(2.0, unit="V", low=0.01, high=100, help="first gate amplitude")
-    max_amplitude_V: float = param(2.5, unit="V", low=0.01, high=100, help="voltage budget")
+    amplitude_V: float = param(
+        2.0,
+        limit="gate.voltage_V",
+        sign="raise_polarity",
+        unit="V",
+        low=0.01,
+        high=100,
+        help="first gate amplitude",
+    )
+    max_amplitude_V: float = param(
+        2.5,
+        limit="gate.voltage_V",
+        sign="raise_polarity",
+        unit="V",
+        low=0.01,
+        high=100,
+        help="voltage budget",
+    )
     raise_polarity: int = param(1, choices=(1, -1), help="sign of the gate voltage raising Hc")
-    initial_width_s: float = param(0.05, unit="s", low=1e-3, high=3600, help="first pulse")
-    min_width_s: float = param(1e-3, unit="s", low=1e-6, high=3600, help="shortest pulse")
-    max_width_s: float = param(60.0, unit="s", low=1e-3, high=3600, help="longest pulse")
+    initial_width_s: float = param(
+        0.05, limit="gate.pulse_duration_s", unit="s", low=1e-3, high=3600, help="first pulse"
+    )
+    min_width_s: float = param(
+        1e-3, limit="gate.pulse_duration_s", unit="s", low=1e-6, high=3600, help="shortest pulse"
+    )
+    max_width_s: float = param(
+        60.0, limit="gate.pulse_duration_s", unit="s", low=1e-3, high=3600, help="longest pulse"
+    )
     v0_V: float = param(0.15, unit="V", low=1e-3, high=10, help="kinetics voltage scale V0")
     max_pulses: int = param(40, low=1, high=10_000, help="pulse budget")
     max_gate_time_s: float = param(3600.0, unit="s", low=0, high=1e7, help="gate-time budget")
-    field_max_T: float = param(0.045, unit="T", low=1e-4, high=10, help="verification loops")
+    field_max_T: float = param(
+        0.045,
+        limit="field.field_T",
+        sign="±",
+        unit="T",
+        low=1e-4,
+        high=10,
+        help="verification loops",
+    )
     step_T: float = param(0.001, unit="T", low=1e-6, high=0.1, help="verification loop step")
     loops_per_verify: int = param(2, low=1, high=20, help="loops averaged per verification")
 

@@ -16,7 +16,13 @@ from protocols.analysis.hall import analyze_hall_loop
 @dataclass(frozen=True)
 class HallLoopParams:
     field_max_T: float = param(
-        0.08, unit="T", low=1e-4, high=10, help="sweep from +max to -max and back"
+        0.08,
+        limit="field.field_T",
+        sign="±",
+        unit="T",
+        low=1e-4,
+        high=10,
+        help="sweep from +max to -max and back",
     )
     step_T: float = param(0.001, unit="T", low=1e-6, high=1, help="field step")
     dwell_s: float = param(

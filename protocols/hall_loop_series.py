@@ -16,7 +16,9 @@ from protocols.loops import LOOP_COLUMNS, measure_loop
 
 @dataclass(frozen=True)
 class HallLoopSeriesParams:
-    field_max_T: float = param(0.045, unit="T", low=1e-4, high=10, help="loop amplitude")
+    field_max_T: float = param(
+        0.045, limit="field.field_T", sign="±", unit="T", low=1e-4, high=10, help="loop amplitude"
+    )
     step_T: float = param(0.001, unit="T", low=1e-6, high=0.1, help="field step of every loop")
     dwells_s: list[float] = param(
         [0.0, 1.0, 10.0, 100.0, 1000.0],

@@ -31,14 +31,28 @@ class NeuromodulationParams:
         [0.022, 0.027, 0.032], unit="T", low=0, high=10, help="coercive field of each level"
     )
     devices: list[float] = param([], help="one device per level (router); empty: 0, 1, 2 ...")
-    field_start_T: float = param(0.014, unit="T", low=0, high=10, help="weakest field pulse")
-    field_stop_T: float = param(0.040, unit="T", low=0, high=10, help="strongest field pulse")
+    field_start_T: float = param(
+        0.014, limit="field.field_T", unit="T", low=0, high=10, help="weakest field pulse"
+    )
+    field_stop_T: float = param(
+        0.040, limit="field.field_T", unit="T", low=0, high=10, help="strongest field pulse"
+    )
     points: int = param(14, low=3, high=1000, help="field pulse amplitudes (router mode)")
     fine_points: int = param(10, low=3, high=1000, help="one device at a time: auto range")
     trials: int = param(20, low=1, high=100_000, help="trials per amplitude")
     width_s: float = param(1.0, unit="s", low=1e-6, high=3600, help="field pulse duration")
-    reset_field_T: float = param(-0.045, unit="T", low=-10, high=10, help="reset (sign: state)")
-    field_max_T: float = param(0.045, unit="T", low=1e-4, high=10, help="verification loops")
+    reset_field_T: float = param(
+        -0.045, limit="field.field_T", unit="T", low=-10, high=10, help="reset (sign: state)"
+    )
+    field_max_T: float = param(
+        0.045,
+        limit="field.field_T",
+        sign="±",
+        unit="T",
+        low=1e-4,
+        high=10,
+        help="verification loops",
+    )
     level_tolerance_T: float = param(0.001, unit="T", low=1e-6, high=1, help="level tolerance")
     tau0_s: float = param(1e-9, unit="s", low=1e-15, high=1e-3, help="attempt time (fixed)")
     n_exponent: float = param(2.0, low=0.5, high=4, help="field barrier exponent n (fixed)")

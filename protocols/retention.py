@@ -21,11 +21,15 @@ from protocols.loops import LOOP_COLUMNS, try_loop
 
 @dataclass(frozen=True)
 class RetentionParams:
-    bias_V: float = param(0.0, unit="V", low=-100, high=100, help="gate voltage while holding")
+    bias_V: float = param(
+        0.0, limit="gate.voltage_V", unit="V", low=-100, high=100, help="gate voltage while holding"
+    )
     first_s: float = param(10.0, unit="s", low=1e-3, high=1e8, help="first hold time")
     last_s: float = param(4 * 3600.0, unit="s", low=1e-3, high=1e9, help="last hold time")
     points: int = param(8, low=3, high=200, help="log-spaced measurements")
-    field_max_T: float = param(0.045, unit="T", low=1e-4, high=10, help="loop amplitude")
+    field_max_T: float = param(
+        0.045, limit="field.field_T", sign="±", unit="T", low=1e-4, high=10, help="loop amplitude"
+    )
     step_T: float = param(0.001, unit="T", low=1e-6, high=0.1, help="loop field step")
     threshold_rel: float = param(
         0.05, low=0, high=1, help="non-volatile: relative change below this over the span"

@@ -41,12 +41,26 @@ class SwitchingParams:
     coarse_points: int = param(10, low=3, high=100, help="auto range: coarse drive values")
     coarse_trials: int = param(6, low=1, high=1000, help="auto range: trials per coarse value")
     width_s: float = param(1.0, unit="s", low=1e-10, high=3600, help="pulse width (field, amp.)")
-    amplitude_V: float = param(2.5, unit="V", low=0, high=100, help="write amplitude (width)")
-    max_amplitude_V: float = param(5.0, unit="V", low=0, high=100, help="auto range: top")
+    amplitude_V: float = param(
+        2.5, limit="pulse.amplitude_V", unit="V", low=0, high=100, help="write amplitude (width)"
+    )
+    max_amplitude_V: float = param(
+        5.0, limit="pulse.amplitude_V", unit="V", low=0, high=100, help="auto range: top"
+    )
     min_width_s: float = param(1e-8, unit="s", low=1e-10, high=1, help="auto range (width)")
     max_width_s: float = param(1e-2, unit="s", low=1e-10, high=3600, help="auto range (width)")
-    field_max_T: float = param(0.045, unit="T", low=1e-4, high=10, help="auto range: top field")
-    reset_field_T: float = param(-0.045, unit="T", low=-10, high=10, help="reset (sign: state)")
+    field_max_T: float = param(
+        0.045,
+        limit="field.field_T",
+        sign="±",
+        unit="T",
+        low=1e-4,
+        high=10,
+        help="auto range: top field",
+    )
+    reset_field_T: float = param(
+        -0.045, limit="field.field_T", unit="T", low=-10, high=10, help="reset (sign: state)"
+    )
     levels_hc_T: list[float] = param(
         [], unit="T", low=0, high=10, help="gate-program to each Hc first (metaplasticity)"
     )

@@ -19,7 +19,7 @@ from pymeasure.instruments.ami import AMI430
 
 from instruments.adapters.common import OpensDriver, count_transactions, drain_error_queue, positive
 from instruments.adapters.field_base import FieldSettings
-from instruments.adapters.gaussmeter import ClosesTheLoop, Gaussmeter
+from instruments.adapters.gaussmeter import ClosesTheLoop, Gaussmeter, GaussmeterSpec
 from instruments.roles import (
     FieldLimits,
     FieldNotReached,
@@ -54,15 +54,23 @@ class AMI430Field(ClosesTheLoop, OpensDriver, FieldSource):
         self.driver = driver
         self.settings = settings
         self.gaussmeter = gaussmeter
+        self.check_settings(name, settings, limits)
+        self.ramp_rate_T_per_s = settings.ramp_T_per_s or limits.ramp_T_per_s
+        count_transactions(self, driver)
+
+    @classmethod
+    def check_settings(cls, name: str, settings: FieldSettings, limits: FieldLimits) -> None:
+        """Run by the station loader (no instrument opened) and again at construction."""
         positive(name, "coil_T_per_A", abs(settings.coil_T_per_A))
-        self.ramp_rate_T_per_s = check_max(
+        if settings.gaussmeter:
+            GaussmeterSpec.parse(name, settings.gaussmeter)
+        check_max(
             name,
             "field ramp rate",
             positive(name, "ramp_T_per_s", settings.ramp_T_per_s or limits.ramp_T_per_s),
             limits.ramp_T_per_s,
             "T/s",
         )
-        count_transactions(self, driver)
 
     @classmethod
     def _connect(cls, address: str, visa_library: str, settings: FieldSettings) -> Any:

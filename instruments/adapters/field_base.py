@@ -15,8 +15,15 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from instruments.adapters.common import OpensDriver, count_transactions, positive, ramp
-from instruments.adapters.gaussmeter import ClosesTheLoop, Gaussmeter
-from instruments.roles import FieldLimits, FieldNotReached, FieldSource, Timebase, check_max
+from instruments.adapters.gaussmeter import ClosesTheLoop, Gaussmeter, GaussmeterSpec
+from instruments.roles import (
+    FieldLimits,
+    FieldNotReached,
+    FieldSource,
+    Timebase,
+    Window,
+    check_max,
+)
 
 
 @dataclass
@@ -70,18 +77,39 @@ class ClosedLoopField(ClosesTheLoop, OpensDriver, FieldSource):
         # next setpoint, so a remanence the calibration misses does not make every new field
         # first land beyond its target (for settle_s) before the correction
         self._trim_A = 0.0
+        self.check_settings(name, settings, limits)
+        self.ramp_rate_T_per_s = settings.ramp_T_per_s or limits.ramp_T_per_s
+        count_transactions(self, driver)
+
+    @classmethod
+    def check_settings(cls, name: str, settings: FieldSettings, limits: FieldLimits) -> None:
+        """Refuse settings the supply cannot take: run by the station loader (no instrument
+        opened) and again at construction."""
         positive(name, "coil_T_per_A", abs(settings.coil_T_per_A))
         positive(name, "tolerance_T", settings.tolerance_T)
         positive(name, "ramp_step_T", settings.ramp_step_T)
         positive(name, "ramp_min_step_s", settings.ramp_min_step_s)
-        self.ramp_rate_T_per_s = check_max(
+        if settings.gaussmeter:
+            GaussmeterSpec.parse(name, settings.gaussmeter)
+        check_max(
             name,
             "field ramp rate",
             positive(name, "ramp_T_per_s", settings.ramp_T_per_s or limits.ramp_T_per_s),
             limits.ramp_T_per_s,
             "T/s",
         )
-        count_transactions(self, driver)
+
+    @classmethod
+    def ratings(cls, settings: FieldSettings) -> dict[str, Window]:
+        """The supply's rating per station limit (the station check compares the limits the
+        file sets; the current is also refused beyond it at every setpoint)."""
+        rating = cls.current_rating(settings)
+        return {} if rating is None else {"current_A": rating}
+
+    @classmethod
+    def current_rating(cls, settings: FieldSettings) -> Window | None:
+        """The supply's output current range (None: not declared)."""
+        return None
 
     @abstractmethod
     def configure(self) -> None:
@@ -105,6 +133,9 @@ class ClosedLoopField(ClosesTheLoop, OpensDriver, FieldSource):
 
     def _check_current_rating(self, current_A: float) -> None:
         """Refuse a current beyond the supply's rating (subclasses with a rating)."""
+        rating = self.current_rating(self.settings)
+        if rating is not None:
+            rating.check(self.name, "magnet current (supply rating)", current_A)
 
     def _approach(self, start_A: float, stop_A: float) -> None:
         """Software ramp at the configured rate; supplies that ramp themselves override this."""

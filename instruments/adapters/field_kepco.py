@@ -12,7 +12,7 @@ from typing import Any
 from instruments.adapters.common import drain_error_queue
 from instruments.adapters.field_base import ClosedLoopField, FieldSettings
 from instruments.drivers.kepco_bop import KepcoBOP
-from instruments.roles import LimitError, Window
+from instruments.roles import FieldLimits, LimitError, Window
 
 
 class KepcoBOPField(ClosedLoopField):
@@ -30,16 +30,20 @@ class KepcoBOPField(ClosedLoopField):
         )
 
     def configure(self) -> None:
-        if not 0.0 < self.settings.compliance_V <= self.settings.max_voltage_V:
-            limit = f"(0, {self.settings.max_voltage_V:g}] V (supply rating)"
-            raise LimitError(self.name, "compliance voltage", self.settings.compliance_V, limit)
         self.driver.operating_mode = "CURR"
         self.driver.voltage_setpoint = self.settings.compliance_V
         drain_error_queue(self.name, self.driver.ask)
 
-    def _check_current_rating(self, current_A: float) -> None:
-        rating = Window(-self.settings.max_current_A, self.settings.max_current_A, "A")
-        rating.check(self.name, "magnet current (supply rating)", current_A)
+    @classmethod
+    def current_rating(cls, settings: FieldSettings) -> Window | None:
+        return Window(-settings.max_current_A, settings.max_current_A, "A")
+
+    @classmethod
+    def check_settings(cls, name: str, settings: FieldSettings, limits: FieldLimits) -> None:
+        super().check_settings(name, settings, limits)
+        if not 0.0 < settings.compliance_V <= settings.max_voltage_V:
+            limit = f"(0, {settings.max_voltage_V:g}] V (supply rating)"
+            raise LimitError(name, "compliance voltage", settings.compliance_V, limit)
 
     def _write_current(self, current_A: float) -> None:
         self.driver.current_setpoint = current_A

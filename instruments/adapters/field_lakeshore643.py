@@ -45,10 +45,9 @@ class LakeShore643Field(ClosedLoopField):
                 self.name, f"ERST? reports hardware errors {hardware}, operational {operational}"
             )
 
-    def _check_current_rating(self, current_A: float) -> None:
-        Window(-MAX_CURRENT_A, MAX_CURRENT_A, "A").check(
-            self.name, "magnet current (supply rating)", current_A
-        )
+    @classmethod
+    def current_rating(cls, settings: FieldSettings) -> Window | None:
+        return Window(-MAX_CURRENT_A, MAX_CURRENT_A, "A")
 
     def _write_current(self, current_A: float) -> None:
         self.driver.current_setpoint_A = current_A

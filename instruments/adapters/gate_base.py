@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from instruments.adapters.common import OpensDriver, count_transactions, positive, ramp
-from instruments.roles import GateLimits, GateSource, LimitError, Timebase, check_max
+from instruments.ratings import control_window
+from instruments.roles import GateLimits, GateSource, LimitError, Timebase, Window, check_max
 
 
 @dataclass
@@ -39,8 +40,13 @@ class RampedGate(OpensDriver, GateSource):
     """Gate source on top of a driver; subclasses implement the ``_primitives``."""
 
     settings_type: ClassVar[type] = GateSettings
+    # The rating comes from the driver's validator of (the class holding) the level and the
+    # compliance where it has one; rating_V / rating_A where it does not.
+    voltage_control: ClassVar[tuple[type, str] | None] = None
+    compliance_control: ClassVar[tuple[type, str] | None] = None
     rating_V: ClassVar[float] = 200.0  # the instrument's largest output voltage
     rating_A: ClassVar[float] = 1.0  # the instrument's largest current compliance
+    compliance_rating: ClassVar[str] = "the instrument rating"
     settings: GateSettings
 
     def __init__(
@@ -56,20 +62,50 @@ class RampedGate(OpensDriver, GateSource):
         self.driver = driver
         self.settings = settings
         self.trip_check_s = settings.trip_check_s
-        self._check_rating(limits)
+        self.check_settings(name, settings, limits)
+        self.ramp_rate_V_per_s = settings.ramp_V_per_s or limits.ramp_V_per_s
+        self.compliance_A = self._check_compliance(settings.compliance_A or limits.compliance_A)
+        count_transactions(self, driver)
+
+    @classmethod
+    def ratings(cls, settings: Any = None) -> dict[str, Window]:
+        """The instrument's rating per station limit (what its driver accepts)."""
+        voltage = cls.voltage_control and control_window(*cls.voltage_control, "V")
+        compliance = cls.compliance_control and control_window(*cls.compliance_control, "A")
+        return {
+            "voltage_V": voltage or Window(-cls.rating_V, cls.rating_V, "V"),
+            "compliance_A": compliance or Window(0.0, cls.rating_A, "A"),
+        }
+
+    @classmethod
+    def check_settings(cls, name: str, settings: GateSettings, limits: GateLimits) -> None:
+        """Refuse station limits beyond the rating and settings the instrument cannot take:
+        run by the station loader (no instrument opened) and again at construction."""
+        ratings = cls.ratings()
+        voltage, compliance = ratings["voltage_V"], ratings["compliance_A"]
+        for bound in (limits.voltage_V.low, limits.voltage_V.high):
+            if not voltage.contains(bound):
+                rating = f"the instrument rating {voltage}"
+                raise LimitError(name, "station limit voltage_V", bound, rating)
+        if limits.compliance_A > compliance.high:
+            rating = f"the instrument rating <= {compliance.high:g} A"
+            raise LimitError(name, "station limit compliance_A", limits.compliance_A, rating)
         positive(name, "ramp_step_V", settings.ramp_step_V)
         positive(name, "ramp_min_step_s", settings.ramp_min_step_s)
         if settings.trip_check_s is not None:
             positive(name, "trip_check_s", settings.trip_check_s)
-        self.ramp_rate_V_per_s = check_max(
+        check_max(
             name,
             "gate ramp rate",
             positive(name, "ramp_V_per_s", settings.ramp_V_per_s or limits.ramp_V_per_s),
             limits.ramp_V_per_s,
             "V/s",
         )
-        self.compliance_A = self._check_compliance(settings.compliance_A or limits.compliance_A)
-        count_transactions(self, driver)
+        compliance_A = positive(name, "compliance_A", settings.compliance_A or limits.compliance_A)
+        check_max(name, "compliance current", compliance_A, limits.compliance_A, "A")
+        if compliance_A < ratings["compliance_A"].low:
+            rating = f"{ratings['compliance_A']} ({cls.compliance_rating})"
+            raise LimitError(name, "compliance current", compliance_A, rating)
 
     # ------------------------------------------------------------------ construction
     @abstractmethod
@@ -150,16 +186,6 @@ class RampedGate(OpensDriver, GateSource):
         self.driver.adapter.close()
 
     # ------------------------------------------------------------------ helpers
-    def _check_rating(self, limits: GateLimits) -> None:
-        """Refuse station limits the instrument cannot honour (its driver would clip them)."""
-        for bound in (limits.voltage_V.low, limits.voltage_V.high):
-            if abs(bound) > self.rating_V:
-                rating = f"the instrument rating ±{self.rating_V:g} V"
-                raise LimitError(self.name, "station limit voltage_V", bound, rating)
-        if limits.compliance_A > self.rating_A:
-            rating = f"the instrument rating <= {self.rating_A:g} A"
-            raise LimitError(self.name, "station limit compliance_A", limits.compliance_A, rating)
-
     def _check_compliance(self, current_A: float) -> float:
         if not current_A > 0.0:
             raise LimitError(self.name, "compliance current", current_A, "> 0 A")

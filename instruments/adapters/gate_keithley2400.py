@@ -24,8 +24,8 @@ class Keithley2400Gate(RampedGate):
 
     driver_type: ClassVar[type[Any]] = Keithley2400
 
-    rating_V: ClassVar[float] = 210.0
-    rating_A: ClassVar[float] = 1.05
+    voltage_control = (Keithley2400, "source_voltage")
+    compliance_control = (Keithley2400, "compliance_current")
     driver: Keithley2400
 
     def configure(self) -> None:

@@ -23,8 +23,8 @@ class Keithley2450Gate(RampedGate):
 
     driver_type: ClassVar[type[Any]] = Keithley2450
 
-    rating_V: ClassVar[float] = 210.0
-    rating_A: ClassVar[float] = 1.05
+    rating_V: ClassVar[float] = 210.0  # pymeasure's source_voltage declares no range
+    compliance_control = (Keithley2450, "compliance_current")
     driver: Keithley2450
 
     def configure(self) -> None:

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pymeasure.instruments.keithley import Keithley2600
+from pymeasure.instruments.keithley.keithley2600 import Channel
 
 from instruments.adapters.common import drain_error_queue
 from instruments.adapters.gate_base import GateSettings, RampedGate
+from instruments.roles import GateLimits
 
 COMPLIANCE_FRACTION = 0.995
 
@@ -39,17 +41,23 @@ class Keithley2636BGate(RampedGate):
     driver_type: ClassVar[type[Any]] = Keithley2600
 
     settings_type: ClassVar[type] = Keithley2636BGateSettings
-    rating_V: ClassVar[float] = 200.0
-    rating_A: ClassVar[float] = 1.5
+    voltage_control = (Channel, "source_voltage")
+    compliance_control = (Channel, "compliance_current")
     settings: Keithley2636BGateSettings
     driver: Keithley2600
 
+    @classmethod
+    def check_settings(
+        cls, name: str, settings: Keithley2636BGateSettings, limits: GateLimits
+    ) -> None:
+        super().check_settings(name, settings, limits)
+        if settings.channel.lower() not in ("a", "b"):
+            got = settings.channel
+            raise ValueError(f"{name}: setting channel must be 'a' or 'b', got {got!r}")
+
     @property
     def smu(self) -> str:
-        channel = self.settings.channel.lower()
-        if channel not in ("a", "b"):
-            raise ValueError(f"{self.name}: setting channel must be 'a' or 'b', got {channel!r}")
-        return f"smu{channel}"
+        return f"smu{self.settings.channel.lower()}"
 
     def configure(self) -> None:
         smu = self.smu

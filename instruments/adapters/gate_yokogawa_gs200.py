@@ -38,8 +38,9 @@ class YokogawaGS200Gate(RampedGate):
     driver_type: ClassVar[type[Any]] = YokogawaGS200
 
     settings_type: ClassVar[type] = GS200GateSettings
-    rating_V: ClassVar[float] = 30.0
-    rating_A: ClassVar[float] = 0.2
+    rating_V: ClassVar[float] = 30.0  # pymeasure's source_level range follows the range setting
+    compliance_control = (YokogawaGS200, "current_limit")
+    compliance_rating = "the GS200 current limiter"
     settings: GS200GateSettings
     driver: YokogawaGS200
 

@@ -39,11 +39,11 @@ class GaussmeterSpec:
         if unknown or "driver" not in spec or "address" not in spec:
             raise ValueError(
                 f"{owner}: setting gaussmeter must be {{driver, address[, range_index]}}, "
-                f"got {sorted(spec)}"
+                f"got {sorted(map(str, spec))}"
             )
         if spec["driver"] not in GAUSSMETER_DRIVERS:
             raise ValueError(
-                f"{owner}: unknown gaussmeter driver {spec['driver']!r}; "
+                f"{owner}: setting gaussmeter names an unknown driver {spec['driver']!r}; "
                 f"known: {', '.join(sorted(GAUSSMETER_DRIVERS))}"
             )
         return cls(str(spec["driver"]), str(spec["address"]), spec.get("range_index"))

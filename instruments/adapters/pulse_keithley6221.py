@@ -52,9 +52,16 @@ class Keithley6221Pulse(OpensDriver, PulseSource):
         super().__init__(name, limits, timebase)
         self.driver = driver
         self.settings = settings
+        self.check_settings(name, settings, limits)
+        count_transactions(self, driver)
+
+    @classmethod
+    def check_settings(
+        cls, name: str, settings: Keithley6221PulseSettings, limits: PulseLimits
+    ) -> None:
+        """Run by the station loader (no instrument opened) and again at construction."""
         positive(name, "load_resistance_ohm", settings.load_resistance_ohm)
         positive(name, "compliance_V", settings.compliance_V)
-        count_transactions(self, driver)
 
     def configure(self) -> None:
         self.driver.clear()

@@ -18,7 +18,8 @@ from typing import Any, ClassVar
 from pymeasure.instruments.agilent import Agilent33500
 
 from instruments.adapters.common import OpensDriver, count_transactions, drain_error_queue, positive
-from instruments.roles import PulseLimits, PulseSource, Timebase
+from instruments.ratings import control_window
+from instruments.roles import PulseLimits, PulseSource, Timebase, Window
 
 
 @dataclass
@@ -48,13 +49,29 @@ class Keysight33500BPulse(OpensDriver, PulseSource):
         timebase: Timebase,
     ) -> None:
         super().__init__(name, limits, timebase)
-        if settings.channel not in (1, 2):
-            raise ValueError(f"{name}: setting channel must be 1 or 2, got {settings.channel!r}")
+        self.check_settings(name, settings, limits)
         self.driver = driver
         self.settings = settings
-        positive(name, "period_factor", settings.period_factor)
         self._sent: dict[str, str] = {}
         count_transactions(self, driver)
+
+    @classmethod
+    def check_settings(
+        cls, name: str, settings: Keysight33500BSettings, limits: PulseLimits
+    ) -> None:
+        """Run by the station loader (no instrument opened) and again at construction."""
+        if settings.channel not in (1, 2):
+            raise ValueError(f"{name}: setting channel must be 1 or 2, got {settings.channel!r}")
+        positive(name, "period_factor", settings.period_factor)
+
+    @classmethod
+    def ratings(cls, settings: Any = None) -> dict[str, Window]:
+        """pymeasure's ``voltage_high`` range (±5 V) is into 50 ohm; into the high-impedance
+        load set here the same output gives twice that."""
+        high = control_window(Agilent33500, "voltage_high", "V")
+        width = control_window(Agilent33500, "pulse_width", "s")
+        out = {"amplitude_V": Window(-2 * high.high, 2 * high.high, "V")} if high else {}
+        return {**out, **({"width_s": width} if width else {})}
 
     def _send(self, header: str, value: str) -> bool:
         """Write ``header value`` unless it is already set; return whether it was sent."""

@@ -57,10 +57,15 @@ class _DCReadout(HallReadout):
         super().__init__(name, limits, timebase)
         self.driver = driver
         self.settings = settings
+        self.check_settings(name, settings, limits)
+        count_transactions(self, driver)
+
+    @classmethod
+    def check_settings(cls, name: str, settings: DCReadoutSettings, limits: ReadoutLimits) -> None:
+        """Run by the station loader (no instrument opened) and again at construction."""
         limits.excitation_A.check(name, "excitation current", settings.excitation_A)
         positive(name, "compliance_V", settings.compliance_V)
         positive(name, "nplc", settings.nplc)
-        count_transactions(self, driver)
 
     @property
     def excitation_A(self) -> float:

@@ -72,22 +72,33 @@ class LockinReadout(OpensDriver, HallReadout):
         super().__init__(name, limits, timebase)
         self.driver = driver
         self.settings = settings
+        self.check_settings(name, settings, limits)
+        self.sine_amplitude_V = settings.excitation_A * settings.series_resistance_ohm
+        self.settle_s = self._settle_time_constants(settings) * settings.time_constant_s
+        count_transactions(self, driver)
+
+    @staticmethod
+    def _settle_time_constants(settings: LockinSettings) -> float:
+        n_tau = settings.settle_time_constants
+        if n_tau is None:
+            return SETTLING_TIME_CONSTANTS[int(settings.filter_slope_dB)]
+        return n_tau
+
+    @classmethod
+    def check_settings(cls, name: str, settings: LockinSettings, limits: ReadoutLimits) -> None:
+        """Run by the station loader (no instrument opened) and again at construction."""
         positive(name, "series_resistance_ohm", settings.series_resistance_ohm)
         positive(name, "frequency_Hz", settings.frequency_Hz)
         limits.excitation_A.check(name, "excitation current", settings.excitation_A)
-        self.sine_amplitude_V = self.sine_window_V.check(
+        cls.sine_window_V.check(
             name,
             "sine amplitude (excitation_A x series_resistance_ohm)",
             settings.excitation_A * settings.series_resistance_ohm,
         )
-        one_of(name, "time_constant_s", settings.time_constant_s, self.driver_type.TIME_CONSTANTS)
-        one_of(name, "sensitivity_V", settings.sensitivity_V, self.driver_type.SENSITIVITIES)
+        one_of(name, "time_constant_s", settings.time_constant_s, cls.driver_type.TIME_CONSTANTS)
+        one_of(name, "sensitivity_V", settings.sensitivity_V, cls.driver_type.SENSITIVITIES)
         one_of(name, "filter_slope_dB", settings.filter_slope_dB, FILTER_SLOPES_dB)
-        n_tau = settings.settle_time_constants
-        if n_tau is None:
-            n_tau = SETTLING_TIME_CONSTANTS[int(settings.filter_slope_dB)]
-        self.settle_s = positive(name, "settle_time_constants", n_tau) * settings.time_constant_s
-        count_transactions(self, driver)
+        positive(name, "settle_time_constants", cls._settle_time_constants(settings))
 
     def configure(self) -> None:
         """Reference, excitation, filter, sensitivity; then the error registers."""

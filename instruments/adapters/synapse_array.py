@@ -58,6 +58,14 @@ class RoutedSynapseArray(SynapseArray):
     """Batched read / write / consolidate over device indices through a router."""
 
     settings_type: ClassVar[type] = SynapseArraySettings
+    # settings that name another instrument of the station, and the role it must play there
+    references: ClassVar[dict[str, str]] = {
+        "router": "router",
+        "pulse": "pulse",
+        "gate": "gate",
+        "readout": "hall",
+    }
+    visa_address: ClassVar[bool] = False  # built from other roles; ``address`` is unused
     settings: SynapseArraySettings
 
     def __init__(
@@ -75,16 +83,24 @@ class RoutedSynapseArray(SynapseArray):
         super().__init__(name, limits, timebase)
         self.router, self.pulser, self.gate, self.readout = router, pulse, gate, readout
         self.settings = settings
-        positive(name, "device_resistance_ohm", settings.device_resistance_ohm)
-        positive(name, "gate_resistance_ohm", settings.gate_resistance_ohm)
-        if settings.read_sign not in (1, -1):
-            raise ValueError(f"{name}: setting read_sign must be +1 or -1")
+        self.check_settings(name, settings, limits)
         router_devices = getattr(router, "n_devices", None)
         self._n = settings.n_devices if settings.n_devices is not None else router_devices
         if self._n is None or self._n <= 0:
             raise ValueError(f"{name}: setting n_devices is required for this router")
         self._parts: tuple[Role, ...] = (router, pulse, gate, readout)
         self._baseline = sum(p.transactions for p in self._parts)
+
+    @classmethod
+    def check_settings(cls, name: str, settings: SynapseArraySettings, limits: ArrayLimits) -> None:
+        """Run by the station loader (no instrument opened) and again at construction."""
+        positive(name, "device_resistance_ohm", settings.device_resistance_ohm)
+        positive(name, "gate_resistance_ohm", settings.gate_resistance_ohm)
+        if settings.read_sign not in (1, -1):
+            raise ValueError(f"{name}: setting read_sign must be +1 or -1")
+        if settings.n_devices is not None and settings.n_devices <= 0:
+            got = settings.n_devices
+            raise ValueError(f"{name}: setting n_devices must be positive, got {got}")
 
     @classmethod
     def open(

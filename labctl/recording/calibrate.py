@@ -88,6 +88,45 @@ def load_runs(db: Path, run_ids: list[int]) -> list[RunData]:
     return out
 
 
+CALIBRATED_FROM = ("hall-loop-series", "hall-loop", "switching-probability", "gate-program")
+MEASURES_ANISOTROPY = ("hall-loop-series", "hall-loop", "switching-probability")
+
+
+def unusable(r: RunData) -> str | None:
+    """Why ``r`` cannot feed any fit (None: it can)."""
+    p, res, pts = r.info.params, r.info.result, r.points
+    protocol = r.info.protocol
+    if protocol not in CALIBRATED_FROM:
+        return f"no calibration uses {protocol} runs; expected one of {', '.join(CALIBRATED_FROM)}"
+    if pts.empty:
+        return "it recorded no points"
+    if protocol == "hall-loop-series" and not (res.get("series") or {}):
+        return "its result holds no coercive-field series"
+    if protocol == "hall-loop" and not math.isfinite(float(res.get("coercive_field_T", math.nan))):
+        return "its result holds no coercive field"
+    if protocol == "switching-probability":
+        if p.get("mode") != "field" or p.get("levels_hc_T"):
+            return "only field-mode curves of the device as found are used (--mode field)"
+        if not {"drive", "flips", "trials"} <= set(pts.columns):
+            return "its points hold no drive/flips/trials columns"
+    if protocol == "gate-program" and not ((res.get("trajectory") or {}).get("hc_T")):
+        return "its result holds no gate-programming trajectory"
+    return None
+
+
+def refuse_unusable(runs: list[RunData]) -> None:
+    """One line naming the first run the fits cannot use, and why; nothing is written."""
+    for r in runs:
+        why = unusable(r)
+        if why is not None:
+            raise LabctlError(f"calibrate: {r.label} cannot be used: {why}")
+    if all(r.info.protocol == "gate-program" for r in runs):
+        raise LabctlError(
+            f"calibrate: {runs[0].label} cannot be used alone: the ion-kinetics fit needs H0 and "
+            f"delta from a run of {', '.join(MEASURES_ANISOTROPY)} among the runs"
+        )
+
+
 def _station_value(station: dict[str, Any], role: str, key: str) -> float | None:
     for inst in (station.get("instruments") or {}).values():
         if isinstance(inst, dict) and inst.get("role") == role:
@@ -168,6 +207,7 @@ def calibrate_runs(
 ) -> Calibration:
     """Fit the chip parameters to the runs and (with ``out``) write the chip parameter file."""
     runs = load_runs(Path(db), run_ids)
+    refuse_unusable(runs)
     base_chip = read_yaml_mapping(base, "chip parameter file") if base else {}
     tau0 = float(_base_value(base_chip, "switching", "tau0_s"))
     n = float(_base_value(base_chip, "switching", "n_exponent"))
@@ -201,9 +241,6 @@ def calibrate_runs(
             rates.append(RatePoint(_t_step_s(pts), p["step_T"], hc, p["step_T"] / 2))
             used["H0"].append(r.label)
         elif r.info.protocol == "switching-probability":
-            if p.get("mode") != "field" or p.get("levels_hc_T"):
-                notes.append(f"{r.label}: only field-mode curves of the device as found are used")
-                continue
             sel = pts[pts["level"] == 0] if "level" in pts else pts
             curves.append(
                 SwitchingCurve(
@@ -228,8 +265,6 @@ def calibrate_runs(
                 )
             )
             used["kinetics"].append(r.label)
-        else:
-            notes.append(f"{r.label}: no calibration uses this protocol; ignored")
     h0, delta = fit_h0_delta(rates, curves, tau0, n, ", ".join(used["H0"]))
     r_ahe, offset = fit_readout(
         [a for a, _ in readout], [o for _, o in readout], ", ".join(used["readout"])
@@ -268,6 +303,12 @@ def calibrate_runs(
             estimates[key] = Estimate(key, value, math.nan, unit, "fixed", "held (--base)")
     chip = chip_file_content(base_chip, estimates, [r.label for r in runs])
     calibration = Calibration(estimates, chip, out, [r.label for r in runs], notes)
+    if not any(e.usable for e in estimates.values()):
+        fits = ", ".join(f"{e.name} {e.status}" for e in estimates.values() if e.status != "fixed")
+        raise LabctlError(
+            f"calibrate: {', '.join(calibration.runs)} constrain no chip parameter ({fits}); "
+            "no chip file written"
+        )
     if out is not None:
         write_chip_file(out, chip, calibration)
     return calibration

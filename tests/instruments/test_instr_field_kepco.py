@@ -146,7 +146,7 @@ def test_safe_state_ramps_to_zero_and_switches_off(clock) -> None:
 def test_gaussmeter_spec_is_validated() -> None:
     spec = GaussmeterSpec.parse("magnet", {"driver": "lakeshore425", "address": "GPIB::5"})
     assert spec.driver == "lakeshore425"
-    with pytest.raises(ValueError, match="unknown gaussmeter driver 'ls999'"):
+    with pytest.raises(ValueError, match="gaussmeter names an unknown driver 'ls999'"):
         GaussmeterSpec.parse("magnet", {"driver": "ls999", "address": "GPIB::5"})
     with pytest.raises(ValueError, match="driver, address"):
         GaussmeterSpec.parse("magnet", {"driver": "lakeshore425"})
