@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from labctl.cli_output import emit, fmt
 from labctl.cli_replay import register as register_replay
 from labctl.cli_train import register as register_train
 from labctl.data import export_run, list_runs, load_run, resolve_db
+from labctl.database import describe
 from labctl.engine import RunOutcome, execute
 from labctl.errors import LabctlError
 from labctl.params import build_params, describe_params
@@ -244,14 +246,32 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------ parser
-def build_parser() -> argparse.ArgumentParser:
+def common_options(defaults: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name. Only the main parser holds
+    their defaults: a sub-parser's defaults would overwrite what was given before the
+    sub-command (``labctl --db X.db run ...``), so sub-parsers set them only when given."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    common.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    def default(value: Any) -> Any:
+        return value if defaults else argparse.SUPPRESS
+
     common.add_argument(
-        "--db", default=None, help="SQLite database (default $LABCTL_DB or ./labdata/labctl.db)"
+        "--json", action="store_true", default=default(False), help="print one JSON object"
     )
-    parser = argparse.ArgumentParser(prog="labctl", description=__doc__, parents=[common])
+    common.add_argument("--debug", action="store_true", default=default(False), help="tracebacks")
+    common.add_argument(
+        "--db",
+        default=default(None),
+        help="SQLite database (default $LABCTL_DB or ./labdata/labctl.db)",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labctl", description=__doc__, parents=[common_options(defaults=True)]
+    )
+    common = common_options(defaults=False)
     parser.add_argument("--version", action="version", version=f"labctl {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", parents=[common], help="run a protocol")
@@ -299,6 +319,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("labctl: interrupted", file=sys.stderr)
         return EXIT_ABORTED
+    except sqlite3.Error as exc:  # whatever the path checks could not foresee
+        if args.debug:
+            raise
+        print(f"labctl: error: {describe(resolve_db(args.db), exc)}", file=sys.stderr)
+        return EXIT_FAILED
     except Exception as exc:
         if args.debug:
             raise
