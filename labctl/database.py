@@ -101,10 +101,10 @@ def is_busy(exc: BaseException) -> bool:
     )
 
 
-def retrying(fn: Callable[[], T], what: str, retries: int = RETRIES) -> T:
-    """``fn()``, retried after a busy/locked error with exponential backoff; other errors and
-    the last busy one propagate."""
-    delay_s = BACKOFF_S
+def retrying(fn: Callable[[], T], what: str) -> T:
+    """``fn()``, retried ``RETRIES`` times after a busy/locked error with exponential backoff;
+    other errors and the last busy one propagate."""
+    delay_s, retries = BACKOFF_S, RETRIES
     for attempt in range(retries + 1):
         try:
             return fn()

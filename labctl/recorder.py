@@ -184,6 +184,7 @@ class RunWriter:
         closing: tuple[bool, threading.Event] | None = None
         while closing is None:
             waiters: list[threading.Event] = []
+            errors: list[BaseException] = []
             try:
                 commands = [self._control.get(timeout=self.flush_interval_s)]
             except queue.Empty:
@@ -199,29 +200,31 @@ class RunWriter:
                 elif command == "flusher":
                     self._flushers.append(arg)
                 elif command == "begin":
-                    self._guarded(partial(self._begin, conn, dataset, arg[0]))
+                    self._guarded(partial(self._begin, conn, dataset, arg[0]), errors)
                     waiters.append(arg[1])
                 elif command == "close":
                     closing = arg
                 elif arg is not None:
                     waiters.append(arg[1])
-            self._guarded(partial(self._write, conn, dataset))
+            self._guarded(partial(self._write, conn, dataset), errors)
             for flush in self._flushers:
                 flush(conn, closing is not None)
             if closing is not None:
-                self._guarded(partial(self._complete, conn, dataset, closing[0]))
+                self._guarded(partial(self._complete, conn, dataset, closing[0]), errors)
                 conn.close()
                 waiters.append(closing[1])
+            # A failed flush followed by one that stored everything lost nothing: no error.
+            self._error = errors[0] if errors else None
             for done in waiters:
                 done.set()
 
-    def _guarded(self, write: Callable[[], None]) -> None:
+    def _guarded(self, write: Callable[[], None], errors: list[BaseException]) -> None:
         """A write whose failure is reported to the caller at its next call (its data stays
         pending, so the next flush tries again)."""
         try:
             write()
         except Exception as exc:
-            self._error = exc
+            errors.append(exc)
             log.warning("run %d: %s", self.run_id, database.describe(self.db_path, exc))
 
     def _begin(self, conn: Any, dataset: Any, spec: ColumnSpec) -> None:
