@@ -204,9 +204,23 @@ def _reach_safe_state(bench: Bench | None, run_id: int) -> list[str]:
 def _figures(spec: ProtocolSpec, run: Run, result: dict[str, Any]) -> list[Path]:
     """The protocol's figure function, run on whatever points exist (also after an abort)."""
     if spec.figure is not None and run.n_points:
-        try:
-            spec.figure(result, run.points(), run.figure_path("main"))
-        except Exception as exc:  # a figure must never lose a run
-            log.warning("run %d: figure failed: %s", run.run_id, exc)
-            run.figures = [p for p in run.figures if p.exists()]
+        draw_figure(spec, result, run.points(), run.figure_path("main"), run.run_id)
+        run.figures = [p for p in run.figures if p.exists()]
     return [p for p in run.figures if p.exists()]
+
+
+def draw_figure(
+    spec: ProtocolSpec, result: dict[str, Any], points: Any, path: Path, run_id: int = -1
+) -> None:
+    """``spec.figure`` on a run that may have ended early: every declared column is there
+    (NaN where nothing was recorded) and the result may be empty; a failure is logged."""
+    if spec.figure is None:
+        return
+    declared = ["t_s", *(c for c in spec.columns if c != "t_s")] if spec.columns else []
+    missing = [c for c in declared if c not in points.columns]
+    if missing:
+        points = points.reindex(columns=[*points.columns, *missing])
+    try:
+        spec.figure(result, points, path)
+    except Exception as exc:  # a figure must never lose a run
+        log.warning("run %d: figure failed: %s: %s", run_id, type(exc).__name__, exc)
