@@ -20,6 +20,7 @@ from labctl.data import list_runs, load_run
 from labctl.recorder import ColumnSpec, RunWriter
 
 TESTS = Path(__file__).parent
+FAKE_STATION = TESTS / "stations" / "fake.yaml"
 LABCTL = Path(sys.executable).parent / "labctl"
 SMALL_LOOP = ["--field-max-T", "0.01", "--step-T", "0.002", "--dwell-s", "0", "--saturate-s", "0"]
 SMALL_LOOP_POINTS = 21
@@ -66,8 +67,7 @@ def test_three_processes_write_one_database_at_once(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(TESTS)}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(db), str(start), str(TESTS / "stations/fake.yaml")]
-            + [str(tag)],
+            [sys.executable, "-c", WRITER, str(db), str(start), str(FAKE_STATION), str(tag)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
