@@ -146,16 +146,38 @@ def cmd_show(args: argparse.Namespace) -> int:
             f"run {info.run_id}: {info.protocol} ({info.status}), "
             f"{info.points} points, {info.started}"
         ]
+        lines += ending(info.status, info.metadata)
         lines.append("parameters:")
         lines += [f"  {k} = {fmt(v)}" for k, v in info.params.items()]
         lines.append("result:")
         lines += [f"  {k} = {fmt(v)}" for k, v in info.result.items()]
-        for line in info.metadata.get("safe_state") or []:
-            lines.append(f"safe state: {line}")
         return "\n".join(lines)
 
     emit(args, {**info.as_dict(), "columns": list(frame.columns)}, text)
     return EXIT_OK
+
+
+def ending(status: str, metadata: dict[str, Any]) -> list[str]:
+    """How and why a run ended: status and reason, last checkpoint, safe-state report."""
+    reason = metadata.get("reason") or metadata.get("error") or ""
+    if status == "running":
+        reason = "still running (or its process is gone)"
+    lines = [f"ended: {status}" + (f": {reason}" if reason else "")]
+    last = metadata.get("last_checkpoint") or {}
+    if last:
+        where = f"{last.get('points', 0)} points"
+        if "t_s" in last:
+            where += f", {fmt(float(last['t_s']))} s into the run"
+        if "total" in last:
+            message = f" {last['message']!r}" if last.get("message") else ""
+            where += f", progress {fmt(last['done'])}/{fmt(last['total'])}{message}"
+        lines.append(f"last checkpoint: {where}")
+    safe = metadata.get("safe_state")
+    if safe:
+        lines += [f"safe state: {line}" for line in safe]
+    elif status not in ("running",) and "safe_state" in metadata:
+        lines.append("safe state: no instrument was open")
+    return lines
 
 
 @command("export")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -124,7 +126,9 @@ def execute(
             try:
                 bench = open_bench(station, _Timebase(clock, control))
                 writer.add_snapshot(bench.snapshot())
-                run = Run(spec, params, bench, clock, writer, control, figures_dir, progress)
+                checkpoint = Checkpoints(writer, progress)
+                run = Run(spec, params, bench, clock, writer, control, figures_dir, checkpoint)
+                checkpoint.run = run
                 if on_run is not None:
                     on_run(run)
                 result = result_dict(spec.function(run, params))
@@ -153,6 +157,36 @@ def execute(
         error,
         exception,
     )
+
+
+class Checkpoints:
+    """The run's progress callback, which also stores the last checkpoint (progress message,
+    point count) in the run's metadata at most once per flush: ``labctl show`` reports it,
+    even for a run whose process was killed."""
+
+    def __init__(
+        self, writer: RunWriter, progress: Callable[[float, float, str], None] | None
+    ) -> None:
+        self.writer, self.progress = writer, progress
+        self.run: Run | None = None
+        self.last: dict[str, Any] = {}
+        self._stored_at_s = -math.inf
+
+    def __call__(self, done: float, total: float, message: str = "") -> None:
+        self.last = {"done": done, "total": total, "message": message}
+        now_s = time.monotonic()
+        if now_s - self._stored_at_s >= self.writer.flush_interval_s:
+            self._stored_at_s = now_s
+            self.writer.add_metadata("labctl_last_checkpoint", self.of(self.run))
+        if self.progress is not None:
+            self.progress(done, total, message)
+
+    @staticmethod
+    def of(run: Run | None) -> dict[str, Any]:
+        if run is None:
+            return {"points": 0}
+        last = getattr(run._progress, "last", {})
+        return {**last, "points": run.n_points, "t_s": run.now()}
 
 
 def _finish(
@@ -185,6 +219,8 @@ def _finish(
         "figures": [str(p) for p in figures],
         "error": error or "",
         "points": run.n_points if run is not None else 0,
+        "reason": error or "the protocol returned",
+        "last_checkpoint": Checkpoints.of(run),
     }.items():
         writer.add_metadata(f"labctl_{key}", value)
     writer.close(completed=True)
