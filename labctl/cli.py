@@ -89,7 +89,8 @@ def report(args: argparse.Namespace, outcome: RunOutcome) -> int:
         return EXIT_OK
     if args.debug and outcome.exception is not None:
         raise outcome.exception
-    print(f"labctl: run {outcome.run_id} {outcome.status}: {outcome.error}", file=sys.stderr)
+    error = "; ".join(line.strip() for line in str(outcome.error).splitlines() if line.strip())
+    print(f"labctl: run {outcome.run_id} {outcome.status}: {error}", file=sys.stderr)
     return EXIT_ABORTED if outcome.status in ("aborted", "interrupted") else EXIT_FAILED
 
 
@@ -104,11 +105,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     parser.add_argument("--station", default=None, dest="_station", help=argparse.SUPPRESS)
     add_live_option(parser)
     values = vars(parser.parse_args(args.params))
-    args.live = values.pop("_live")
-    args.json = args.json or values.pop("_json")
-    args.debug = args.debug or values.pop("_debug")
-    args.db = values.pop("_db") or args.db
-    args.station = values.pop("_station") or args.station
+    common = {k: values.pop(k) for k in ("_live", "_json", "_debug", "_db", "_station")}
+    args.live = common["_live"]
+    args.json = args.json or common["_json"]
+    args.debug = args.debug or common["_debug"]
+    args.db = common["_db"] or args.db
+    args.station = common["_station"] or args.station
     return report(args, run_protocol(args, spec, values))
 
 
