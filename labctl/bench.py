@@ -9,6 +9,7 @@ from typing import Any
 from instruments.roles import Role, Timebase
 from labctl.errors import LabctlError
 from labctl.station import InstrumentSpec, Station
+from labctl.transport import check_reachable
 
 log = logging.getLogger("labctl")
 
@@ -90,6 +91,7 @@ class Bench:
 def open_bench(station: Station, timebase: Timebase) -> Bench:
     """Connect every instrument of ``station``. If one fails, those already opened are brought
     to their safe state and closed before the error is raised."""
+    check_reachable(station)  # before any instrument is opened: nothing sent to any
     roles: dict[str, Role] = {}
     # Roles built on other roles (a synapse array over router, pulse, gate and readout) come
     # last and receive the roles opened before them.

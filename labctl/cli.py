@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from labctl.cli_output import emit, fmt
 from labctl.cli_replay import register as register_replay
 from labctl.cli_train import register as register_train
 from labctl.data import export_run, list_runs, load_run, resolve_db
+from labctl.database import describe
 from labctl.engine import RunOutcome, execute
 from labctl.errors import LabctlError
 from labctl.params import build_params, describe_params
@@ -88,7 +90,8 @@ def report(args: argparse.Namespace, outcome: RunOutcome) -> int:
         return EXIT_OK
     if args.debug and outcome.exception is not None:
         raise outcome.exception
-    print(f"labctl: run {outcome.run_id} {outcome.status}: {outcome.error}", file=sys.stderr)
+    error = "; ".join(line.strip() for line in str(outcome.error).splitlines() if line.strip())
+    print(f"labctl: run {outcome.run_id} {outcome.status}: {error}", file=sys.stderr)
     return EXIT_ABORTED if outcome.status in ("aborted", "interrupted") else EXIT_FAILED
 
 
@@ -103,11 +106,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     parser.add_argument("--station", default=None, dest="_station", help=argparse.SUPPRESS)
     add_live_option(parser)
     values = vars(parser.parse_args(args.params))
-    args.live = values.pop("_live")
-    args.json = args.json or values.pop("_json")
-    args.debug = args.debug or values.pop("_debug")
-    args.db = values.pop("_db") or args.db
-    args.station = values.pop("_station") or args.station
+    common = {k: values.pop(k) for k in ("_live", "_json", "_debug", "_db", "_station")}
+    args.live = common["_live"]
+    args.json = args.json or common["_json"]
+    args.debug = args.debug or common["_debug"]
+    args.db = common["_db"] or args.db
+    args.station = common["_station"] or args.station
     return report(args, run_protocol(args, spec, values))
 
 
@@ -145,16 +149,38 @@ def cmd_show(args: argparse.Namespace) -> int:
             f"run {info.run_id}: {info.protocol} ({info.status}), "
             f"{info.points} points, {info.started}"
         ]
+        lines += ending(info.status, info.metadata)
         lines.append("parameters:")
         lines += [f"  {k} = {fmt(v)}" for k, v in info.params.items()]
         lines.append("result:")
         lines += [f"  {k} = {fmt(v)}" for k, v in info.result.items()]
-        for line in info.metadata.get("safe_state") or []:
-            lines.append(f"safe state: {line}")
         return "\n".join(lines)
 
     emit(args, {**info.as_dict(), "columns": list(frame.columns)}, text)
     return EXIT_OK
+
+
+def ending(status: str, metadata: dict[str, Any]) -> list[str]:
+    """How and why a run ended: status and reason, last checkpoint, safe-state report."""
+    reason = metadata.get("reason") or metadata.get("error") or ""
+    if status == "running":
+        reason = "still running (or its process is gone)"
+    lines = [f"ended: {status}" + (f": {reason}" if reason else "")]
+    last = metadata.get("last_checkpoint") or {}
+    if last:
+        where = f"{last.get('points', 0)} points"
+        if "t_s" in last:
+            where += f", {fmt(float(last['t_s']))} s into the run"
+        if "total" in last:
+            message = f" {last['message']!r}" if last.get("message") else ""
+            where += f", progress {fmt(last['done'])}/{fmt(last['total'])}{message}"
+        lines.append(f"last checkpoint: {where}")
+    safe = metadata.get("safe_state")
+    if safe:
+        lines += [f"safe state: {line}" for line in safe]
+    elif status not in ("running",) and "safe_state" in metadata:
+        lines.append("safe state: no instrument was open")
+    return lines
 
 
 @command("export")
@@ -252,14 +278,32 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------ parser
-def build_parser() -> argparse.ArgumentParser:
+def common_options(defaults: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name. Only the main parser holds
+    their defaults: a sub-parser's defaults would overwrite what was given before the
+    sub-command (``labctl --db X.db run ...``), so sub-parsers set them only when given."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    common.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    def default(value: Any) -> Any:
+        return value if defaults else argparse.SUPPRESS
+
     common.add_argument(
-        "--db", default=None, help="SQLite database (default $LABCTL_DB or ./labdata/labctl.db)"
+        "--json", action="store_true", default=default(False), help="print one JSON object"
     )
-    parser = argparse.ArgumentParser(prog="labctl", description=__doc__, parents=[common])
+    common.add_argument("--debug", action="store_true", default=default(False), help="tracebacks")
+    common.add_argument(
+        "--db",
+        default=default(None),
+        help="SQLite database (default $LABCTL_DB or ./labdata/labctl.db)",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labctl", description=__doc__, parents=[common_options(defaults=True)]
+    )
+    common = common_options(defaults=False)
     parser.add_argument("--version", action="version", version=f"labctl {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", parents=[common], help="run a protocol")
@@ -307,6 +351,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("labctl: interrupted", file=sys.stderr)
         return EXIT_ABORTED
+    except sqlite3.Error as exc:  # whatever the path checks could not foresee
+        if args.debug:
+            raise
+        print(f"labctl: error: {describe(resolve_db(args.db), exc)}", file=sys.stderr)
+        return EXIT_FAILED
     except Exception as exc:
         if args.debug:
             raise

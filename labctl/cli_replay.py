@@ -10,6 +10,7 @@ from pathlib import Path
 
 from labctl.cli_output import emit
 from labctl.data import resolve_db
+from labctl.database import check_path
 
 EXIT_OK, EXIT_FAILED = 0, 1
 Handler = Callable[[argparse.Namespace], int]
@@ -53,7 +54,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def cmd_traffic(args: argparse.Namespace) -> int:
     from labctl.recording.store import load_recording
 
-    recording = load_recording(resolve_db(args.db), args.run)
+    db = resolve_db(args.db)
+    check_path(db, write=False)
+    recording = load_recording(db, args.run)
     rows = recording.transactions[: args.limit] if args.limit > 0 else recording.transactions
     n = len(recording.transactions)
 

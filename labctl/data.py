@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 from qcodes.dataset import load_by_id
-from qcodes.dataset.sqlite.database import connect
 
+from labctl import database
 from labctl.errors import LabctlError
 
 DEFAULT_DB = Path("labdata") / "labctl.db"
@@ -33,10 +32,10 @@ def resolve_db(path: str | Path | None = None) -> Path:
 
 
 @contextmanager
-def open_db(db: Path) -> Iterator[Any]:
-    if not db.exists():
-        raise LabctlError(f"no database at {db} (run a protocol first, or pass --db)")
-    conn = connect(str(db))
+def open_db(db: Path, write: bool = True) -> Iterator[Any]:
+    """A qcodes connection to an existing database (one readable line if it is unusable)."""
+    database.check_path(db, write=False)  # must exist: reading commands never create one
+    conn = database.connect(db, write=write)
     try:
         yield conn
     finally:
@@ -95,20 +94,22 @@ def _info(dataset: Any) -> RunInfo:
 
 
 def run_ids(db: Path) -> list[int]:
-    with sqlite3.connect(str(db)) as raw:
-        return [r[0] for r in raw.execute("SELECT run_id FROM runs ORDER BY run_id")]
+    with open_db(db, write=False) as conn:
+        return [r[0] for r in conn.execute("SELECT run_id FROM runs ORDER BY run_id")]
 
 
 def list_runs(db: Path) -> list[RunInfo]:
     if not db.exists():
+        database.check_folder(db, write=False)  # a parent that is a file still says so
         return []
-    with open_db(db) as conn:
-        return [_info(load_by_id(i, conn=conn)) for i in run_ids(db)]
+    with open_db(db, write=False) as conn:
+        ids = [r[0] for r in conn.execute("SELECT run_id FROM runs ORDER BY run_id")]
+        return [_info(load_by_id(i, conn=conn)) for i in ids]
 
 
 def load_run(db: Path, run_id: int) -> tuple[RunInfo, pd.DataFrame]:
     """The run's metadata and its points as a flat DataFrame (one column per recorded column)."""
-    with open_db(db) as conn:
+    with open_db(db, write=False) as conn:
         try:
             dataset = load_by_id(run_id, conn=conn)
         except (ValueError, RuntimeError, NameError):
@@ -142,7 +143,7 @@ def export_run(db: Path, run_id: int, fmt: str, out_dir: Path) -> Path:
         return path
     if fmt == "netcdf":
         path = stem.with_suffix(".nc")
-        with open_db(db) as conn:
+        with open_db(db, write=False) as conn:
             dataset = load_by_id(run_id, conn=conn)
             ds = frame.to_xarray()
             ds.attrs.update({k: json.dumps(v, default=str) for k, v in info.as_dict().items()})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -125,7 +127,9 @@ def execute(
             try:
                 bench = open_bench(station, _Timebase(clock, control))
                 writer.add_snapshot(bench.snapshot())
-                run = Run(spec, params, bench, clock, writer, control, figures_dir, progress)
+                checkpoint = Checkpoints(writer, progress)
+                run = Run(spec, params, bench, clock, writer, control, figures_dir, checkpoint)
+                checkpoint.run = run
                 if on_run is not None:
                     on_run(run)
                 result = result_dict(spec.function(run, params))
@@ -154,6 +158,36 @@ def execute(
         error,
         exception,
     )
+
+
+class Checkpoints:
+    """The run's progress callback, which also stores the last checkpoint (progress message,
+    point count) in the run's metadata at most once per flush: ``labctl show`` reports it,
+    even for a run whose process was killed."""
+
+    def __init__(
+        self, writer: RunWriter, progress: Callable[[float, float, str], None] | None
+    ) -> None:
+        self.writer, self.progress = writer, progress
+        self.run: Run | None = None
+        self.last: dict[str, Any] = {}
+        self._stored_at_s = -math.inf
+
+    def __call__(self, done: float, total: float, message: str = "") -> None:
+        self.last = {"done": done, "total": total, "message": message}
+        now_s = time.monotonic()
+        if now_s - self._stored_at_s >= self.writer.flush_interval_s:
+            self._stored_at_s = now_s
+            self.writer.add_metadata("labctl_last_checkpoint", self.of(self.run))
+        if self.progress is not None:
+            self.progress(done, total, message)
+
+    @staticmethod
+    def of(run: Run | None) -> dict[str, Any]:
+        if run is None:
+            return {"points": 0}
+        last = getattr(run._progress, "last", {})
+        return {**last, "points": run.n_points, "t_s": run.now()}
 
 
 def _finish(
@@ -186,6 +220,8 @@ def _finish(
         "figures": [str(p) for p in figures],
         "error": error or "",
         "points": run.n_points if run is not None else 0,
+        "reason": error or "the protocol returned",
+        "last_checkpoint": Checkpoints.of(run),
     }.items():
         writer.add_metadata(f"labctl_{key}", value)
     writer.close(completed=True)
@@ -205,9 +241,23 @@ def _reach_safe_state(bench: Bench | None, run_id: int) -> list[str]:
 def _figures(spec: ProtocolSpec, run: Run, result: dict[str, Any]) -> list[Path]:
     """The protocol's figure function, run on whatever points exist (also after an abort)."""
     if spec.figure is not None and run.n_points:
-        try:
-            spec.figure(result, run.points(), run.figure_path("main"))
-        except Exception as exc:  # a figure must never lose a run
-            log.warning("run %d: figure failed: %s", run.run_id, exc)
-            run.figures = [p for p in run.figures if p.exists()]
+        draw_figure(spec, result, run.points(), run.figure_path("main"), run.run_id)
+        run.figures = [p for p in run.figures if p.exists()]
     return [p for p in run.figures if p.exists()]
+
+
+def draw_figure(
+    spec: ProtocolSpec, result: dict[str, Any], points: Any, path: Path, run_id: int = -1
+) -> None:
+    """``spec.figure`` on a run that may have ended early: every declared column is there
+    (NaN where nothing was recorded) and the result may be empty; a failure is logged."""
+    if spec.figure is None:
+        return
+    declared = ["t_s", *(c for c in spec.columns if c != "t_s")] if spec.columns else []
+    missing = [c for c in declared if c not in points.columns]
+    if missing:
+        points = points.reindex(columns=[*points.columns, *missing])
+    try:
+        spec.figure(result, points, path)
+    except Exception as exc:  # a figure must never lose a run
+        log.warning("run %d: figure failed: %s: %s", run_id, type(exc).__name__, exc)

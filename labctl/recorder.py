@@ -5,27 +5,32 @@ the same list serves ``run.points()``. A writer thread, the only one that touche
 connection, writes the new rows to the dataset's results table with qcodes'
 ``insert_many_values`` every ``flush_interval_s`` (0.5 s by default), so a process killed with
 ``kill -9`` loses at most the points of the last interval and the database stays readable
-(SQLite's journal takes care of torn writes).
+(SQLite's journal takes care of torn writes). Several processes may write to one database at
+once: :mod:`labctl.database` serialises their transactions.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from qcodes.dataset import load_or_create_experiment, new_data_set
 from qcodes.dataset.descriptions.dependencies import InterDependencies_
-from qcodes.dataset.sqlite.database import connect
 from qcodes.dataset.sqlite.query_helpers import insert_many_values
 from qcodes.parameters import ParamSpecBase
 
+from labctl import database
 from labctl.errors import LabctlError
+
+log = logging.getLogger("labctl")
 
 UNIT_SUFFIXES = {
     "_T": "T",
@@ -70,7 +75,12 @@ class ColumnSpec:
 
 
 class RunWriter:
-    """Owns one qcodes dataset; all SQLite work happens on its writer thread."""
+    """Owns one qcodes dataset; all SQLite work happens on its writer thread.
+
+    What the caller hands over (points, metadata, the snapshot) stays in memory until a write
+    that includes it has committed: a write that fails (the database busy beyond the retries)
+    is tried again at the next flush, with everything recorded since.
+    """
 
     def __init__(
         self,
@@ -90,6 +100,8 @@ class RunWriter:
         self._started = False
         self.run_id = -1
         self.rows_written = 0
+        self._metadata: dict[str, str] = {}  # written at the next flush (writer thread only)
+        self._snapshot: str | None = None
         self._flushers: list[Callable[[Any, bool], None]] = []  # used on the writer thread only
         self._thread = threading.Thread(
             target=self._main, args=(experiment, sample, name), name="labctl-writer", daemon=True
@@ -97,7 +109,10 @@ class RunWriter:
         self._thread.start()
         self._ready.wait()
         if self._error is not None:
-            raise LabctlError(f"cannot create a run in {self.db_path}: {self._error}")
+            if isinstance(self._error, LabctlError):
+                raise LabctlError(str(self._error))
+            problem = database.describe(self.db_path, self._error)
+            raise LabctlError(f"cannot create a run: {problem}")
 
     # ------------------------------------------------------------------ caller side
     def begin(self, columns: ColumnSpec) -> None:
@@ -123,8 +138,7 @@ class RunWriter:
     def add_flusher(self, flush: Callable[[Any, bool], None]) -> None:
         """Also call ``flush(conn, final)`` on the writer thread after every flush of the points
         and, with ``final=True``, at close: other data of the run (its VISA traffic) written
-        through the one connection, so that no second writer can deadlock qcodes' transactions.
-        ``flush`` must commit what it writes and must not raise."""
+        through the one connection. ``flush`` must commit what it writes and must not raise."""
         self._control.put(("flusher", flush))
 
     def flush(self) -> None:
@@ -145,72 +159,119 @@ class RunWriter:
                 break
         if self._error is not None:
             error, self._error = self._error, None
-            raise LabctlError(f"writing run {self.run_id} to {self.db_path} failed: {error}")
+            unsaved = len(self.rows) - self.rows_written
+            raise LabctlError(
+                f"writing run {self.run_id} failed ({unsaved} points not stored yet): "
+                + database.describe(self.db_path, error)
+            )
 
     # ------------------------------------------------------------------ writer thread
     def _main(self, experiment: str, sample: str, name: str) -> None:
         try:
-            self.db_path.parent.mkdir(parents=True, exist_ok=True)
-            conn = connect(str(self.db_path))
-            exp = load_or_create_experiment(experiment, sample_name=sample, conn=conn)
-            dataset = new_data_set(name, exp_id=exp.exp_id, conn=conn)
+            conn = database.connect(self.db_path)
+
+            def create() -> Any:
+                exp = load_or_create_experiment(experiment, sample_name=sample, conn=conn)
+                return new_data_set(name, exp_id=exp.exp_id, conn=conn)
+
+            dataset = database.write(conn, create, f"creating a run in {self.db_path}")
             self.run_id = dataset.run_id
         except BaseException as exc:
             self._error = exc
             self._ready.set()
             return
         self._ready.set()
-        running = True
-        while running:
+        closing: tuple[bool, threading.Event] | None = None
+        while closing is None:
+            waiters: list[threading.Event] = []
+            errors: list[BaseException] = []
             try:
-                command, arg = self._control.get(timeout=self.flush_interval_s)
+                commands = [self._control.get(timeout=self.flush_interval_s)]
             except queue.Empty:
-                command, arg = "flush", None
-            try:
+                commands = []
+            while not self._control.empty():  # whatever else is queued joins this flush
+                commands.append(self._control.get_nowait())
+            for command, arg in commands:
                 if command == "metadata":
                     key, value = arg
-                    dataset.add_metadata(
-                        key, value if isinstance(value, str) else json.dumps(value)
-                    )
+                    self._metadata[key] = value if isinstance(value, str) else json.dumps(value)
                 elif command == "snapshot":
-                    dataset.add_snapshot(json.dumps({"station": arg}, default=str))
+                    self._snapshot = json.dumps({"station": arg}, default=str)
                 elif command == "flusher":
                     self._flushers.append(arg)
                 elif command == "begin":
-                    spec, done = arg
-                    dataset.set_interdependencies(spec.interdependencies())
-                    dataset.mark_started()
-                    done.set()
-                else:
-                    if dataset.started:
-                        self._drain(dataset)
-                    for flush in self._flushers:
-                        flush(conn, command == "close")
-                    if command == "close":
-                        completed, done = arg
-                        if not dataset.started:
-                            dataset.set_interdependencies(InterDependencies_())
-                            dataset.mark_started()
-                        if completed:
-                            dataset.mark_completed()
-                        conn.close()
-                        running = False
-                        done.set()
-                    elif arg is not None:
-                        arg[1].set()
-            except BaseException as exc:  # reported to the caller at its next call
-                self._error = exc
-                if isinstance(arg, tuple) and len(arg) == 2 and isinstance(arg[1], threading.Event):
-                    arg[1].set()
+                    self._guarded(partial(self._begin, conn, dataset, arg[0]), errors)
+                    waiters.append(arg[1])
+                elif command == "close":
+                    closing = arg
+                elif arg is not None:
+                    waiters.append(arg[1])
+            self._guarded(partial(self._write, conn, dataset), errors)
+            for flush in self._flushers:
+                flush(conn, closing is not None)
+            if closing is not None:
+                self._guarded(partial(self._complete, conn, dataset, closing[0]), errors)
+                conn.close()
+                waiters.append(closing[1])
+            # A failed flush followed by one that stored everything lost nothing: no error.
+            self._error = errors[0] if errors else None
+            for done in waiters:
+                done.set()
 
-    def _drain(self, dataset: Any) -> None:
-        # Appends happen only at the end of the list, so a slice up to a length read once is
-        # a consistent snapshot without a lock.
+    def _guarded(self, write: Callable[[], None], errors: list[BaseException]) -> None:
+        """A write whose failure is reported to the caller at its next call (its data stays
+        pending, so the next flush tries again)."""
+        try:
+            write()
+        except Exception as exc:
+            errors.append(exc)
+            log.warning("run %d: %s", self.run_id, database.describe(self.db_path, exc))
+
+    def _begin(self, conn: Any, dataset: Any, spec: ColumnSpec) -> None:
+        def begin() -> None:
+            dataset.set_interdependencies(spec.interdependencies())
+            dataset.mark_started()
+
+        database.write(conn, begin, f"starting run {self.run_id}")
+
+    def _write(self, conn: Any, dataset: Any) -> None:
+        """Commit the pending metadata, snapshot and points in one transaction."""
+        metadata, snapshot = dict(self._metadata), self._snapshot
         end = len(self.rows)
-        if end == self.rows_written:
+        rows = end > self.rows_written and dataset.started
+        if not (metadata or snapshot or rows):
             return
+
+        def write() -> None:
+            for key, value in metadata.items():
+                dataset.add_metadata(key, value)
+            if snapshot is not None:
+                dataset.add_snapshot(snapshot)
+            if rows:
+                self._insert(dataset, self.rows_written, end)
+
+        database.write(conn, write, f"writing run {self.run_id}")
+        for key, value in metadata.items():  # unless a newer value came meanwhile
+            if self._metadata.get(key) is value:
+                del self._metadata[key]
+        if self._snapshot is snapshot:
+            self._snapshot = None
+        if rows:
+            self.rows_written = end
+
+    def _complete(self, conn: Any, dataset: Any, completed: bool) -> None:
+        def complete() -> None:
+            if not dataset.started:
+                dataset.set_interdependencies(InterDependencies_())
+                dataset.mark_started()
+            if completed:
+                dataset.mark_completed()
+
+        database.write(conn, complete, f"completing run {self.run_id}")
+
+    def _insert(self, dataset: Any, start: int, end: int) -> None:
         columns = self._columns
-        rows = self.rows[self.rows_written : end]
+        rows = self.rows[start:end]
         try:
             pick = itemgetter(*columns)
             if len(columns) == 1:
@@ -220,4 +281,3 @@ class RunWriter:
         except KeyError:  # some rows leave columns out: those are NULL
             values = [(t, *map(d.get, columns)) for t, d in rows]
         insert_many_values(dataset.conn, dataset.table_name, ["t_s", *columns], values)
-        self.rows_written = end

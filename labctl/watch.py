@@ -27,7 +27,7 @@ class RunFollower:
         from qcodes.dataset import load_by_id
 
         self.db, self.run_id = Path(db), run_id
-        with open_db(self.db) as conn:
+        with open_db(self.db, write=False) as conn:
             try:
                 dataset = load_by_id(run_id, conn=conn)
             except (ValueError, RuntimeError, NameError):

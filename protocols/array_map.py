@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import Panel, Run, param, protocol, save_figure
+from labctl.api import Panel, Run, Series, param, protocol, save_figure
 from protocols.analysis.array_map import array_statistics, as_grid, classify_devices
 from protocols.loops import LOOP_COLUMNS, try_loop
 
@@ -54,6 +54,14 @@ class ArrayMapParams:
 
 def array_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
     maps = result.get("map", {})
+    if not maps.get("device"):  # the run ended before the map: the loops measured so far
+        loops = [
+            Series(g["field_T"] * 1e3, g["v_hall_V"] * 1e6, f"device {device:g}")
+            for device, g in points.dropna(subset=["field_T"]).groupby("device")
+        ]
+        title = f"Hall loops of the {len(loops)} devices measured before the run ended"
+        save_figure(path, [Panel(title, "µ0H (mT)", "V_xy (µV)", loops)])
+        return
     cols = int(result.get("map_columns", 0))
 
     def grid(key: str, scale: float = 1.0) -> np.ndarray:

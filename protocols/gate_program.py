@@ -120,7 +120,9 @@ def verify(
 
 
 def gate_program_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
-    traj = points.dropna(subset=["hc_T"]) if "hc_T" in points else points.iloc[:0]
+    columns = ("hc_T", "pulse_V", "pulse_width_s")  # absent if no verification was recorded
+    traj = points.reindex(columns=[*points.columns, *(c for c in columns if c not in points)])
+    traj = traj.dropna(subset=["hc_T"])
     target = result.get("target_hc_T", np.nan) * 1e3
     tol = result.get("tolerance_T", np.nan) * 1e3
     x = np.arange(len(traj), dtype=float)

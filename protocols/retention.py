@@ -62,6 +62,12 @@ def _change_panel(title: str, lt: np.ndarray, values: np.ndarray, threshold_rel:
     return Panel(title, "log10(hold / s)", "change from the mean (%)", series)
 
 
+def _mean(values: np.ndarray) -> float:
+    """Mean of the finite values; NaN (no warning) for a run that ended before any."""
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
 def retention_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
     rows = points.dropna(subset=["hold_s"]) if "hold_s" in points else points.iloc[:0]
     rows = rows[rows["hold_s"] > 0]
@@ -71,12 +77,12 @@ def retention_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
     verdict = "non-volatile" if result.get("nonvolatile") else "volatile"
     bias = f"{result.get('bias_V', 0):g} V"
     hc_T = rows["hc_T"].to_numpy(dtype=float)
-    hc_title = f"µ0Hc at {bias}: {verdict} (mean {np.nanmean(hc_T) * 1e3:.1f} mT" + (
+    hc_title = f"µ0Hc at {bias}: {verdict} (mean {_mean(hc_T) * 1e3:.1f} mT" + (
         f", drift {hc.get('span_drift_rel', np.nan):+.1%}"
         f" ± {hc.get('span_drift_rel_err', np.nan):.1%} over the span)"
     )
     amp = rows["amplitude_V"].to_numpy(dtype=float)
-    amp_title = f"AHE amplitude (mean {np.nanmean(amp) * 1e6:.1f} µV)"
+    amp_title = f"AHE amplitude (mean {_mean(amp) * 1e6:.1f} µV)"
     panels = [
         _change_panel(hc_title, lt, hc_T, threshold),
         _change_panel(amp_title, lt, amp, threshold),

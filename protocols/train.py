@@ -57,12 +57,15 @@ class TrainParams:
 
 def train_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
     """Accuracy-matrix heat map (row: after task i; column: task j) and per-task curves."""
-    R = np.asarray(result["accuracy_matrix_pct"], dtype=float)
     curves = Panel("test accuracy per task", "training step", "accuracy (%)")
     if not points.empty:
         for j, group in points.groupby("eval_task"):
             curves.series.append(Series(group["step"], group["test_acc_pct"], f"task {int(j)}"))
         curves.vlines = sorted(points.groupby("task")["step"].max().tolist())[:-1]
+    if "accuracy_matrix_pct" not in result:  # the run ended before its first task did
+        save_figure(path, [curves])
+        return
+    R = np.asarray(result["accuracy_matrix_pct"], dtype=float)
     heat = Panel("accuracy matrix R[i, j] (%)", "evaluated task j", "after task i", image=R)
     save_figure(path, [heat, curves], width_px=1100, height_px=500)
 
