@@ -157,9 +157,8 @@ def bring_to_safe_state(station_path: str, visa_library: str) -> list[str]:
         try:
             bench = open_bench(station, clock)
         except Exception as exc:  # one instrument will not open: the others still matter
-            return [f"opening the whole station failed ({exc}); instrument by instrument:"] + (
-                _one_by_one(station, clock, Bench)
-            )
+            first = f"opening the whole station failed ({exc}); instrument by instrument:"
+            return [first, *_one_by_one(station, clock, Bench)]
         try:
             return bench.safe_state()
         finally:
@@ -217,9 +216,12 @@ def main(argv: list[str]) -> int:
     station_path, visa_library, db, run_id, parent_json = argv
     parent = json.loads(parent_json)
     # imported now, while the run goes on, so that the safe state is not delayed by imports
-    import labctl.bench  # noqa: F401
-    import labctl.station  # noqa: F401
-    import qcodes.dataset  # noqa: F401
+    import qcodes.dataset
+
+    import labctl.bench
+    import labctl.station
+
+    del qcodes, labctl
 
     if not wait_for_parent(sys.stdin.buffer, parent):
         return 0

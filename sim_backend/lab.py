@@ -58,6 +58,8 @@ class Lab:
         from sim_backend.twins import MODELS
 
         self.spec = spec
+        self.store: LabStore | None = None
+        self._replaying = False
         self.t_s = get_clock().now()
         self.chip = chip if chip is not None else build_chip(spec, self.t_s)
         self.magnets: dict[str, Any] = (
@@ -81,8 +83,6 @@ class Lab:
             self.twins[inst.address] = twin
             self.by_name[inst.name] = twin
         self.journal = StateJournal.from_env()
-        self.store: LabStore | None = None
-        self._replaying = False
         if self.journal:
             self.journal.record(self.state())
 
@@ -100,9 +100,10 @@ class Lab:
         self.store = store
         store.snapshot(self)
 
-    def replay(self, entries: list[tuple[float, str, str]]) -> None:
+    def replay(self, entries: list[tuple[float, str, str]], reached_s: float) -> None:
         """Re-run the state-changing messages a dead owner sent after its last snapshot, each
-        at its own lab time; their replies went to the dead process and are dropped."""
+        at its own lab time (their replies went to the dead process and are dropped), then let
+        time run on to ``reached_s``, the latest the dead owner saw."""
         clock = VirtualClock(start_s=self.t_s)
         self._replaying = True
         try:
@@ -114,6 +115,8 @@ class Lab:
                     clock.advance_to(t_s)
                     self.sync()
                     twin.handle_message(message)
+                clock.advance_to(reached_s)
+                self.sync()
         finally:
             self._replaying = False
         for twin in self.twins.values():
@@ -150,6 +153,8 @@ class Lab:
             self._follow_field(t0, t1)
         self.chip.advance_to(t1)
         self.t_s = t1
+        if self.store is not None:
+            self.store.note_time(t1)
         return t1
 
     def _total_field(self, t_s: float) -> float:
@@ -439,7 +444,7 @@ def _open_lab(path: str) -> Lab:
         return lab
     store, orphan = taken
     lab = orphan.lab
-    lab.replay(orphan.entries)
+    lab.replay(orphan.entries, orphan.reached_s)
     catch_up_to(lab.t_s)  # this process's clock must not run behind the lab it took over
     lab.persist_to(store)
     if lab.journal is not None:

@@ -25,8 +25,10 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import mmap
 import os
 import pickle
+import struct
 import tempfile
 import time
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ PERSIST_ENV = "LABSIM_PERSIST"
 DIR_ENV = "LABSIM_STATE_DIR"
 SNAPSHOT_EVERY_S = 2.0
 SNAPSHOT_EVERY_ENTRIES = 20_000
+_TIME = struct.Struct("d")
 
 
 class StateJournal:
@@ -98,15 +101,24 @@ class Orphan:
 
     lab: Any
     entries: list[tuple[float, str, str]]
+    reached_s: float  # the latest lab time the dead owner saw (queries included)
 
 
 class LabStore:
-    """One owner's store: ``<key>.<token>.lock`` (held), ``.snap`` (pickle), ``.log`` (JSON lines)."""
+    """One owner's store: ``<stem>.lock`` (held), ``.snap`` (pickle), ``.log`` (JSON lines),
+    ``.time`` (the lab time reached, in a shared memory map: a store per query, no syscall)."""
 
     def __init__(self, stem: Path, lock_fd: int) -> None:
         self.stem = stem
         self._lock_fd = lock_fd
         self._log_fd = os.open(self._path(".log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        time_fd = os.open(self._path(".time"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(time_fd).st_size < 8:
+                os.ftruncate(time_fd, 8)
+            self._time = mmap.mmap(time_fd, 8)
+        finally:
+            os.close(time_fd)
         self._seq = 0
         self._snap_seq = 0
         self._snap_wall_s = 0.0
@@ -159,6 +171,10 @@ class LabStore:
         return None
 
     # --- writing -----------------------------------------------------------------------------
+    def note_time(self, t_s: float) -> None:
+        """The lab reached ``t_s`` (a taker must not start behind it)."""
+        _TIME.pack_into(self._time, 0, t_s)
+
     def log(self, twin_name: str, t_s: float, message: str) -> None:
         """One state-changing message, appended in a single write (no fsync: a killed process
         leaves its writes in the page cache; only a power cut loses them, as with the bench)."""
@@ -191,6 +207,7 @@ class LabStore:
             return
         self.closed = True
         os.close(self._log_fd)
+        self._time.close()
         _remove(self.stem)
         os.close(self._lock_fd)
 
@@ -221,11 +238,15 @@ def _load(stem: Path) -> Orphan | None:
                 continue  # a line torn by the kill
             if seq > first:
                 entries.append((float(t_s), str(name), str(message)))
-    return Orphan(lab, entries)
+    reached_s = float(getattr(lab, "t_s", 0.0))
+    clock = Path(f"{stem}.time")
+    if clock.exists() and clock.stat().st_size >= 8:
+        reached_s = max(reached_s, _TIME.unpack(clock.read_bytes()[:8])[0])
+    return Orphan(lab, entries, reached_s)
 
 
 def _remove(stem: Path) -> None:
-    for suffix in (".snap", ".snap.tmp", ".log", ".lock"):
+    for suffix in (".snap", ".snap.tmp", ".log", ".time", ".lock"):
         try:
             os.unlink(f"{stem}{suffix}")
         except FileNotFoundError:
