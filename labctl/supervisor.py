@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 log = logging.getLogger("labctl.supervisor")
 
@@ -96,21 +96,23 @@ class Supervision:
         self.proc = proc
 
     def release(self) -> None:
+        """Tell the supervisor the run ended cleanly; it exits on its own (not waited for:
+        reaped at the next start, so a run's end costs one write)."""
         try:
             assert self.proc.stdin is not None
             self.proc.stdin.write(DONE)
             self.proc.stdin.close()
         except OSError:
             pass  # the supervisor is gone already: nothing to release
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        _released.append(self.proc)
+
+
+_released: list[subprocess.Popen[bytes]] = []
 
 
 def start_supervisor(station_path: str, visa_library: str, db: Path, run_id: int) -> Supervision:
     """Spawn the watchdog of run ``run_id`` of ``db`` (station ``station_path``)."""
+    _released[:] = [p for p in _released if p.poll() is None]
     args = [sys.executable, "-m", "labctl.supervisor", station_path, visa_library, str(db)]
     args += [str(run_id), json.dumps(process_identity())]
     proc = subprocess.Popen(
@@ -125,11 +127,11 @@ def start_supervisor(station_path: str, visa_library: str, db: Path, run_id: int
 
 
 # --- the supervisor's side -------------------------------------------------------------------
-def wait_for_parent(pipe: IO[bytes], parent: dict[str, Any]) -> bool:
-    """Block until the run says ``done`` (False) or dies (True)."""
+def wait_for_parent(fd: int, parent: dict[str, Any]) -> bool:
+    """Block until the run says ``done`` on ``fd`` (False) or dies (True)."""
     data = b""
     while True:
-        chunk = pipe.read(64)
+        chunk = os.read(fd, 64)
         if not chunk:
             break
         data += chunk
@@ -223,8 +225,8 @@ def main(argv: list[str]) -> int:
 
     del qcodes, labctl
 
-    if not wait_for_parent(sys.stdin.buffer, parent):
-        return 0
+    if not wait_for_parent(sys.stdin.fileno(), parent):
+        os._exit(0)  # nothing to tidy: skip the interpreter's teardown of qcodes & co.
     started = time.monotonic()
     try:
         actions = bring_to_safe_state(station_path, visa_library)

@@ -134,7 +134,7 @@ def test_the_supervisor_does_nothing_when_the_run_ends_cleanly(tmp_path: Path) -
     supervision = start_supervisor("no/such/station.yaml", "@labsim", db, writer.run_id)
     writer.close()
     supervision.release()
-    assert supervision.proc.returncode == 0
+    assert supervision.proc.wait(timeout=60) == 0
     (run,) = list_runs(db)
     assert run.status == "completed"
     assert "safe_state" not in run.metadata
