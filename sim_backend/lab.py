@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -437,11 +438,15 @@ def _open_lab(path: str) -> Lab:
     one from the lab file; kept in a store unless ``LABSIM_PERSIST=0``."""
     if not persistence_on():
         return Lab.from_file(path)
-    taken = LabStore.take_orphan(path)
-    if taken is None:
-        lab = Lab.from_file(path)
-        lab.persist_to(LabStore.create(path))
-        return lab
+    try:
+        taken = LabStore.take_orphan(path)
+        if taken is None:
+            lab = Lab.from_file(path)
+            lab.persist_to(LabStore.create(path))
+            return lab
+    except OSError as exc:  # a lab in memory only is still a lab: say so, do not fail
+        warnings.warn(f"labsim: the lab will not outlive this process: {exc}", stacklevel=2)
+        return Lab.from_file(path)
     store, orphan = taken
     lab = orphan.lab
     lab.replay(orphan.entries, orphan.reached_s)

@@ -130,8 +130,7 @@ class LabStore:
     # --- ownership ---------------------------------------------------------------------------
     @classmethod
     def create(cls, lab_path: str | Path) -> LabStore:
-        folder = state_dir()
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder = _private_dir()
         stem = folder / f"{lab_key(lab_path)}.{os.getpid()}-{time.time_ns() % 10**9}"
         fd = os.open(stem.with_name(stem.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -140,9 +139,7 @@ class LabStore:
     @classmethod
     def take_orphan(cls, lab_path: str | Path) -> tuple[LabStore, Orphan] | None:
         """Lock and load the most recently active store of ``lab_path`` whose owner is gone."""
-        folder = state_dir()
-        if not folder.is_dir():
-            return None
+        folder = _private_dir()
         locks = sorted(folder.glob(f"{lab_key(lab_path)}.*.lock"), key=_activity, reverse=True)
         for lock in locks:
             try:
@@ -195,7 +192,9 @@ class LabStore:
         data = pickle.dumps(lab, protocol=pickle.HIGHEST_PROTOCOL)
         snap = self._path(".snap")
         tmp = self._path(".snap.tmp")
-        tmp.write_bytes(data)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
         os.replace(tmp, snap)
         os.ftruncate(self._log_fd, 0)
         self._snap_seq = self._seq
@@ -210,6 +209,20 @@ class LabStore:
         self._time.close()
         _remove(self.stem)
         os.close(self._lock_fd)
+
+
+def _private_dir() -> Path:
+    """The state directory, made if missing; refused unless it is ours alone: snapshots are
+    pickles, and a pickle from someone else is code from someone else."""
+    folder = state_dir()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = folder.stat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o022:
+        raise PermissionError(
+            f"labsim: the state directory {folder} must belong to you and be writable by you "
+            f"alone (set {DIR_ENV} elsewhere, or {PERSIST_ENV}=0)"
+        )
+    return folder
 
 
 def _activity(lock: Path) -> float:

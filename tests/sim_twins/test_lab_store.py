@@ -122,3 +122,13 @@ def test_only_state_changing_messages_are_logged() -> None:
     assert not is_pure_query(":SOUR:VOLT:LEV 0.1", False)
     assert not is_pure_query(":SOUR:VOLT:LEV 0.1;*OPC?", True)
     assert not is_pure_query("smua.source.levelv = 1", False)
+
+
+def test_a_state_directory_others_can_write_is_refused(persisted: Path) -> None:
+    persisted.chmod(0o777)
+    try:
+        with pytest.warns(UserWarning, match="must belong to you"):
+            lab = get_lab()
+        assert lab.store is None
+    finally:
+        persisted.chmod(0o700)
