@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,69 @@ def test_kill_9_mid_hall_loop_reaches_the_safe_state(tmp_path: Path) -> None:
     assert "died" in runs[0].metadata["error"]
     # the lab's store is gone with the supervisor's clean exit: nothing left to take over
     assert not list((tmp_path / "labsim").glob("*.snap"))
+
+
+GATE_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from dataclasses import dataclass
+    from pathlib import Path
+    from labctl.api import Run, param, protocol
+    from labctl.engine import execute
+    from labctl.params import build_params
+    from labctl.protocol import spec_of
+    from labctl.station import load_station
+
+    @dataclass(frozen=True)
+    class P:
+        gate_V: float = param(0.25)
+
+    @protocol("gate-hold", columns={"v": "V"})
+    def gate_hold(run: Run, p: P) -> None:
+        run.station.field.set_field(0.05)
+        run.station.gate.ramp_to(p.gate_V)
+        while True:  # holds the gate on until killed
+            run.sleep(0.5)
+            run.record(v=run.station.gate.voltage_V)
+
+    execute(spec_of(gate_hold), build_params(P, {}, "gate-hold"), load_station(None),
+            Path(sys.argv[1]))
+    """
+)
+
+
+def _gate_on(path: Path) -> bool:
+    state = _journal(path)
+    if state is None:
+        return False
+    gate = state["instruments"]["gate_smu"]
+    return bool(gate["output"]) and gate["level_V"] == pytest.approx(0.25)
+
+
+def test_kill_9_with_the_gate_on_from_a_script_run(tmp_path: Path) -> None:
+    """``execute`` from a plain script is supervised by default (no ``supervise`` argument)."""
+    db, journal = tmp_path / "g.db", tmp_path / "state.json"
+    env = {k: v for k, v in os.environ.items() if k != "LABCTL_SUPERVISE"}
+    env.update(
+        LABSIM_PERSIST="1",
+        LABSIM_STATE_DIR=str(tmp_path / "labsim"),
+        LABSIM_STATE_FILE=str(journal),
+    )
+    proc = subprocess.Popen([sys.executable, "-c", GATE_SCRIPT, str(db)], env=env, cwd=tmp_path)
+    try:
+        _wait_for(lambda: _gate_on(journal), 120, "the gate on at 0.25 V")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        _wait_for(lambda: _safe(journal), SAFE_WITHIN_S, "the bench in its safe state")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    runs = _wait_for(
+        lambda: [r for r in list_runs(db) if r.metadata.get("safe_state")], 30, "the report"
+    )
+    assert runs[0].status == "interrupted"
+    assert any("gate" in line and "0 V" in line for line in runs[0].metadata["safe_state"])
 
 
 def test_a_running_run_whose_process_is_gone_shows_interrupted(tmp_path: Path) -> None:
