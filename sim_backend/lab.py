@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import math
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -470,3 +471,15 @@ def forget_labs() -> None:
 def _close_labs_at_exit() -> None:
     for lab in _LABS.values():
         lab.close()
+
+
+def _disown_labs_in_child() -> None:
+    # a forked child shares the parent's lock and log: it must neither hold the parent's lab
+    # alive after the parent died nor write into its log
+    for lab in _LABS.values():
+        if lab.store is not None:
+            lab.store.disown()
+            lab.store = None
+
+
+os.register_at_fork(after_in_child=_disown_labs_in_child)

@@ -200,6 +200,15 @@ class LabStore:
         self._snap_seq = self._seq
         self._snap_wall_s = time.monotonic()
 
+    def disown(self) -> None:
+        """In a forked child: let go of the parent's files without touching them (the parent
+        still owns the lab; the child's copy lives in memory only)."""
+        if not self.closed:
+            self.closed = True
+            os.close(self._log_fd)
+            os.close(self._lock_fd)
+            self._time.close()
+
     def close(self) -> None:
         """A clean close powers the virtual lab off: its store is deleted."""
         if self.closed:

@@ -132,3 +132,13 @@ def test_a_state_directory_others_can_write_is_refused(persisted: Path) -> None:
         assert lab.store is None
     finally:
         persisted.chmod(0o700)
+
+
+def test_a_forked_child_neither_keeps_nor_writes_the_parents_lab(persisted: Path) -> None:
+    lab = get_lab()
+    pid = os.fork()
+    if pid == 0:  # the child: its copy of the lab is in memory only
+        os._exit(0 if get_lab().store is None else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert lab.store is not None and list(persisted.glob("*.snap"))
