@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import os
+import select
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
-
-log = logging.getLogger("labctl.supervisor")
 
 DONE = b"done\n"
 PARENT_GONE_WAIT_S = 3.0
@@ -128,23 +126,35 @@ def start_supervisor(station_path: str, visa_library: str, db: Path, run_id: int
 
 # --- the supervisor's side -------------------------------------------------------------------
 def wait_for_parent(fd: int, parent: dict[str, Any]) -> bool:
-    """Block until the run says ``done`` on ``fd`` (False) or dies (True)."""
+    """Block until the run says ``done`` on ``fd`` (False) or dies (True).
+
+    Death shows as end of file on the pipe, or as this process being re-parented (a forked
+    child of the run may still hold the pipe open): checked twice a second."""
     data = b""
     while True:
-        chunk = os.read(fd, 64)
-        if not chunk:
+        orphaned = _orphaned(parent)  # read before the pipe: a "done" sent before dying counts
+        ready, _, _ = select.select([fd], [], [], 0.0 if orphaned else 0.5)
+        if ready:
+            chunk = os.read(fd, 64)
+            if not chunk:
+                break
+            data += chunk
+            if DONE in data:
+                return False
+        elif orphaned:
             break
-        data += chunk
-        if DONE in data:
-            return False
-    # end of file without "done": make sure the parent is really gone before acting
+    # no "done": make sure the parent is really gone before acting
     deadline = time.monotonic() + PARENT_GONE_WAIT_S
-    while not process_gone(parent):
+    while not (_orphaned(parent) or process_gone(parent)):
         if time.monotonic() > deadline:
-            log.error("labctl supervisor: the run closed its pipe but lives on; doing nothing")
+            print("labctl supervisor: the run closed its pipe but lives on", file=sys.stderr)
             return False
         time.sleep(0.02)
     return True
+
+
+def _orphaned(parent: dict[str, Any]) -> bool:
+    return os.getppid() != parent.get("pid")
 
 
 def bring_to_safe_state(station_path: str, visa_library: str) -> list[str]:
@@ -210,7 +220,10 @@ def mark_interrupted(db: Path, run_id: int, actions: list[str], error: str) -> N
         except Exception as exc:
             if time.monotonic() > deadline:
                 raise
-            log.warning("labctl supervisor: run %d not written yet (%s); retrying", run_id, exc)
+            print(
+                f"labctl supervisor: run {run_id} not written yet ({exc}); retrying",
+                file=sys.stderr,
+            )
             time.sleep(0.2)
 
 
