@@ -9,7 +9,11 @@
 (c) the supervisor: wall time ``execute`` spends to spawn it and release it, against the
     anchor of spawning ``python -c pass``; and its own start-up (imports) in CPU seconds.
 
-Run: ``python scripts/bench_lab_store.py [n]``. Never an assertion: run it, read it.
+(d) with ``--kill``: ``labctl run hall-loop`` killed (-9) with the magnet energised; seconds
+    until the instruments' own state (the lab journal) is safe, and until the run reads
+    "interrupted" (requirement: safe within 10 s).
+
+Run: ``python scripts/bench_lab_store.py [n] [--kill]``. Never an assertion: run it, read it.
 """
 
 from __future__ import annotations
@@ -138,8 +142,47 @@ def supervisor_costs(repeats: int) -> dict[str, float]:
     }
 
 
+def kill_9_latency_s() -> dict[str, float]:
+    import json
+    import signal
+
+    from labctl.data import list_runs
+
+    tmp = Path(tempfile.mkdtemp(prefix="labsim-kill-"))
+    journal, db = tmp / "state.json", tmp / "k.db"
+    env = {**os.environ, "LABSIM_PERSIST": "1", "LABSIM_STATE_DIR": str(tmp / "labsim")}
+    env.update(LABSIM_STATE_FILE=str(journal), LABCTL_SUPERVISE="1")
+
+    def bop() -> dict[str, object]:
+        try:
+            return json.loads(journal.read_text())["instruments"]["bop"]
+        except (OSError, ValueError):
+            return {}
+
+    cmd = [sys.executable, "-c", "from labctl.cli import main; main()", "run", "hall-loop"]
+    proc = subprocess.Popen([*cmd, "--db", str(db)], env=env, cwd=tmp, stderr=subprocess.DEVNULL)
+    while not (bop().get("output") and abs(float(bop().get("current_A", 0.0))) > 0.5):  # type: ignore[arg-type]
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    t0 = time.monotonic()
+    while bop().get("output") or float(bop().get("current_A", 1.0)) != 0.0:  # type: ignore[arg-type]
+        time.sleep(0.02)
+    safe_s = time.monotonic() - t0
+    while not [
+        r for r in list_runs(db) if r.status == "interrupted" and "safe_state" in r.metadata
+    ]:
+        time.sleep(0.05)
+    return {"kill -9 -> safe state (s)": safe_s, "kill -9 -> run marked (s)": time.monotonic() - t0}
+
+
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    args = [a for a in sys.argv[1:] if a != "--kill"]
+    if "--kill" in sys.argv:
+        for _ in range(3):
+            print("(d)", "; ".join(f"{k}: {v:.2f}" for k, v in kill_9_latency_s().items()))
+        return
+    n = int(args[0]) if args else 2000
     os.environ["LABSIM_STATE_DIR"] = tempfile.mkdtemp(prefix="labsim-bench-")
     runs = [(twin_costs(False, n), twin_costs(True, n)) for _ in range(7)]  # interleaved
     off = {k: min(r[0][k] for r in runs) for k in runs[0][0]}
