@@ -75,6 +75,15 @@ def _raise_high_water(t_s: float) -> None:
         _virtual_high_water_s = t_s
 
 
+def catch_up_to(t_s: float) -> None:
+    """A simulated lab that reached ``t_s`` in another process was taken over: virtual clocks
+    of this process, the one in force and those made later, must not start behind it."""
+    _raise_high_water(t_s)
+    clock = get_clock()
+    if isinstance(clock, VirtualClock):
+        clock.advance_to(t_s)
+
+
 class VirtualClock:
     """Virtual time that advances only when someone sleeps on it (starts at virtual_start_s)."""
 

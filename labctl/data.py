@@ -19,6 +19,7 @@ from qcodes.dataset import load_by_id
 
 from labctl import database
 from labctl.errors import LabctlError
+from labctl.supervisor import process_gone
 
 DEFAULT_DB = Path("labdata") / "labctl.db"
 META_PREFIX = "labctl_"
@@ -81,10 +82,14 @@ def _info(dataset: Any) -> RunInfo:
         for k, v in dataset.metadata.items()
         if k.startswith(META_PREFIX)
     }
+    status = str(meta.get("status", "completed" if dataset.completed else "interrupted"))
+    if status == "running" and isinstance(meta.get("process"), dict):
+        if process_gone(meta["process"]):
+            status = "interrupted"  # its process died; its supervisor writes this for real
     return RunInfo(
         run_id=dataset.run_id,
         protocol=str(meta.get("protocol", dataset.name)),
-        status=str(meta.get("status", "completed" if dataset.completed else "interrupted")),
+        status=status,
         started=str(dataset.run_timestamp() or ""),
         points=int(dataset.number_of_results),
         result=meta.get("result") or {},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from labctl.recorder import RunWriter
 from labctl.recording.hook import RunRecorder, recorder_for_run
 from labctl.run import Run
 from labctl.station import Station
+from labctl.supervisor import process_identity, start_supervisor
 
 log = logging.getLogger("labctl")
 
@@ -89,6 +91,7 @@ def execute(
     handle_signals: bool = True,
     flush_interval_s: float = 0.5,
     clock: Clock | None = None,
+    supervise: bool | None = None,
 ) -> RunOutcome:
     """Run ``spec`` with ``params`` on ``station``, storing into ``db``.
 
@@ -96,8 +99,12 @@ def execute(
     the safe-state actions. The safe state is reached on every path (return, exception, abort,
     Ctrl-C, SIGTERM). The run's VISA traffic is recorded into ``db`` (``LABCTL_RECORD=0``: off);
     ``clock`` replaces the station's clock (strict replay runs on the recorded times).
+    ``supervise`` (default: on unless ``LABCTL_SUPERVISE=0``) starts :mod:`labctl.supervisor`,
+    which brings the bench to its safe state if this process dies without finishing the run.
     """
     check_station_limits(params, station, spec.name)  # before the run exists or the bench opens
+    if supervise is None:
+        supervise = os.environ.get("LABCTL_SUPERVISE", "1").strip() not in ("0", "false", "no")
     clock = clock or make_clock(station)
     control = RunControl()
     figures_dir = figures_dir or db.parent / "figures"
@@ -109,6 +116,11 @@ def execute(
             name=spec.name,
             flush_interval_s=flush_interval_s,
         )
+        supervision = (
+            start_supervisor(station.path, station.visa_library, db, writer.run_id)
+            if supervise
+            else None
+        )
         station, recorder = recorder_for_run(station)  # wraps the VISA library in @labrec
         recorder.stream_with(writer)  # stored at the writer's flushes
         for key, value in {
@@ -117,6 +129,7 @@ def execute(
             "station_file": station.path,
             "version": __version__,
             "status": "running",
+            "process": process_identity(),  # a run whose process is gone is not "running"
         }.items():
             writer.add_metadata(f"labctl_{key}", value)
         log.info("run %d: %s on %s", writer.run_id, spec.name, station.name)
@@ -145,7 +158,13 @@ def execute(
                 with control.safe_section():
                     actions = _reach_safe_state(bench, writer.run_id)
                     figures = _figures(spec, run, result) if run is not None else []
-                    _finish(writer, bench, run, status, result, actions, figures, error, recorder)
+                    try:
+                        _finish(
+                            writer, bench, run, status, result, actions, figures, error, recorder
+                        )
+                    finally:
+                        if supervision is not None:
+                            supervision.release()
     return RunOutcome(
         writer.run_id,
         spec.name,

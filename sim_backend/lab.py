@@ -13,14 +13,17 @@ then act at that instant, so one query costs one chip integration.
 
 from __future__ import annotations
 
+import atexit
 import math
+import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from labctl.clock import get_clock, reset_virtual_time
-from sim_backend.labs.journal import StateJournal
+from labctl.clock import VirtualClock, catch_up_to, get_clock, reset_virtual_time, use_clock
+from sim_backend.labs.journal import LabStore, StateJournal, persistence_on
 from sim_backend.labs.schema import InstrumentSpec, LabSpec, MagnetSpec, load_lab_file
 from sim_backend.twins.base import InstrumentError, Twin
 
@@ -57,6 +60,8 @@ class Lab:
         from sim_backend.twins import MODELS
 
         self.spec = spec
+        self.store: LabStore | None = None
+        self._replaying = False
         self.t_s = get_clock().now()
         self.chip = chip if chip is not None else build_chip(spec, self.t_s)
         self.magnets: dict[str, Any] = (
@@ -83,6 +88,49 @@ class Lab:
         if self.journal:
             self.journal.record(self.state())
 
+    # --- outliving the process (sim_backend.labs.journal) -------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in ("journal", "store")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.journal = StateJournal.from_env()
+        self.store = None
+
+    def persist_to(self, store: LabStore) -> None:
+        """Keep this lab's state in ``store`` from now on (a first snapshot at once)."""
+        self.store = store
+        store.snapshot(self)
+
+    def replay(self, entries: list[tuple[float, str, str]], reached_s: float) -> None:
+        """Re-run the state-changing messages a dead owner sent after its last snapshot, each
+        at its own lab time (their replies went to the dead process and are dropped), then let
+        time run on to ``reached_s``, the latest the dead owner saw."""
+        clock = VirtualClock(start_s=self.t_s)
+        self._replaying = True
+        try:
+            with use_clock(clock):
+                for t_s, name, message in entries:
+                    twin = self.by_name.get(name)
+                    if twin is None:
+                        continue
+                    clock.advance_to(t_s)
+                    self.sync()
+                    twin.handle_message(message)
+                clock.advance_to(reached_s)
+                self.sync()
+        finally:
+            self._replaying = False
+        for twin in self.twins.values():
+            # a new controller starts with a device clear: replies nobody will read are gone
+            twin.device_clear()
+
+    def close(self) -> None:
+        """Power the virtual lab off: its store is deleted (a killed owner never gets here)."""
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
     @classmethod
     def from_file(cls, path: str | Path) -> Lab:
         return cls(load_lab_file(path))
@@ -107,6 +155,8 @@ class Lab:
             self._follow_field(t0, t1)
         self.chip.advance_to(t1)
         self.t_s = t1
+        if self.store is not None:
+            self.store.note_time(t1)
         return t1
 
     def _total_field(self, t_s: float) -> float:
@@ -202,7 +252,13 @@ class Lab:
         return float(sum(self._dc_bias.values()))
 
     # --- journal --------------------------------------------------------------------------------
-    def after_command(self, twin: Twin) -> None:
+    def after_command(self, twin: Twin, message: str = "", replied: bool = False) -> None:
+        """Called after every message: the journal sees every change, the store only the
+        messages that may change state (a pure query writes nothing)."""
+        if self.store is not None and not self._replaying and not is_pure_query(message, replied):
+            self.store.log(twin.name, self.t_s, message)
+            if self.store.due():
+                self.store.snapshot(self)
         if self.journal is not None:
             self.journal.record(self.state())
 
@@ -223,6 +279,21 @@ class Lab:
 _NO_DEVICES = np.array([], dtype=int)
 
 
+def is_pure_query(message: str, replied: bool) -> bool:
+    """A message that answered and whose every unit is a query (SCPI ``…?`` or TSP
+    ``print(…)``): it cannot have changed what the store keeps."""
+    if not replied:
+        return False
+    for unit in message.split(";"):
+        unit = unit.strip()
+        if not unit:
+            continue
+        head = unit.split(None, 1)[0]
+        if not (head.endswith("?") or unit.startswith("print(")):
+            return False
+    return True
+
+
 class Port:
     """What one twin sees of the lab: its wiring, and the physics behind it."""
 
@@ -241,8 +312,8 @@ class Port:
     def now(self) -> float:
         return self.lab.sync()
 
-    def after_command(self, twin: Twin) -> None:
-        self.lab.after_command(twin)
+    def after_command(self, twin: Twin, message: str = "", replied: bool = False) -> None:
+        self.lab.after_command(twin, message, replied)
 
     def ticking(self, twin: Twin, on: bool) -> None:
         self.lab.ticking(twin, on)
@@ -357,14 +428,58 @@ def get_lab(path: str | Path | None = None) -> Lab:
     key = str(Path(path).resolve()) if path else str(default_lab_path())
     lab = _LABS.get(key)
     if lab is None:
-        lab = Lab.from_file(key)
+        lab = _open_lab(key)
         _LABS[key] = lab
         faults.arm_from_lab(lab.spec.faults, key)
     return lab
 
 
+def _open_lab(path: str) -> Lab:
+    """The lab a dead process left behind (instruments outlive their clients), else a new
+    one from the lab file; kept in a store unless ``LABSIM_PERSIST=0``."""
+    if not persistence_on():
+        return Lab.from_file(path)
+    try:
+        taken = LabStore.take_orphan(path)
+        if taken is None:
+            lab = Lab.from_file(path)
+            lab.persist_to(LabStore.create(path))
+            return lab
+    except OSError as exc:  # a lab in memory only is still a lab: say so, do not fail
+        warnings.warn(f"labsim: the lab will not outlive this process: {exc}", stacklevel=2)
+        return Lab.from_file(path)
+    store, orphan = taken
+    lab = orphan.lab
+    lab.replay(orphan.entries, orphan.reached_s)
+    catch_up_to(lab.t_s)  # this process's clock must not run behind the lab it took over
+    lab.persist_to(store)
+    if lab.journal is not None:
+        lab.journal.record(lab.state())
+    return lab
+
+
 def forget_labs() -> None:
-    """Drop every cached lab (tests: start from a fresh bench); with no lab left, virtual
+    """Close every cached lab (tests: start from a fresh bench); with no lab left, virtual
     clocks may start from the epoch again (the same numbers whatever ran before)."""
+    for lab in _LABS.values():
+        lab.close()
     _LABS.clear()
     reset_virtual_time()
+
+
+@atexit.register
+def _close_labs_at_exit() -> None:
+    for lab in _LABS.values():
+        lab.close()
+
+
+def _disown_labs_in_child() -> None:
+    # a forked child shares the parent's lock and log: it must neither hold the parent's lab
+    # alive after the parent died nor write into its log
+    for lab in _LABS.values():
+        if lab.store is not None:
+            lab.store.disown()
+            lab.store = None
+
+
+os.register_at_fork(after_in_child=_disown_labs_in_child)

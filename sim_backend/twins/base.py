@@ -121,7 +121,7 @@ class Twin:
         replies = self.execute(message)
         if replies:
             self.output.append(self.join_replies(replies))
-        self.port.after_command(self)
+        self.port.after_command(self, message, bool(replies))
 
     def join_replies(self, replies: list[str]) -> str:
         return ";".join(replies)

@@ -26,6 +26,14 @@ class TspTwin(Twin):
         self.run_script = False
         self.env = self.environment()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the global table is closures over this twin's own state: rebuilt, not pickled
+        return {k: v for k, v in self.__dict__.items() if k not in ("env", "_out")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.env = self.environment()
+
     def environment(self) -> Node:
         """The global table; models extend it (``smua``, ``channel``, ``slot`` …)."""
         env = Node(name="_G")
