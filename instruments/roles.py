@@ -50,14 +50,31 @@ class FieldNotReached(RuntimeError):
 
 
 class InstrumentError(RuntimeError):
-    """The instrument reported an error; the message is the instrument's own."""
+    """The instrument reported an error; the message is the instrument's own.
 
-    def __init__(self, instrument: str, message: str) -> None:
-        self.instrument, self.message = instrument, message
-        super().__init__(f"{instrument}: instrument error: {message}")
+    ``codes`` are the instrument's error codes (SCPI ``-113`` ...), when it gave any.
+    """
 
-    def __reduce__(self) -> tuple[type, tuple[str, str]]:
-        return type(self), (self.instrument, self.message)
+    kind = "instrument error"
+
+    def __init__(self, instrument: str, message: str, codes: tuple[int, ...] = ()) -> None:
+        self.instrument, self.message, self.codes = instrument, message, tuple(codes)
+        super().__init__(f"{instrument}: {self.kind}: {message}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, tuple[int, ...]]]:
+        return type(self), (self.instrument, self.message, self.codes)
+
+
+class BadReply(InstrumentError):
+    """A reply failed validation (terminator, format, the instrument's range) on every try."""
+
+    kind = "bad reply"
+
+
+class ConnectionLost(InstrumentError):
+    """The VISA session to the instrument is gone (open the resource again to recover)."""
+
+    kind = "connection lost"
 
 
 # --------------------------------------------------------------------------- time
@@ -175,6 +192,7 @@ class Role(ABC):
         self.limits = limits
         self.timebase = timebase
         self.transactions = 0  # instrument transactions issued through this role
+        self.links: list[Any] = []  # guarded VISA connections (instruments.adapters.common.Link)
 
     @abstractmethod
     def safe_state(self) -> str:
@@ -186,6 +204,18 @@ class Role(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release the connection (after ``safe_state``)."""
+
+    def check_health(self) -> None:  # noqa: B027 - roles without a link have nothing to poll
+        """Raise :class:`InstrumentError` (or :class:`ComplianceTrip`) if the instrument
+        reports an error or a trip. Costs no message while the instruments are healthy."""
+
+    def reconnect(self) -> str:
+        """Open every connection of this role again (a new session on the same address)."""
+        for link in self.links:
+            link.reconnect()
+        if not self.links:
+            return "no connection of its own to reconnect"
+        return "reconnected " + ", ".join(f"{link.address}" for link in self.links)
 
 
 class GateSource(Role):
@@ -219,6 +249,8 @@ class GateSource(Role):
     #: Seconds between compliance checks during a pulse's plateau; None: checked when the
     #: plateau is reached and at its end only (adapters take it from their settings).
     trip_check_s: float | None = None
+    #: True when ``ramp_to`` itself checks the compliance at the end of a ramp away from 0 V.
+    checks_trip_after_ramp: ClassVar[bool] = False
 
     def pulse(self, voltage_V: float, duration_s: float) -> float:
         """Hold ``voltage_V`` for ``duration_s`` (ramping in and out), watching for a trip.
@@ -232,7 +264,8 @@ class GateSource(Role):
         self.limits.voltage_V.check(self.name, "gate voltage", voltage_V)
         self.limits.pulse_duration_s.check(self.name, "gate pulse duration", duration_s)
         self.ramp_to(voltage_V)
-        self._stop_if_tripped(voltage_V, 0.0, duration_s)
+        if not self.checks_trip_after_ramp:
+            self._stop_if_tripped(voltage_V, 0.0, duration_s)
         elapsed_s, check_s = 0.0, self.trip_check_s
         if check_s is not None and check_s > 0:
             while duration_s - elapsed_s > check_s:

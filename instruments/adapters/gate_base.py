@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from instruments.adapters.common import OpensDriver, count_transactions, positive, ramp
-from instruments.roles import GateLimits, GateSource, LimitError, Timebase, check_max
+from instruments.roles import (
+    ComplianceTrip,
+    GateLimits,
+    GateSource,
+    LimitError,
+    Timebase,
+    check_max,
+)
 
 
 @dataclass
@@ -39,6 +46,7 @@ class RampedGate(OpensDriver, GateSource):
     """Gate source on top of a driver; subclasses implement the ``_primitives``."""
 
     settings_type: ClassVar[type] = GateSettings
+    checks_trip_after_ramp: ClassVar[bool] = True
     rating_V: ClassVar[float] = 200.0  # the instrument's largest output voltage
     rating_A: ClassVar[float] = 1.0  # the instrument's largest current compliance
     settings: GateSettings
@@ -111,6 +119,13 @@ class RampedGate(OpensDriver, GateSource):
             start_V = 0.0
             self._set_output(True)
         self._ramp(start_V, voltage_V)
+        if voltage_V != 0.0 and self.tripped():
+            # A source action is where a leaking dielectric shows: checked after every ramp.
+            action = self.safe_state()
+            raise ComplianceTrip(
+                f"{self.name}: compliance trip at {voltage_V:g} V (compliance "
+                f"{self.compliance_A:g} A): {action}"
+            )
 
     def set_compliance(self, current_A: float) -> None:
         self.compliance_A = self._check_compliance(current_A)
