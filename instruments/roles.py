@@ -192,6 +192,7 @@ class Role(ABC):
         self.limits = limits
         self.timebase = timebase
         self.transactions = 0  # instrument transactions issued through this role
+        self.reply_retries = 0  # replies that failed validation and were asked again
         self.links: list[Any] = []  # guarded VISA connections (instruments.adapters.common.Link)
 
     @abstractmethod
@@ -249,8 +250,6 @@ class GateSource(Role):
     #: Seconds between compliance checks during a pulse's plateau; None: checked when the
     #: plateau is reached and at its end only (adapters take it from their settings).
     trip_check_s: float | None = None
-    #: True when ``ramp_to`` itself checks the compliance at the end of a ramp away from 0 V.
-    checks_trip_after_ramp: ClassVar[bool] = False
 
     def pulse(self, voltage_V: float, duration_s: float) -> float:
         """Hold ``voltage_V`` for ``duration_s`` (ramping in and out), watching for a trip.
@@ -263,9 +262,8 @@ class GateSource(Role):
         """
         self.limits.voltage_V.check(self.name, "gate voltage", voltage_V)
         self.limits.pulse_duration_s.check(self.name, "gate pulse duration", duration_s)
-        self.ramp_to(voltage_V)
-        if not self.checks_trip_after_ramp:
-            self._stop_if_tripped(voltage_V, 0.0, duration_s)
+        self._ramp_to_plateau(voltage_V)
+        self._stop_if_tripped(voltage_V, 0.0, duration_s)
         elapsed_s, check_s = 0.0, self.trip_check_s
         if check_s is not None and check_s > 0:
             while duration_s - elapsed_s > check_s:
@@ -277,6 +275,10 @@ class GateSource(Role):
         self._stop_if_tripped(voltage_V, duration_s, duration_s, leak_A)
         self.ramp_to(0.0)
         return leak_A
+
+    def _ramp_to_plateau(self, voltage_V: float) -> None:
+        """Ramp to a pulse's plateau (the pulse checks the compliance itself, at once)."""
+        self.ramp_to(voltage_V)
 
     def _stop_if_tripped(
         self, voltage_V: float, elapsed_s: float, duration_s: float, leak_A: float | None = None

@@ -55,6 +55,10 @@ class Bench:
     def transactions(self) -> int:
         return sum(r.transactions for r in self._roles.values())
 
+    def reply_retries(self) -> int:
+        """Replies that failed validation and were asked again, over every role."""
+        return sum(r.reply_retries for r in self._roles.values())
+
     def snapshot(self) -> dict[str, Any]:
         out: dict[str, Any] = {"station": self.station.summary(), "instruments": {}}
         for name, role in self._roles.items():

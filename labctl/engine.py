@@ -173,6 +173,7 @@ def _finish(
     if bench is not None:
         try:
             writer.add_metadata("labctl_transactions", bench.transactions())
+            writer.add_metadata("labctl_reply_retries", bench.reply_retries())
         except Exception:
             pass
         bench.close()

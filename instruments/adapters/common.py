@@ -33,6 +33,8 @@ _TERMINATION_WARNING = "doesn't end with termination"
 # point, a letter, a quote or a bracket; ``#`` only as a block or non-decimal header.
 _ELEMENT_START = re.compile(r"""^(?:$|[-+.0-9A-Za-z_"'(\[{*:/]|#[0-9BHQbhq])""")
 _ELEMENT_SPLIT = re.compile(r"[,;\t]")
+ERROR_QUERIES = ("SYST:ERR?", "SYSTEM:ERROR?", "print(errorqueue.next())")
+ESR_BITS = {2: "query error", 3: "device-specific error", 4: "execution error", 5: "command error"}
 
 
 class Link:
@@ -52,6 +54,8 @@ class Link:
         self.address = str(getattr(self.adapter.connection, "resource_name", "?"))
         self.command: str | None = None  # the last command written
         self.reply: str | None = None  # the last reply read (even a bad one)
+        # The error-queue query this instrument answers, learnt from the adapter's own use.
+        self.error_query: str | None = None
         self._write = self.adapter.write
         self._write_bytes = self.adapter.write_bytes
         self._read = self.adapter.read
@@ -66,6 +70,8 @@ class Link:
     def write(self, command: str, **kwargs: Any) -> None:
         self.role.transactions += 1
         self.command = command
+        if self.error_query is None and command.strip().upper() in ERROR_QUERIES:
+            self.error_query = command.strip()
         self._lost_guard(self._write, command, **kwargs)
 
     def write_bytes(self, content: bytes, **kwargs: Any) -> None:
@@ -81,6 +87,7 @@ class Link:
                 return reply
             if attempt == REPLY_RETRIES or command is None:
                 break
+            self.role.reply_retries += 1
             log.warning(
                 "%s: bad reply to %r: %r (%s); asking again (%d/%d)",
                 self.describe(), command, reply, why, attempt + 1, REPLY_RETRIES,
@@ -197,6 +204,7 @@ def read_value(
         command = last.command if last is not None else None
         reply = last.reply if last is not None else None
         if attempt < REPLY_RETRIES:
+            role.reply_retries += 1
             log.warning(
                 "%s: %s reading rejected: reply %r to %r: %s; asking again (%d/%d)",
                 where, quantity, reply, command, why, attempt + 1, REPLY_RETRIES,
@@ -217,14 +225,25 @@ def check_health(role: Role, check_errors: Callable[[], None] | None = None) -> 
     ``check_errors`` reads the role's error queue (raising :class:`InstrumentError`); when the
     status byte says an error is queued but the queue tells nothing, that is raised too.
     """
-    for link in role.links:
-        if link.error_pending():
-            if check_errors is not None:
-                check_errors()
-            raise InstrumentError(
-                role.name,
-                f"{link.model} @ {link.address}: the status byte reports a queued error",
-            )
+    for k, link in enumerate(role.links):
+        if not link.error_pending():
+            continue
+        if k == 0 and check_errors is not None:
+            check_errors()
+        where = f"{role.name} ({link.model} @ {link.address})"
+        if link.error_query is not None:
+            drain_error_queue(where, link.driver.ask, link.error_query)
+        # No error queue known: the standard event register says what kind of error.
+        try:
+            esr = int(float(link.driver.ask("*ESR?")))
+        except (ValueError, InstrumentError):
+            esr = 0
+        kinds = [f"{name} (bit {bit})" for bit, name in ESR_BITS.items() if esr & (1 << bit)]
+        raise InstrumentError(
+            where,
+            "the status byte reports an error"
+            + (f"; *ESR? = {esr}: {', '.join(kinds)}" if kinds else ""),
+        )
 
 
 def parse_error_entry(reply: str) -> tuple[int, str]:

@@ -16,7 +16,14 @@ from typing import Any, ClassVar
 
 from instruments.adapters.common import OpensDriver, count_transactions, positive, ramp
 from instruments.adapters.gaussmeter import ClosesTheLoop, Gaussmeter
-from instruments.roles import FieldLimits, FieldNotReached, FieldSource, Timebase, check_max
+from instruments.roles import (
+    ConnectionLost,
+    FieldLimits,
+    FieldNotReached,
+    FieldSource,
+    Timebase,
+    check_max,
+)
 
 
 @dataclass
@@ -185,13 +192,26 @@ class ClosedLoopField(ClosesTheLoop, OpensDriver, FieldSource):
         # The coil current lags the supply by L/R: wait before calling the field zero.
         self.timebase.sleep(self.settings.settle_s)
         if self.gaussmeter is not None:
-            try:
-                done += f", field now {self.gaussmeter.field_T() * 1e3:.3g} mT (remanence)"
-            except Exception as exc:
-                done += f", gaussmeter unreadable ({exc})"
+            done += ", " + self._remanence_report(self.gaussmeter)
         self._set_output(False)
         off = "output off" if self.has_output_switch else "no output switch (output follows 0 A)"
         return f"{self.name}: {done}, {off}"
+
+    @staticmethod
+    def _remanence_report(meter: Gaussmeter) -> str:
+        """The field left after zeroing; a dropped gaussmeter is reconnected to read it."""
+        reconnected = ""
+        for attempt in range(2):
+            try:
+                return f"{reconnected}field now {meter.field_T() * 1e3:.3g} mT (remanence)"
+            except ConnectionLost as exc:
+                if attempt:
+                    return f"gaussmeter unreadable ({exc})"
+                meter.link.reconnect()
+                reconnected = f"gaussmeter reconnected ({meter.link.address}), "
+            except Exception as exc:
+                return f"{reconnected}gaussmeter unreadable ({exc})"
+        raise AssertionError("unreachable")
 
     def snapshot(self) -> dict[str, Any]:
         return {

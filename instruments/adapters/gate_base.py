@@ -46,7 +46,6 @@ class RampedGate(OpensDriver, GateSource):
     """Gate source on top of a driver; subclasses implement the ``_primitives``."""
 
     settings_type: ClassVar[type] = GateSettings
-    checks_trip_after_ramp: ClassVar[bool] = True
     rating_V: ClassVar[float] = 200.0  # the instrument's largest output voltage
     rating_A: ClassVar[float] = 1.0  # the instrument's largest current compliance
     settings: GateSettings
@@ -110,6 +109,17 @@ class RampedGate(OpensDriver, GateSource):
         return self._read_level()
 
     def ramp_to(self, voltage_V: float) -> None:
+        self._ramp_to_plateau(voltage_V)
+        if voltage_V != 0.0 and self.tripped():
+            # A source action is where a leaking dielectric shows: checked after every ramp
+            # (one measurement; a pulse checks at its plateau instead).
+            action = self.safe_state()
+            raise ComplianceTrip(
+                f"{self.name}: compliance trip at {voltage_V:g} V (compliance "
+                f"{self.compliance_A:g} A): {action}"
+            )
+
+    def _ramp_to_plateau(self, voltage_V: float) -> None:
         self.limits.voltage_V.check(self.name, "gate voltage", voltage_V)
         start_V = self._read_level()
         if not self._output_enabled():
@@ -119,13 +129,6 @@ class RampedGate(OpensDriver, GateSource):
             start_V = 0.0
             self._set_output(True)
         self._ramp(start_V, voltage_V)
-        if voltage_V != 0.0 and self.tripped():
-            # A source action is where a leaking dielectric shows: checked after every ramp.
-            action = self.safe_state()
-            raise ComplianceTrip(
-                f"{self.name}: compliance trip at {voltage_V:g} V (compliance "
-                f"{self.compliance_A:g} A): {action}"
-            )
 
     def set_compliance(self, current_A: float) -> None:
         self.compliance_A = self._check_compliance(current_A)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pyvisa
 
+from labctl.clock import VirtualClock, use_clock
 from labctl.data import load_run
 from labctl.engine import RunOutcome, execute
 from labctl.params import build_params
@@ -32,17 +33,17 @@ SCENARIOS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "default": (
         "simulated.yaml",
         "gate-program",
-        {"max_pulses": 3, "loops_per_verify": 1, "step_T": 0.003},
+        {"max_pulses": 2, "loops_per_verify": 1, "step_T": 0.006},
     ),
     "delta": (
         "simulated_gs200_dc.yaml",
         "gate-program",
-        {"max_pulses": 3, "loops_per_verify": 1, "step_T": 0.003},
+        {"max_pulses": 2, "loops_per_verify": 1, "step_T": 0.006},
     ),
     "array": (
         "simulated_array.yaml",
         "array-map",
-        {"devices": [0, 5], "step_T": 0.003},
+        {"devices": [0, 5], "step_T": 0.006},
     ),
 }
 
@@ -67,6 +68,14 @@ class Verdict:
     def safe(self) -> bool:
         return not self.unsafe
 
+    @property
+    def retries(self) -> int:
+        return int(self.metadata.get("reply_retries", 0) or 0)
+
+    @property
+    def reconnected(self) -> bool:
+        return any("reconnected" in line for line in self.outcome.safe_state)
+
     def row(self) -> list[str]:
         message = (self.outcome.error or "").replace("\n", " ")
         return [
@@ -77,6 +86,7 @@ class Verdict:
             "yes" if self.fired else "no",
             self.outcome.status,
             "yes" if self.safe else "NO: " + ",".join(self.unsafe),
+            ("reconnected " if self.reconnected else "") + f"retries {self.retries}",
             f"{self.stored}/{self.outcome.points}",
             message[:110],
         ]
@@ -99,6 +109,16 @@ def role_addresses(station: Station) -> dict[str, str]:
 
 def lab():  # noqa: ANN201 - the simulator's Lab (not imported by labctl)
     return pyvisa.ResourceManager("@labsim").visalib.lab  # type: ignore[attr-defined]
+
+
+def settled_state(clock: VirtualClock) -> dict[str, Any]:
+    """The lab's state at the run clock's now, one second after the run ended (twins only
+    advance when spoken to; a coil current decays with L/R)."""
+    the_lab = lab()
+    with use_clock(clock):
+        clock.sleep(1.0)
+        the_lab.sync()
+    return the_lab.state()
 
 
 def unsafe_instruments(state: dict[str, Any]) -> list[str]:
@@ -138,6 +158,34 @@ def plausible(value: Any, column: str) -> bool:
     return True
 
 
+def transaction_counts(scenario: str, tmp_path: Path) -> dict[str, int]:
+    """Transactions per role (and companion) in a run without faults: a fault that never
+    fires (probability 0) on each address counts them."""
+    station_file, protocol, values = SCENARIOS[scenario]
+    forget_labs()
+    faults.clear()
+    station = load_station(STATIONS / station_file)
+    counters = {
+        role: faults.inject(address, "timeout", probability=0.0)
+        for role, address in role_addresses(station).items()
+    }
+    spec = find_protocol(protocol)
+    lab()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            execute(
+                spec,
+                build_params(spec.params_type, values, protocol),
+                station,
+                tmp_path / f"count-{scenario}.db",
+                handle_signals=False,
+            )
+    finally:
+        faults.clear()
+    return {role: fault.seen for role, fault in counters.items()}
+
+
 def run_with_fault(
     scenario: str, role: str, kind: str, at: int, tmp_path: Path, *, fresh: bool = True
 ) -> Verdict:
@@ -153,10 +201,11 @@ def run_with_fault(
     lab()  # create the lab before arming: transactions count from the run's first message
     fault = faults.inject(address, kind, at=at, code=-222, message="Data out of range")
     db = tmp_path / f"{scenario}-{role}-{kind}-{at}.db"
+    clock = VirtualClock()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            outcome = execute(spec, params, station, db, handle_signals=False)
+            outcome = execute(spec, params, station, db, handle_signals=False, clock=clock)
     finally:
         faults.clear()
     info, points = load_run(db, outcome.run_id)
@@ -169,7 +218,7 @@ def run_with_fault(
         at,
         fault.fired,
         outcome,
-        unsafe_instruments(lab().state()),
+        unsafe_instruments(settled_state(clock)),
         len(points),
         ok,
         dict(getattr(info, "metadata", {}) or {}),
