@@ -141,9 +141,11 @@ def open_bench(station: Station, timebase: Timebase) -> Bench:
             for line in partial.safe_state():
                 log.info("safe state: %s", line)
             partial.close()
+            safe = getattr(exc, "safe_state", None)  # an instrument reconnected to reach it
             raise LabctlError(
                 f"{station.path}: instruments.{name}: cannot open {spec.driver} at "
                 f"{spec.address} ({station.visa_library}): {exc}"
+                + (f"; safe state: {safe}" if safe else "")
             ) from exc
     return Bench(station, roles)
 

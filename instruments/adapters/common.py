@@ -344,15 +344,29 @@ class Configurable(Protocol):
 def configured(adapter: A, prepare: Callable[[], None] | None = None) -> A:
     """``adapter`` after ``prepare()`` (companion instruments) and ``configure()``; if either
     fails, the adapter is closed and the error propagates: no half-configured instrument is
-    left connected."""
+    left connected. A connection lost while configuring is opened again and the instrument
+    brought to its safe state first; the error's ``safe_state`` attribute says so."""
     try:
         if prepare is not None:
             prepare()
         adapter.configure()
+    except ConnectionLost as exc:
+        exc.safe_state = _reconnect_to_safe_state(adapter)  # type: ignore[attr-defined]
+        adapter.close()
+        raise
     except Exception:
         adapter.close()
         raise
     return adapter
+
+
+def _reconnect_to_safe_state(adapter: Any) -> str:
+    try:
+        reconnected = adapter.reconnect()
+        return f"{reconnected}; {adapter.safe_state()}"
+    except Exception as exc:  # the open error is what the user needs; this one is logged
+        log.warning("%s: safe state after reconnecting failed: %s", adapter.name, exc)
+        return f"FAILED to reach the safe state after reconnecting: {exc}"
 
 
 class OpensDriver:

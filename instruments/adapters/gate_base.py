@@ -76,6 +76,7 @@ class RampedGate(OpensDriver, GateSource):
             "V/s",
         )
         self.compliance_A = self._check_compliance(settings.compliance_A or limits.compliance_A)
+        self._held_V = 0.0  # the level the adapter left the output at (0: nothing to watch)
         count_transactions(self, driver)
 
     # ------------------------------------------------------------------ construction
@@ -129,13 +130,27 @@ class RampedGate(OpensDriver, GateSource):
             start_V = 0.0
             self._set_output(True)
         self._ramp(start_V, voltage_V)
+        self._held_V = voltage_V
 
     def set_compliance(self, current_A: float) -> None:
         self.compliance_A = self._check_compliance(current_A)
         self._write_compliance(self.compliance_A)
         self._check_errors()
 
+    def check_health(self) -> None:
+        """Queued errors (serial poll, free), and while a gate voltage is held, the compliance:
+        one measurement per check, only when the gate is away from 0 V."""
+        super().check_health()
+        if self._held_V != 0.0 and self.tripped():
+            held_V = self._held_V
+            action = self.safe_state()
+            raise ComplianceTrip(
+                f"{self.name}: compliance trip while holding {held_V:g} V (compliance "
+                f"{self.compliance_A:g} A): {action}"
+            )
+
     def safe_state(self) -> str:
+        self._held_V = 0.0
         try:
             start_V = self._read_level()
             enabled = self._output_enabled()

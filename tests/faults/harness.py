@@ -33,17 +33,17 @@ SCENARIOS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "default": (
         "simulated.yaml",
         "gate-program",
-        {"max_pulses": 2, "loops_per_verify": 1, "step_T": 0.006},
+        {"max_pulses": 1, "loops_per_verify": 1, "step_T": 0.01, "amplitude_V": 1.0},
     ),
     "delta": (
         "simulated_gs200_dc.yaml",
         "gate-program",
-        {"max_pulses": 2, "loops_per_verify": 1, "step_T": 0.006},
+        {"max_pulses": 1, "loops_per_verify": 1, "step_T": 0.01, "amplitude_V": 1.0},
     ),
     "array": (
         "simulated_array.yaml",
         "array-map",
-        {"devices": [0, 5], "step_T": 0.006},
+        {"devices": [0, 5], "step_T": 0.01},
     ),
 }
 
@@ -74,7 +74,8 @@ class Verdict:
 
     @property
     def reconnected(self) -> bool:
-        return any("reconnected" in line for line in self.outcome.safe_state)
+        said = [*self.outcome.safe_state, self.outcome.error or ""]
+        return any("reconnected" in line for line in said)
 
     def row(self) -> list[str]:
         message = (self.outcome.error or "").replace("\n", " ")

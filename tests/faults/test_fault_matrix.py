@@ -53,10 +53,16 @@ def test_fault_mid_run(scenario: str, role: str, kind: str, counts, tmp_path) ->
 
 @pytest.mark.parametrize("kind", ["truncated", "dropped", "error"])
 @pytest.mark.parametrize(("scenario", "role"), [r for r in ROLES if r[0] == "default"])
-def test_fault_early_and_late(scenario: str, role: str, kind: str, counts, tmp_path) -> None:
+def test_fault_early(scenario: str, role: str, kind: str, tmp_path) -> None:
+    assert_outcome(run_with_fault(scenario, role, kind, 3, tmp_path))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("scenario", "role"), ROLES)
+def test_fault_late(scenario: str, role: str, kind: str, counts, tmp_path) -> None:
     n = counts(scenario)[role]
-    for at in (3, max(1, n - 2)):
-        assert_outcome(run_with_fault(scenario, role, kind, at, tmp_path))
+    assert_outcome(run_with_fault(scenario, role, kind, max(1, n - 2), tmp_path))
 
 
 @pytest.mark.slow
