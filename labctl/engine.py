@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labctl import __version__
 from instruments.roles import ComplianceTrip, InstrumentError
+from labctl import __version__
 from labctl.bench import Bench, open_bench
 from labctl.clock import Clock, VirtualClock, WallClock, use_clock
 from labctl.control import RunControl

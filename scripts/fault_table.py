@@ -18,9 +18,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "faults"))
 
-from harness import KINDS, SCENARIOS, transaction_counts, run_with_fault  # noqa: E402
+from harness import KINDS, SCENARIOS, run_with_fault, transaction_counts
 
-HEADER = ["station", "role", "fault", "at", "fired", "status", "safe", "recovery", "points", "message"]
+HEADER = [
+    "station",
+    "role",
+    "fault",
+    "at",
+    "fired",
+    "status",
+    "safe",
+    "recovery",
+    "points",
+    "message",
+]
 
 
 def main() -> int:
@@ -42,7 +53,9 @@ def main() -> int:
                     verdict = run_with_fault(scenario, role, kind, at, Path(tmp))
                     row = verdict.row()
                     row[3] = f"{at}/{n}"
-                    print("| " + " | ".join(cell.replace("|", "/") for cell in row) + " |", flush=True)
+                    print(
+                        "| " + " | ".join(cell.replace("|", "/") for cell in row) + " |", flush=True
+                    )
     return 0
 
 

@@ -90,7 +90,12 @@ class Link:
             self.role.reply_retries += 1
             log.warning(
                 "%s: bad reply to %r: %r (%s); asking again (%d/%d)",
-                self.describe(), command, reply, why, attempt + 1, REPLY_RETRIES,
+                self.describe(),
+                command,
+                reply,
+                why,
+                attempt + 1,
+                REPLY_RETRIES,
             )
             self._discard_input()
             self.write(command)
@@ -207,7 +212,13 @@ def read_value(
             role.reply_retries += 1
             log.warning(
                 "%s: %s reading rejected: reply %r to %r: %s; asking again (%d/%d)",
-                where, quantity, reply, command, why, attempt + 1, REPLY_RETRIES,
+                where,
+                quantity,
+                reply,
+                command,
+                why,
+                attempt + 1,
+                REPLY_RETRIES,
             )
             continue
         model_at = f"{last.model} @ {last.address}" if last is not None else "?"

@@ -108,7 +108,7 @@ def role_addresses(station: Station) -> dict[str, str]:
     return out
 
 
-def lab():  # noqa: ANN201 - the simulator's Lab (not imported by labctl)
+def lab():
     return pyvisa.ResourceManager("@labsim").visalib.lab  # type: ignore[attr-defined]
 
 

@@ -67,9 +67,7 @@ class Held:
     unsafe: list[str]
 
 
-def run_hold(
-    tmp_path: Path, arm: Callable[[], Any], after_points: int = 2, fn: Any = hold
-) -> Held:
+def run_hold(tmp_path: Path, arm: Callable[[], Any], after_points: int = 2, fn: Any = hold) -> Held:
     """Run ``fn`` on the default station; ``arm()`` once ``after_points`` points are stored."""
     spec: ProtocolSpec = spec_of(fn)
     station = load_station(STATIONS / "simulated.yaml")
