@@ -50,14 +50,31 @@ class FieldNotReached(RuntimeError):
 
 
 class InstrumentError(RuntimeError):
-    """The instrument reported an error; the message is the instrument's own."""
+    """The instrument reported an error; the message is the instrument's own.
 
-    def __init__(self, instrument: str, message: str) -> None:
-        self.instrument, self.message = instrument, message
-        super().__init__(f"{instrument}: instrument error: {message}")
+    ``codes`` are the instrument's error codes (SCPI ``-113`` ...), when it gave any.
+    """
 
-    def __reduce__(self) -> tuple[type, tuple[str, str]]:
-        return type(self), (self.instrument, self.message)
+    kind = "instrument error"
+
+    def __init__(self, instrument: str, message: str, codes: tuple[int, ...] = ()) -> None:
+        self.instrument, self.message, self.codes = instrument, message, tuple(codes)
+        super().__init__(f"{instrument}: {self.kind}: {message}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, tuple[int, ...]]]:
+        return type(self), (self.instrument, self.message, self.codes)
+
+
+class BadReply(InstrumentError):
+    """A reply failed validation (terminator, format, the instrument's range) on every try."""
+
+    kind = "bad reply"
+
+
+class ConnectionLost(InstrumentError):
+    """The VISA session to the instrument is gone (open the resource again to recover)."""
+
+    kind = "connection lost"
 
 
 # --------------------------------------------------------------------------- time
@@ -175,6 +192,8 @@ class Role(ABC):
         self.limits = limits
         self.timebase = timebase
         self.transactions = 0  # instrument transactions issued through this role
+        self.reply_retries = 0  # replies that failed validation and were asked again
+        self.links: list[Any] = []  # guarded VISA connections (instruments.adapters.common.Link)
 
     @abstractmethod
     def safe_state(self) -> str:
@@ -186,6 +205,18 @@ class Role(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release the connection (after ``safe_state``)."""
+
+    def check_health(self) -> None:  # noqa: B027 - roles without a link have nothing to poll
+        """Raise :class:`InstrumentError` (or :class:`ComplianceTrip`) if the instrument
+        reports an error or a trip. Costs no message while the instruments are healthy."""
+
+    def reconnect(self) -> str:
+        """Open every connection of this role again (a new session on the same address)."""
+        for link in self.links:
+            link.reconnect()
+        if not self.links:
+            return "no connection of its own to reconnect"
+        return "reconnected " + ", ".join(f"{link.address}" for link in self.links)
 
 
 class GateSource(Role):
@@ -231,7 +262,7 @@ class GateSource(Role):
         """
         self.limits.voltage_V.check(self.name, "gate voltage", voltage_V)
         self.limits.pulse_duration_s.check(self.name, "gate pulse duration", duration_s)
-        self.ramp_to(voltage_V)
+        self._ramp_to_plateau(voltage_V)
         self._stop_if_tripped(voltage_V, 0.0, duration_s)
         elapsed_s, check_s = 0.0, self.trip_check_s
         if check_s is not None and check_s > 0:
@@ -244,6 +275,10 @@ class GateSource(Role):
         self._stop_if_tripped(voltage_V, duration_s, duration_s, leak_A)
         self.ramp_to(0.0)
         return leak_A
+
+    def _ramp_to_plateau(self, voltage_V: float) -> None:
+        """Ramp to a pulse's plateau (the pulse checks the compliance itself, at once)."""
+        self.ramp_to(voltage_V)
 
     def _stop_if_tripped(
         self, voltage_V: float, elapsed_s: float, duration_s: float, leak_A: float | None = None

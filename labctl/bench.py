@@ -6,7 +6,7 @@ import inspect
 import logging
 from typing import Any
 
-from instruments.roles import Role, Timebase
+from instruments.roles import InstrumentError, Role, Timebase
 from labctl.errors import LabctlError
 from labctl.station import InstrumentSpec, Station
 from labctl.transport import check_reachable
@@ -56,6 +56,10 @@ class Bench:
     def transactions(self) -> int:
         return sum(r.transactions for r in self._roles.values())
 
+    def reply_retries(self) -> int:
+        """Replies that failed validation and were asked again, over every role."""
+        return sum(getattr(r, "reply_retries", 0) for r in self._roles.values())
+
     def snapshot(self) -> dict[str, Any]:
         out: dict[str, Any] = {"station": self.station.summary(), "instruments": {}}
         for name, role in self._roles.items():
@@ -65,10 +69,27 @@ class Bench:
                 out["instruments"][name] = {"error": str(exc)}
         return out
 
+    def check_health(self, tolerated: frozenset[int] = frozenset()) -> None:
+        """Raise the first instrument error or compliance trip that any role reports, except
+        errors whose codes are all in ``tolerated`` (logged)."""
+        for role in self._roles.values():
+            check = getattr(role, "check_health", None)  # duck-typed roles may have none
+            if check is None:
+                continue
+            try:
+                check()
+            except InstrumentError as exc:
+                if exc.codes and set(exc.codes) <= tolerated:
+                    log.warning("%s (tolerated by the protocol)", exc)
+                    continue
+                raise
+
     def safe_state(self) -> list[str]:
         """Bring every instrument to its safe state, the last opened first.
 
-        Every role is tried even if another fails; the returned lines say what was done.
+        Every role is tried even if another fails. A role that fails (a dropped connection,
+        a confused session) is reconnected (a new VISA session on its addresses, companions
+        too) and tried once more. The returned lines say what was done.
         """
         lines = []
         for name, role in reversed(list(self._roles.items())):
@@ -76,7 +97,7 @@ class Bench:
             try:
                 did = role.safe_state()
             except Exception as exc:
-                did = f"FAILED to reach the safe state: {exc}"
+                did = _reconnected_safe_state(role, exc)
             lines.append(f"{name} ({spec.driver} @ {spec.address}): {did}")
         return lines
 
@@ -86,6 +107,18 @@ class Bench:
                 role.close()
             except Exception as exc:
                 log.warning("closing %s: %s", role.name, exc)
+
+
+def _reconnected_safe_state(role: Role, first: Exception) -> str:
+    try:
+        reconnected = role.reconnect()
+    except Exception as exc:
+        return f"FAILED to reach the safe state: {first}; reconnecting failed: {exc}"
+    try:
+        did = role.safe_state()
+    except Exception as exc:
+        return f"FAILED to reach the safe state: {first}; {reconnected}, then: {exc}"
+    return f"{reconnected} after: {first}; {did}"
 
 
 def open_bench(station: Station, timebase: Timebase) -> Bench:
@@ -113,9 +146,11 @@ def open_bench(station: Station, timebase: Timebase) -> Bench:
             for line in partial.safe_state():
                 log.info("safe state: %s", line)
             partial.close()
+            safe = getattr(exc, "safe_state", None)  # an instrument reconnected to reach it
             raise LabctlError(
                 f"{station.path}: instruments.{name}: cannot open {spec.driver} at "
                 f"{spec.address} ({station.visa_library}): {exc}"
+                + (f"; safe state: {safe}" if safe else "")
             ) from exc
     return Bench(station, roles)
 

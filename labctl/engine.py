@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from instruments.roles import ComplianceTrip, InstrumentError
 from labctl import __version__
 from labctl.bench import Bench, open_bench
 from labctl.clock import Clock, VirtualClock, WallClock, use_clock
@@ -146,12 +147,14 @@ def execute(
                 if on_run is not None:
                     on_run(run)
                 result = result_dict(spec.function(run, params))
+                bench.check_health(spec.tolerates)  # an error queued after the last point
             except RunAborted as exc:
                 status, error, exception = "aborted", str(exc), exc
             except KeyboardInterrupt as exc:
                 status, error, exception = "interrupted", "interrupted at once (second signal)", exc
             except Exception as exc:
                 status, error, exception = "failed", f"{type(exc).__name__}: {exc}", exc
+                _store_instrument_error(writer, exc)
                 log.debug("run %d failed:\n%s", writer.run_id, traceback.format_exc())
             finally:
                 # signals are ignored from here on: the safe state, then the final record
@@ -224,6 +227,7 @@ def _finish(
     if bench is not None:
         try:
             writer.add_metadata("labctl_transactions", bench.transactions())
+            writer.add_metadata("labctl_reply_retries", bench.reply_retries())
         except Exception:
             pass
         bench.close()
@@ -246,6 +250,22 @@ def _finish(
     writer.close(completed=True)
     if recorder.error:
         log.warning("run %d: storing the VISA traffic failed: %s", writer.run_id, recorder.error)
+
+
+def _store_instrument_error(writer: RunWriter, exc: Exception) -> None:
+    """The instrument, error kind and codes of a run that an instrument ended."""
+    if isinstance(exc, InstrumentError):
+        details = {
+            "instrument": exc.instrument,
+            "kind": exc.kind,
+            "codes": list(exc.codes),
+            "message": exc.message,
+        }
+    elif isinstance(exc, ComplianceTrip):
+        details = {"kind": type(exc).__name__, "codes": [], "message": str(exc)}
+    else:
+        return
+    writer.add_metadata("labctl_instrument_error", details)
 
 
 def _reach_safe_state(bench: Bench | None, run_id: int) -> list[str]:

@@ -29,6 +29,7 @@ class ProtocolSpec:
     setpoints: tuple[str, ...] = ()
     axes: tuple[tuple[str, str], ...] = ()
     figure: Callable[..., Any] | None = None
+    tolerates: frozenset[int] = frozenset()
 
     @property
     def doc(self) -> str:
@@ -44,12 +45,15 @@ def protocol(
     setpoints: Sequence[str] = (),
     axes: Sequence[tuple[str, str]] = (),
     figure: Callable[..., Any] | None = None,
+    tolerates: Sequence[int] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare ``function(run, params) -> result`` as the protocol ``name``.
 
     ``columns`` maps each recorded column to its unit; ``setpoints`` are the independent ones;
     ``axes`` lists the (x, y) pairs for live plots; ``figure(result, points, path)`` writes the
-    protocol's PNG figure.
+    protocol's PNG figure. ``tolerates`` lists instrument error codes (SCPI ``-221`` ...)
+    that the protocol expects and handles: found during the run, they are logged, not fatal.
+    Any other queued error, and every compliance trip, ends the run in the safe state.
     """
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -61,7 +65,14 @@ def protocol(
         if params_type is None:
             raise TypeError(f"protocol {name}: annotate the params argument with its dataclass")
         spec = ProtocolSpec(
-            name, function, params_type, dict(columns or {}), tuple(setpoints), tuple(axes), figure
+            name,
+            function,
+            params_type,
+            dict(columns or {}),
+            tuple(setpoints),
+            tuple(axes),
+            figure,
+            frozenset(int(code) for code in tolerates),
         )
         function.__labctl_protocol__ = spec  # type: ignore[attr-defined]
         return function

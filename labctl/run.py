@@ -97,6 +97,9 @@ class Run:
                 f"{self.spec.name}: run.record got column(s) {', '.join(extra)} not declared "
                 f"by the protocol (declared: {', '.join(sorted(columns))})"  # type: ignore[arg-type]
             )
+        # An instrument that queued an error or tripped since the last point makes this point
+        # suspect: it is not stored (serial polls only, no message while all is well).
+        self.station.check_health(self.spec.tolerates)
         t_s = self.clock.now() - self._t0_s
         self._points.append((t_s, values))
         if self.subscribers:

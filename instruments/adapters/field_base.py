@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from instruments.adapters.common import OpensDriver, count_transactions, positive, ramp
 from instruments.adapters.gaussmeter import ClosesTheLoop, Gaussmeter, GaussmeterSpec
 from instruments.roles import (
+    ConnectionLost,
     FieldLimits,
     FieldNotReached,
     FieldSource,
@@ -216,13 +217,26 @@ class ClosedLoopField(ClosesTheLoop, OpensDriver, FieldSource):
         # The coil current lags the supply by L/R: wait before calling the field zero.
         self.timebase.sleep(self.settings.settle_s)
         if self.gaussmeter is not None:
-            try:
-                done += f", field now {self.gaussmeter.field_T() * 1e3:.3g} mT (remanence)"
-            except Exception as exc:
-                done += f", gaussmeter unreadable ({exc})"
+            done += ", " + self._remanence_report(self.gaussmeter)
         self._set_output(False)
         off = "output off" if self.has_output_switch else "no output switch (output follows 0 A)"
         return f"{self.name}: {done}, {off}"
+
+    @staticmethod
+    def _remanence_report(meter: Gaussmeter) -> str:
+        """The field left after zeroing; a dropped gaussmeter is reconnected to read it."""
+        reconnected = ""
+        for attempt in range(2):
+            try:
+                return f"{reconnected}field now {meter.field_T() * 1e3:.3g} mT (remanence)"
+            except ConnectionLost as exc:
+                if attempt:
+                    return f"gaussmeter unreadable ({exc})"
+                meter.link.reconnect()
+                reconnected = f"gaussmeter reconnected ({meter.link.address}), "
+            except Exception as exc:
+                return f"{reconnected}gaussmeter unreadable ({exc})"
+        raise AssertionError("unreachable")
 
     def snapshot(self) -> dict[str, Any]:
         return {

@@ -14,7 +14,15 @@ from typing import Any, ClassVar
 
 from instruments.adapters.common import OpensDriver, count_transactions, positive, ramp
 from instruments.ratings import control_window
-from instruments.roles import GateLimits, GateSource, LimitError, Timebase, Window, check_max
+from instruments.roles import (
+    ComplianceTrip,
+    GateLimits,
+    GateSource,
+    LimitError,
+    Timebase,
+    Window,
+    check_max,
+)
 
 
 @dataclass
@@ -65,6 +73,7 @@ class RampedGate(OpensDriver, GateSource):
         self.check_settings(name, settings, limits)
         self.ramp_rate_V_per_s = settings.ramp_V_per_s or limits.ramp_V_per_s
         self.compliance_A = self._check_compliance(settings.compliance_A or limits.compliance_A)
+        self._held_V = 0.0  # the level the adapter left the output at (0: nothing to watch)
         count_transactions(self, driver)
 
     @classmethod
@@ -138,6 +147,17 @@ class RampedGate(OpensDriver, GateSource):
         return self._read_level()
 
     def ramp_to(self, voltage_V: float) -> None:
+        self._ramp_to_plateau(voltage_V)
+        if voltage_V != 0.0 and self.tripped():
+            # A source action is where a leaking dielectric shows: checked after every ramp
+            # (one measurement; a pulse checks at its plateau instead).
+            action = self.safe_state()
+            raise ComplianceTrip(
+                f"{self.name}: compliance trip at {voltage_V:g} V (compliance "
+                f"{self.compliance_A:g} A): {action}"
+            )
+
+    def _ramp_to_plateau(self, voltage_V: float) -> None:
         self.limits.voltage_V.check(self.name, "gate voltage", voltage_V)
         start_V = self._read_level()
         if not self._output_enabled():
@@ -147,13 +167,27 @@ class RampedGate(OpensDriver, GateSource):
             start_V = 0.0
             self._set_output(True)
         self._ramp(start_V, voltage_V)
+        self._held_V = voltage_V
 
     def set_compliance(self, current_A: float) -> None:
         self.compliance_A = self._check_compliance(current_A)
         self._write_compliance(self.compliance_A)
         self._check_errors()
 
+    def check_health(self) -> None:
+        """Queued errors (serial poll, free), and while a gate voltage is held, the compliance:
+        one measurement per check, only when the gate is away from 0 V."""
+        super().check_health()
+        if self._held_V != 0.0 and self.tripped():
+            held_V = self._held_V
+            action = self.safe_state()
+            raise ComplianceTrip(
+                f"{self.name}: compliance trip while holding {held_V:g} V (compliance "
+                f"{self.compliance_A:g} A): {action}"
+            )
+
     def safe_state(self) -> str:
+        self._held_V = 0.0
         try:
             start_V = self._read_level()
             enabled = self._output_enabled()

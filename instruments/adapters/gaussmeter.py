@@ -15,9 +15,12 @@ from typing import Any
 
 from pymeasure.instruments.lakeshore import LakeShore425
 
-from instruments.adapters.common import count_transactions
+from instruments.adapters.common import count_transactions, read_value
 from instruments.drivers.lakeshore475 import LakeShore475
 from instruments.roles import Role
+
+# Largest field either Hall probe meter shows (LakeShore 425 / 475 top range: 3.5 T).
+FIELD_RANGE_T = 3.5
 
 GAUSSMETER_DRIVERS: dict[str, type[Any]] = {
     "lakeshore425": LakeShore425,
@@ -54,8 +57,9 @@ class Gaussmeter:
 
     def __init__(self, driver: Any, owner: Role, range_index: int | None = None) -> None:
         self.driver = driver
+        self.owner = owner
         self.range_index = range_index
-        count_transactions(owner, driver)
+        self.link = count_transactions(owner, driver)
 
     @classmethod
     def open(cls, spec: GaussmeterSpec, visa_library: str, owner: Role) -> Gaussmeter:
@@ -76,7 +80,7 @@ class Gaussmeter:
             self.driver.write(f"RANGE {int(self.range_index)}")
 
     def field_T(self) -> float:
-        return float(self.driver.field)
+        return read_value(self.owner, "field", lambda: self.driver.field, FIELD_RANGE_T, self.link)
 
     def close(self) -> None:
         self.driver.adapter.close()

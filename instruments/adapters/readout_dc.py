@@ -19,6 +19,7 @@ from instruments.adapters.common import (
     count_transactions,
     drain_error_queue,
     positive,
+    read_value,
 )
 from instruments.roles import HallReadout, InstrumentError, ReadoutLimits, Timebase
 
@@ -102,7 +103,13 @@ class Keithley2400FourWireReadout(OpensDriver, _DCReadout):
         drain_error_queue(self.name, self.driver.ask)
 
     def read_voltage(self) -> float:
-        return float(self.driver.values(":MEASURE:VOLTAGE?")[0])
+        # The voltage across the device cannot exceed the source's voltage compliance.
+        return read_value(
+            self,
+            "device voltage",
+            lambda: self.driver.values(":MEASURE:VOLTAGE?")[0],
+            self.settings.compliance_V,
+        )
 
     def safe_state(self) -> str:
         self.driver.source_current = 0.0
@@ -159,6 +166,10 @@ class Keithley6221DeltaReadout(OpensDriver, _DCReadout):
         drain_error_queue(self.name, self.driver.ask)
 
     def read_voltage(self) -> float:
+        # The voltage across the device cannot exceed the 6221's voltage compliance.
+        return read_value(self, "delta voltage", self._delta_reading, self.settings.compliance_V)
+
+    def _delta_reading(self) -> float:
         n = int(self.settings.delta_cycles)
         self.driver.write(":TRAC:CLE")
         self.driver.delta_arm()

@@ -19,9 +19,16 @@ from typing import Any, ClassVar
 
 from pymeasure.instruments.srs import SR830, SR860
 
-from instruments.adapters.common import OpensDriver, count_transactions, one_of, positive
+from instruments.adapters.common import (
+    OpensDriver,
+    count_transactions,
+    one_of,
+    positive,
+    read_value,
+)
 from instruments.roles import HallReadout, InstrumentError, ReadoutLimits, Timebase, Window
 
+OVERLOAD_FRACTION = 1.1  # |X| beyond this fraction of the sensitivity is an overload
 SETTLING_TIME_CONSTANTS = {6: 5.0, 12: 7.0, 18: 9.0, 24: 10.0}
 FILTER_SLOPES_dB = [6, 12, 18, 24]
 ESR_BITS = {4: "execution error", 5: "command error"}
@@ -124,7 +131,8 @@ class LockinReadout(OpensDriver, HallReadout):
 
     def read_voltage(self) -> float:
         self.timebase.sleep(self.settle_s)
-        return float(self.driver.x)
+        bound_V = OVERLOAD_FRACTION * self.settings.sensitivity_V
+        return read_value(self, "Hall voltage", lambda: self.driver.x, bound_V)
 
     def safe_state(self) -> str:
         # The sine output cannot be switched off: the smallest amplitude is the safe state.

@@ -60,7 +60,7 @@ def test_configure_raises_the_instruments_own_error_message(clock) -> None:
 def test_ramp_from_output_off_steps_at_the_configured_rate(clock) -> None:
     steps = [(f":SOURCE:VOLTAGE {v:g}", None) for v in (0.01, 0.02, 0.03, 0.04, 0.05)]
     pairs = [*INIT, (":SOURCE:VOLTAGE?", "0.2"), ("OUTPUT?", "0"), (":SOURCE:VOLTAGE 0", None)]
-    pairs += [("OUTPUT 1", None), *steps]
+    pairs += [("OUTPUT 1", None), *steps, (":MEASURE:CURRENT?", "0.05,1e-11,1e11,0.1,0")]
     with expected_protocol(Keithley2400, pairs) as smu:
         gate = make_gate(smu, clock, ramp_V_per_s=1.0)
         t0 = clock.now()
@@ -133,6 +133,14 @@ def test_compliance_trip_at_the_end_of_the_plateau_ends_in_the_safe_state(clock)
         gate = make_gate(smu, clock, ramp_step_V=1.0, ramp_min_step_s=1.0)
         with pytest.raises(ComplianceTrip, match=r"ramped gate from 1 V to 0 V.*output off"):
             gate.pulse(1.0, 60.0)
+
+
+def test_compliance_trip_after_a_ramp_ends_in_the_safe_state(clock) -> None:
+    pairs = [*INIT, *RAMP_TO_1V, (":MEASURE:CURRENT?", TRIPPED), *SAFE_FROM_1V]
+    with expected_protocol(Keithley2400, pairs) as smu:
+        gate = make_gate(smu, clock, ramp_step_V=1.0, ramp_min_step_s=1.0)
+        with pytest.raises(ComplianceTrip, match=r"trip at 1 V.*from 1 V to 0 V.*output off"):
+            gate.ramp_to(1.0)
 
 
 def test_safe_state_on_a_confused_instrument_zeroes_without_a_ramp(clock) -> None:

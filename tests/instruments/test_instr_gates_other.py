@@ -38,6 +38,7 @@ def test_2450_configure_ramp_and_trip(clock) -> None:
         ("OUTPUT?", "0"),
         ("OUTPUT ON", None),
         (":SOUR:VOLT:LEV 0.05", None),
+        (":READ?", "1e-09"),  # the compliance check after the ramp: healthy
         (":READ?", "9.99e-07"),
     ]
     with expected_protocol(Keithley2450, pairs) as smu:

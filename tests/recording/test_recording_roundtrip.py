@@ -57,7 +57,9 @@ def test_hall_loop_replays_identically(station: Station, tmp_path: Path) -> None
     assert report.outcome.result == original.result
     recording = load_recording(db, original.run_id)
     assert recording.complete
-    assert report.transactions == sum(t.op in ("write", "read") for t in recording.transactions)
+    # Served: every checked exchange (writes, reads, and the health checks' serial polls).
+    checked = ("write", "read", "read_stb")
+    assert report.transactions == sum(t.op in checked for t in recording.transactions)
 
 
 def test_gate_program_replays_identically(station: Station, tmp_path: Path) -> None:
