@@ -41,7 +41,10 @@ def command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Any]:
 
 # ------------------------------------------------------------------------ run / demo
 def _protocol_parser(spec: ProtocolSpec) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"labctl run {spec.name}", description=spec.doc)
+    # no abbreviations: on a bench, "--step" must not quietly mean "--step-T"
+    parser = argparse.ArgumentParser(
+        prog=f"labctl run {spec.name}", description=spec.doc, allow_abbrev=False
+    )
     for info in describe_params(spec.params_type):
         bounds = ""
         if info.low is not None or info.high is not None:
@@ -301,7 +304,10 @@ def common_options(defaults: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="labctl", description=__doc__, parents=[common_options(defaults=True)]
+        prog="labctl",
+        description=__doc__,
+        parents=[common_options(defaults=True)],
+        allow_abbrev=False,
     )
     common = common_options(defaults=False)
     parser.add_argument("--version", action="version", version=f"labctl {__version__}")

@@ -153,3 +153,14 @@ def test_calibrate_refuses_runs_it_cannot_use(
     for command in ("show", "export", "calibrate"):  # a run id the database does not hold
         code, line = run_cli([command, "999", "--db", str(db)], capsys)
         assert code == 2 and line.startswith("labctl: error: no run 999 in "), line
+
+
+def test_an_abbreviated_protocol_option_is_refused(tmp_path, capsys) -> None:
+    """``--step`` must not quietly mean ``--step-T`` on a bench."""
+    from labctl.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "hall-loop", "--db", str(tmp_path / "a.db"), "--step", "0.01"])
+    assert exc.value.code == 2
+    assert "--step" in capsys.readouterr().err
+    assert not (tmp_path / "a.db").exists()

@@ -147,17 +147,18 @@ class RampedGate(OpensDriver, GateSource):
         return self._read_level()
 
     def ramp_to(self, voltage_V: float) -> None:
-        self._ramp_to_plateau(voltage_V)
-        if voltage_V != 0.0 and self.tripped():
-            # A source action is where a leaking dielectric shows: checked after every ramp
-            # (one measurement; a pulse checks at its plateau instead).
+        moved = self._ramp_to_plateau(voltage_V)
+        if (voltage_V != 0.0 or moved) and self.tripped():
+            # A source action is where a leaking dielectric shows: checked after every ramp,
+            # the way back to 0 V included (one measurement; a pulse checks at its plateau).
             action = self.safe_state()
             raise ComplianceTrip(
-                f"{self.name}: compliance trip at {voltage_V:g} V (compliance "
+                f"{self.name}: compliance trip at {voltage_V:g} V, end of a ramp (compliance "
                 f"{self.compliance_A:g} A): {action}"
             )
 
-    def _ramp_to_plateau(self, voltage_V: float) -> None:
+    def _ramp_to_plateau(self, voltage_V: float) -> bool:
+        """Ramp (switching the output on from 0 V); True if the level moved."""
         self.limits.voltage_V.check(self.name, "gate voltage", voltage_V)
         start_V = self._read_level()
         if not self._output_enabled():
@@ -168,6 +169,7 @@ class RampedGate(OpensDriver, GateSource):
             self._set_output(True)
         self._ramp(start_V, voltage_V)
         self._held_V = voltage_V
+        return start_V != voltage_V
 
     def set_compliance(self, current_A: float) -> None:
         self.compliance_A = self._check_compliance(current_A)

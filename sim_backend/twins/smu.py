@@ -56,14 +56,19 @@ class SmuCore:
 
     # --- sourcing -------------------------------------------------------------------------
     def apply(self) -> None:
-        """Drive the terminal with the current settings; refuse a second source on one pin."""
-        self.forced_trip = False
+        """Drive the terminal with the current settings; refuse a second source on one pin.
+
+        An injected trip stands for a load that broke down: it lasts, through new levels, until
+        the output goes off (a one-shot trip cleared by the next ramp step would model nothing
+        a bench meets, and would hide from every check made after a source action)."""
         if not self.on:
+            self.forced_trip = False
             self.applied_V = 0.0
             self.tripped = False
             self.port.drive(False, 0.0)
             return
-        self.applied_V, self.tripped = self._operating_point()
+        self.applied_V, tripped = self._operating_point()
+        self.tripped = tripped or self.forced_trip
         try:
             self.port.drive(True, self.applied_V)
         except InstrumentError:

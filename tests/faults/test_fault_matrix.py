@@ -21,7 +21,7 @@ ROLES = [
     for role in role_addresses(load_station(STATIONS / station_file))
 ]
 # Replies that fail validation are asked again, so these may end "completed" (recovered);
-# a lost *write* (timeout) or a trip the next source command clears leaves nothing to see.
+# a lost *write* (timeout), or a trip forced while an output is off, leaves nothing to see.
 RECOVERABLE = {"timeout", "garbled", "truncated", "compliance"}
 
 
@@ -77,3 +77,18 @@ def test_fault_at_any_transaction(scenario: str, role: str, kind: str, counts, t
         assert_outcome(run_with_fault(scenario, role, kind, at, tmp_path))
 
     check()
+
+
+@pytest.mark.parametrize("scenario", ["default", "delta"])
+@pytest.mark.parametrize("fraction", [0.3, 0.5, 0.8])
+def test_a_gate_compliance_trip_in_a_gate_program_fails_the_run(
+    scenario: str, fraction: float, counts, tmp_path
+) -> None:
+    """A trip on any gate transaction while the output is on — a ramp step up or down, the
+    plateau — is a leaking dielectric: the run must not end "completed"."""
+    n = counts(scenario)["gate"]
+    verdict = run_with_fault(scenario, "gate", "compliance", max(1, int(n * fraction)), tmp_path)
+    assert_outcome(verdict)
+    assert verdict.outcome.status == "failed", verdict.outcome.error
+    assert "compliance trip" in (verdict.outcome.error or "")
+    assert verdict.metadata["instrument_error"]["kind"] == "ComplianceTrip"
