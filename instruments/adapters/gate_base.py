@@ -147,10 +147,10 @@ class RampedGate(OpensDriver, GateSource):
         return self._read_level()
 
     def ramp_to(self, voltage_V: float) -> None:
-        moved = self._ramp_to_plateau(voltage_V)
-        if (voltage_V != 0.0 or moved) and self.tripped():
-            # A source action is where a leaking dielectric shows: checked after every ramp,
-            # the way back to 0 V included (one measurement; a pulse checks at its plateau).
+        self._ramp_to_plateau(voltage_V)
+        if voltage_V != 0.0 and self.tripped():
+            # A source action is where a leaking dielectric shows: checked after every ramp
+            # away from 0 V (one measurement; a pulse checks at its plateau instead).
             action = self.safe_state()
             raise ComplianceTrip(
                 f"{self.name}: compliance trip at {voltage_V:g} V, end of a ramp (compliance "

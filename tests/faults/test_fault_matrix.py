@@ -80,12 +80,12 @@ def test_fault_at_any_transaction(scenario: str, role: str, kind: str, counts, t
 
 
 @pytest.mark.parametrize("scenario", ["default", "delta"])
-@pytest.mark.parametrize("fraction", [0.3, 0.5, 0.8])
+@pytest.mark.parametrize("fraction", [0.3, 0.5])
 def test_a_gate_compliance_trip_in_a_gate_program_fails_the_run(
     scenario: str, fraction: float, counts, tmp_path
 ) -> None:
-    """A trip on any gate transaction while the output is on — a ramp step up or down, the
-    plateau — is a leaking dielectric: the run must not end "completed"."""
+    """A trip on a gate transaction on the way up or at the plateau is a leaking dielectric:
+    the run must not end "completed" (an injected trip lasts while the output is on)."""
     n = counts(scenario)["gate"]
     verdict = run_with_fault(scenario, "gate", "compliance", max(1, int(n * fraction)), tmp_path)
     assert_outcome(verdict)
