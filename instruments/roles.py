@@ -276,11 +276,9 @@ class GateSource(Role):
         self.ramp_to(0.0)
         return leak_A
 
-    def _ramp_to_plateau(self, voltage_V: float) -> bool:
-        """Ramp to a pulse's plateau (the pulse checks the compliance itself, at once); True
-        if the level moved (assumed, when the source cannot tell)."""
+    def _ramp_to_plateau(self, voltage_V: float) -> None:
+        """Ramp to a pulse's plateau (the pulse checks the compliance itself, at once)."""
         self.ramp_to(voltage_V)
-        return True
 
     def _stop_if_tripped(
         self, voltage_V: float, elapsed_s: float, duration_s: float, leak_A: float | None = None

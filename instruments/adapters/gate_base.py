@@ -157,8 +157,7 @@ class RampedGate(OpensDriver, GateSource):
                 f"{self.compliance_A:g} A): {action}"
             )
 
-    def _ramp_to_plateau(self, voltage_V: float) -> bool:
-        """Ramp (switching the output on from 0 V); True if the level moved."""
+    def _ramp_to_plateau(self, voltage_V: float) -> None:
         self.limits.voltage_V.check(self.name, "gate voltage", voltage_V)
         start_V = self._read_level()
         if not self._output_enabled():
@@ -169,7 +168,6 @@ class RampedGate(OpensDriver, GateSource):
             self._set_output(True)
         self._ramp(start_V, voltage_V)
         self._held_V = voltage_V
-        return start_V != voltage_V
 
     def set_compliance(self, current_A: float) -> None:
         self.compliance_A = self._check_compliance(current_A)
