@@ -334,7 +334,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lab", default=None, help="lab file (default: the built-in lab)")
     for register in (register_live, register_replay, register_train):
         COMMANDS.update(register(sub, common))
+    COMMANDS.update(register_plugin_commands(sub, common))
     return parser
+
+
+COMMAND_GROUP = "labctl.commands"
+
+
+def register_plugin_commands(
+    subparsers: Any, common: argparse.ArgumentParser
+) -> dict[str, Callable[[argparse.Namespace], int]]:
+    """Sub-commands that belong to protocols, the simulator or a user's package: each entry point
+    of the ``labctl.commands`` group names a ``register(subparsers, common)`` function that adds
+    its parsers and returns ``{command: handler}``. Registering imports the module, so such
+    modules keep their module-level imports light and import heavy packages in the handler."""
+    from importlib.metadata import entry_points
+
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
+    for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda ep: ep.name):
+        try:
+            handlers.update(ep.load()(subparsers, common))
+        except Exception as exc:  # a broken plugin names itself and does not hide the others
+            print(
+                f"labctl: warning: command entry point {ep.name!r} ({ep.value}) failed to "
+                f"load: {type(exc).__name__}: {exc}",
+                file=sys.stderr,
+            )
+    return handlers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
