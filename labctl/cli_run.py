@@ -7,15 +7,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labctl.cli_output import emit, fmt
-from labctl.data import resolve_db
-from labctl.engine import RunOutcome, execute
-from labctl.params import ParamInfo, build_params
-from labctl.progress import ProgressBar
-from labctl.protocol import ProtocolSpec
-from labctl.station import load_station
+from labctl.params import ParamInfo
+
+if TYPE_CHECKING:
+    from labctl.engine import RunOutcome
+    from labctl.protocol import ProtocolSpec
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 130
 
@@ -39,6 +38,13 @@ def param_help(info: ParamInfo) -> str:
 def run_protocol(
     args: argparse.Namespace, spec: ProtocolSpec, raw_params: dict[str, Any]
 ) -> RunOutcome:
+    # late: the command modules that import this one stay light to import (fast `labctl --help`)
+    from labctl.data import resolve_db
+    from labctl.engine import execute
+    from labctl.params import build_params
+    from labctl.progress import ProgressBar
+    from labctl.station import load_station
+
     params = build_params(spec.params_type, raw_params, spec.name)
     station = load_station(args.station)
     db = resolve_db(args.db)
