@@ -38,7 +38,9 @@ weight. Each step:
    pulse (and books nothing) to a device holding that many gate pulses: it stays frozen (the
    medical preset), ``level_write_V`` picks the write amplitude by level, ``reset_level_on_flip``
    erodes a device that did flip back to level 0 (a reference hidden weight restarts near 0),
-   ``layer_consolidation_scale`` gives each layer its own consolidation threshold (medical).
+   ``layer_consolidation_scale`` gives each layer its own consolidation threshold (medical),
+   ``max_writes_per_task`` caps the write pulses a device receives per task (an endurance
+   budget: a device at its budget is left alone until the next task; its pressure is kept).
 
 **Defaults** (the study's permuted-digits settings): ``task_moments="keep"``,
 ``flip_threshold=0.025``, ``consolidation_threshold=0.06``, ``booked_failure_level=4``; the pulse
@@ -114,6 +116,10 @@ class DeviceRuleConfig:
         high=1000,
         help="no write pulse to a device holding this many gate pulses (0: off)",
     )
+    max_writes_per_task: int = param(
+        0, low=0, high=1_000_000,
+        help="write pulses a device may receive per task, an endurance budget (0: no limit)",
+    )  # fmt: skip
     booked_failure_level: int = param(
         4, low=0, high=1000, help="from this level a write is booked as failed, no pulse (0: off)"
     )
@@ -151,6 +157,7 @@ class DeviceRule(Rule):
         self.credit = np.zeros(0, dtype=np.int32)
         self.level = np.zeros(0, dtype=np.int16)  # net gate pulses sent (controller's log)
         self.fails = np.zeros(0, dtype=np.uint8)  # consecutive failed writes (retry back-off)
+        self.task_writes = np.zeros(0, dtype=np.int32)  # write pulses sent in this task
         self.t = 0
         self.write_attempts = 0
         self.failed_writes = 0
@@ -170,6 +177,7 @@ class DeviceRule(Rule):
         self.credit = np.zeros(self.store.flat.shape, dtype=np.int32)
         self.level = np.zeros(self.store.flat.shape, dtype=np.int16)
         self.fails = np.zeros(self.store.flat.shape, dtype=np.uint8)
+        self.task_writes = np.zeros(self.store.flat.shape, dtype=np.int32)
         self._theta: float | np.ndarray = c.consolidation_threshold
         if c.layer_consolidation_scale:  # one threshold per device, from its layer's scale
             sizes = self.store.layout.sizes
@@ -211,6 +219,8 @@ class DeviceRule(Rule):
         asked = a >= self._flip_at
         if c.frozen_level > 0:
             asked &= self.level < c.frozen_level
+        if c.max_writes_per_task > 0:
+            asked &= self.task_writes < c.max_writes_per_task
         devices = np.flatnonzero(asked)
         if c.booked_failure_level > 0:  # predicted to fail: booked as failed, no pulse sent
             booked = self.level[devices] >= c.booked_failure_level
@@ -220,6 +230,8 @@ class DeviceRule(Rule):
         if devices.size + skipped.size == 0:
             return
         flipped = self._write_flips(devices) if devices.size else np.zeros(0, dtype=bool)
+        if c.max_writes_per_task > 0:
+            self.task_writes[devices] += 1
         self.write_attempts += int(devices.size)
         self.failed_writes += int(devices.size - flipped.sum())
         failed = devices[~flipped]
@@ -302,6 +314,7 @@ class DeviceRule(Rule):
         elif self.cfg.task_moments == "keep_v":
             self.m[...] = 0.0
         self.acc[...] = 0.0
+        self.task_writes[...] = 0
         if self.cfg.backoff_reset_at_task:
             self.fails[...] = 0
             self._flip_at[...] = self._thresholds[0]
