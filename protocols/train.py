@@ -21,7 +21,7 @@ import pandas as pd
 
 from labctl.api import Panel, Run, Series, param, protocol, save_figure
 from protocols.learning import make_tasks, rule_names, train_sequence
-from protocols.learning.registry import check_settings, parse_settings_text
+from protocols.learning.registry import DEFAULT_RULE, check_settings, parse_settings_text
 from protocols.learning.tasks import TASK_FAMILIES
 
 _COST_COLUMNS = ("write_pulses", "consolidation_pulses", "reads", "transactions")
@@ -29,7 +29,7 @@ _COST_COLUMNS = ("write_pulses", "consolidation_pulses", "reads", "transactions"
 
 @dataclass(frozen=True)
 class TrainParams:
-    rule: str = param("device", help="learning rule", choices=tuple(rule_names()))
+    rule: str = param(DEFAULT_RULE, help="learning rule", choices=tuple(rule_names()))
     tasks: str = param("permuted-digits:5", help=f"family[:n], family in {TASK_FAMILIES}")
     hidden: list[float] = param([256], low=1, high=4096, help="hidden layer widths")
     epochs: int = param(20, low=1, high=1000, help="epochs per task")

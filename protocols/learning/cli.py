@@ -38,7 +38,14 @@ from typing import Any
 from labctl.cli_run import builtin_station, param_help
 from labctl.errors import ParamError
 
-from .registry import RuleSpec, available_rules, check_settings, settings_text
+from .registry import (
+    DEFAULT_RULE,
+    DEFAULT_STUDY_RULES,
+    RuleSpec,
+    available_rules,
+    check_settings,
+    settings_text,
+)
 
 PATH_STATIONS = {
     "fast": "virtual_chip_fast.yaml",
@@ -133,7 +140,7 @@ def register(
     p = subparsers.add_parser(
         "train", parents=[common], help="train a network on the chip", allow_abbrev=False
     )
-    p.add_argument("--rule", default="device", choices=names, help="learning rule")
+    p.add_argument("--rule", default=DEFAULT_RULE, choices=names, help="learning rule")
     p.add_argument("--seed", type=int, default=0)
     _training_options(p)
     _add_rule_options(p, options, rules, grid=False)
@@ -141,7 +148,7 @@ def register(
     p = subparsers.add_parser(
         "study", parents=[common], help="rules × seeds × settings table", allow_abbrev=False
     )
-    p.add_argument("--rules", nargs="+", choices=names, default=["none", "meta-adam", "device"])
+    p.add_argument("--rules", nargs="+", choices=names, default=list(DEFAULT_STUDY_RULES))
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--out", default="study", help="output stem for .csv and .md")
     _training_options(p)

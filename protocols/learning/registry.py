@@ -27,6 +27,9 @@ from labctl.params import ParamInfo, build_params, describe_params
 from .rule import Rule
 
 RULE_GROUP = "labctl.rules"
+DEFAULT_RULE = "device"  # the physical rule: what the chip is for
+# `labctl study` without --rules: the baseline, the software reference and the physical rule
+DEFAULT_STUDY_RULES = ("none", "meta-adam", DEFAULT_RULE)
 # set by the training itself (``train_sequence(lr=...)`` passes it to every rule): not a rule option
 TRAINING_SETTINGS = ("lr",)
 
