@@ -102,6 +102,11 @@ def _option_help(opt: RuleOption, rules: dict[str, RuleSpec]) -> str:
     return "; ".join(f"[{rule}] {text}" for rule, text in texts.items())
 
 
+def _metavar(opt: RuleOption, rules: dict[str, RuleSpec]) -> str:
+    info = rules[opt.rules[0]].param(opt.param)
+    return "VALUE" if info is None else info.type.__name__.upper()
+
+
 def _training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tasks", default="permuted-digits:5", help="task sequence family[:n]")
     p.add_argument("--hidden", type=int, nargs="+", default=[256], help="hidden layer widths")
@@ -125,7 +130,7 @@ def _add_rule_options(
             dest=opt.dest,
             default=None,
             nargs="+" if grid else None,
-            metavar="VALUE",
+            metavar=_metavar(opt, rules),
             help=_option_help(opt, rules).replace("%", "%%"),
         )
 
@@ -140,7 +145,8 @@ def register(
     p = subparsers.add_parser(
         "train", parents=[common], help="train a network on the chip", allow_abbrev=False
     )
-    p.add_argument("--rule", default=DEFAULT_RULE, choices=names, help="learning rule")
+    listed = "; ".join(f"{n}: {spec.doc.rstrip('.')}" for n, spec in rules.items() if spec.doc)
+    p.add_argument("--rule", default=DEFAULT_RULE, choices=names, help=f"learning rule ({listed})")
     p.add_argument("--seed", type=int, default=0)
     _training_options(p)
     _add_rule_options(p, options, rules, grid=False)
