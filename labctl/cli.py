@@ -15,14 +15,13 @@ from instruments.roles import Window
 from labctl import __version__
 from labctl.cli_live import add_live_option
 from labctl.cli_live import register as register_live
-from labctl.cli_output import emit, fmt
+from labctl.cli_output import emit, fmt, param_help
 from labctl.cli_replay import register as register_replay
 from labctl.cli_run import (
     EXIT_ABORTED,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
-    param_help,
     report,
     run_protocol,
 )

@@ -1,50 +1,28 @@
 """Running a protocol from a command and reporting its outcome: shared by ``labctl run`` and the
 sub-commands that packages register through the ``labctl.commands`` entry points (``labctl
-train`` …), which import it from here, never from :mod:`labctl.cli` (that would be a cycle)."""
+train`` …), which import it from here, never from :mod:`labctl.cli` (that would be a cycle).
+It imports the engine: such a command module imports it in its handlers, not at module level."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from labctl.cli_output import emit, fmt
-from labctl.params import ParamInfo
-
-if TYPE_CHECKING:
-    from labctl.engine import RunOutcome
-    from labctl.protocol import ProtocolSpec
+from labctl.data import resolve_db
+from labctl.engine import RunOutcome, execute
+from labctl.params import build_params
+from labctl.progress import ProgressBar
+from labctl.protocol import ProtocolSpec
+from labctl.station import load_station
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 130
-
-
-def builtin_station(name: str) -> Path:
-    """A station file shipped with labctl (``labctl/stations/<name>``)."""
-    return Path(__file__).resolve().parent / "stations" / name
-
-
-def param_help(info: ParamInfo) -> str:
-    """``help (unit) [low, high] {choices}; default X``: how a parameter reads in ``--help``."""
-    bounds = ""
-    if info.low is not None or info.high is not None:
-        bounds = f" [{fmt(info.low) if info.low is not None else '-inf'}, "
-        bounds += f"{fmt(info.high) if info.high is not None else 'inf'}]"
-    unit = f" ({info.unit})" if info.unit else ""
-    choices = f" {{{', '.join(map(str, info.choices))}}}" if info.choices else ""
-    return f"{info.help}{unit}{bounds}{choices}; default {info.default}"
 
 
 def run_protocol(
     args: argparse.Namespace, spec: ProtocolSpec, raw_params: dict[str, Any]
 ) -> RunOutcome:
-    # late: the command modules that import this one stay light to import (fast `labctl --help`)
-    from labctl.data import resolve_db
-    from labctl.engine import execute
-    from labctl.params import build_params
-    from labctl.progress import ProgressBar
-    from labctl.station import load_station
-
     params = build_params(spec.params_type, raw_params, spec.name)
     station = load_station(args.station)
     db = resolve_db(args.db)

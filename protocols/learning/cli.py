@@ -21,8 +21,8 @@ each rule's own parameters.
 keeps the weights on the host (the reference). ``--station`` replaces the built-in station.
 ``study`` writes ``<out>.csv`` (one row per run) and ``<out>.md`` (mean ± std over seeds).
 
-Module-level imports stay light (``labctl --help`` loads this module): pandas and the training
-code are imported by the handlers.
+Module-level imports stay light (every ``labctl`` start loads this module): the engine, pandas
+and the training code are imported by the handlers.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labctl.cli_run import builtin_station, param_help
+from labctl.cli_output import param_help
 from labctl.errors import ParamError
+from labctl.station import builtin_station
 
 from .registry import (
     DEFAULT_RULE,

@@ -10,11 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labctl.cli_run import builtin_station
 from labctl.engine import execute
 from labctl.params import build_params
 from labctl.protocol import find_protocol
-from labctl.station import load_station
+from labctl.station import builtin_station, load_station
 from protocols.learning import cli as learning_cli
 
 

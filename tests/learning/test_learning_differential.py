@@ -13,9 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from labctl.bench import open_bench
-from labctl.cli_run import builtin_station
 from labctl.clock import VirtualClock, use_clock
-from labctl.station import load_station
+from labctl.station import builtin_station, load_station
 from protocols.learning import make_rule, train_sequence
 from protocols.learning.train import TrainResult
 from sim_backend.fast_array import make_fast_array
