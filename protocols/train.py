@@ -60,7 +60,8 @@ class TrainParams:
     def rule_settings(self) -> dict[str, Any]:
         """The rule's settings, converted and checked against the rule's declared bounds."""
         where = f"train: rule {self.rule}: settings"
-        return check_settings(self.rule, parse_settings_text(self.settings, where), where)
+        raw = parse_settings_text(self.settings, where)
+        return check_settings(self.rule, raw, where, settable_only=True)
 
 
 def train_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:

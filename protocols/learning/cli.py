@@ -184,7 +184,7 @@ def _checked(
             )
     where = f"labctl {command}: rule {rule}"
     try:
-        check_settings(rule, {o.param: v for o, v in mine.items()}, where)
+        check_settings(rule, {o.param: v for o, v in mine.items()}, where, settable_only=True)
     except ParamError as exc:
         message = str(exc)
         for o in mine:  # name the option as typed (--mesu-batch, not --batch)

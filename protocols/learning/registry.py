@@ -104,13 +104,20 @@ def available_rules() -> dict[str, RuleSpec]:
     return {name: _spec(name, cls) for name, cls in sorted(_rules().items())}
 
 
-def check_settings(name: str, settings: Mapping[str, Any], where: str = "") -> dict[str, Any]:
+def check_settings(
+    name: str, settings: Mapping[str, Any], where: str = "", settable_only: bool = False
+) -> dict[str, Any]:
     """``settings`` of rule ``name`` converted (strings from a command line) and checked against
     the declared types and bounds; only the given keys are returned. Refuses an unknown key or a
-    value out of bounds with one :class:`ParamError` line naming the option and the bound."""
+    value out of bounds with one :class:`ParamError` line naming the option and the bound.
+    ``settable_only``: also refuse the parameters a user does not set (those the training sets,
+    ``lr``, and those a variant pins, ``none``'s ``m_meta``) instead of accepting them."""
     spec = find_rule(name)
     where = where or f"rule {name}"
-    known = {p.name for p in describe_params(spec.cls.config_type)}
+    if settable_only:
+        known = {p.name for p in spec.params}
+    else:
+        known = {p.name for p in describe_params(spec.cls.config_type)}
     unknown = sorted(set(settings) - known)
     if unknown:
         offered = ", ".join(p.name for p in spec.params) or "none"

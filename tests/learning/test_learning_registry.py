@@ -100,6 +100,9 @@ def test_the_train_protocol_checks_the_rule_settings_it_is_given() -> None:
         build_params(spec.params_type, {"rule": "meta-adam", "settings": "m_meta=-2"}, "train")
     with pytest.raises(ParamError, match="m_meta is not a parameter of rule 'device'"):
         build_params(spec.params_type, {"rule": "device", "settings": "m_meta=5"}, "train")
+    for rule, key in (("device", "lr"), ("none", "m_meta")):  # set by --lr; pinned at 0
+        with pytest.raises(ParamError, match=f"{key} is not a parameter of rule '{rule}'"):
+            build_params(spec.params_type, {"rule": rule, "settings": f"{key}=0.1"}, "train")
     lists = build_params(
         spec.params_type, {"rule": "device", "settings": "level_write_V=3.25,3.5"}, "train"
     )
