@@ -15,19 +15,23 @@ from instruments.roles import Window
 from labctl import __version__
 from labctl.cli_live import add_live_option
 from labctl.cli_live import register as register_live
-from labctl.cli_output import emit, fmt
+from labctl.cli_output import emit, fmt, param_help
 from labctl.cli_replay import register as register_replay
-from labctl.cli_train import register as register_train
+from labctl.cli_run import (
+    EXIT_ABORTED,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    report,
+    run_protocol,
+)
 from labctl.data import export_run, list_runs, load_run, resolve_db
 from labctl.database import describe
-from labctl.engine import RunOutcome, execute
 from labctl.errors import LabctlError
-from labctl.params import build_params, describe_params
-from labctl.progress import ProgressBar
+from labctl.params import describe_params
 from labctl.protocol import ProtocolSpec, available_protocols, find_protocol
 from labctl.station import load_station
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 130
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
@@ -46,56 +50,14 @@ def _protocol_parser(spec: ProtocolSpec) -> argparse.ArgumentParser:
         prog=f"labctl run {spec.name}", description=spec.doc, allow_abbrev=False
     )
     for info in describe_params(spec.params_type):
-        bounds = ""
-        if info.low is not None or info.high is not None:
-            bounds = f" [{fmt(info.low) if info.low is not None else '-inf'}, "
-            bounds += f"{fmt(info.high) if info.high is not None else 'inf'}]"
-        unit = f" ({info.unit})" if info.unit else ""
         parser.add_argument(
             info.option,
             dest=info.name,
             default=None,
             metavar=info.type.__name__.upper(),
-            help=f"{info.help}{unit}{bounds}; default {info.default}",
+            help=param_help(info),
         )
     return parser
-
-
-def run_protocol(
-    args: argparse.Namespace, spec: ProtocolSpec, raw_params: dict[str, Any]
-) -> RunOutcome:
-    params = build_params(spec.params_type, raw_params, spec.name)
-    station = load_station(args.station)
-    db = resolve_db(args.db)
-    if getattr(args, "live", False):
-        from labctl.cli_live import execute_live
-
-        return execute_live(spec, params, station, db)
-    bar = ProgressBar(spec.name) if sys.stderr.isatty() and not args.json else None
-    outcome = execute(spec, params, station, db, progress=bar.update if bar else None)
-    if bar:
-        bar.close()
-    return outcome
-
-
-def report(args: argparse.Namespace, outcome: RunOutcome) -> int:
-    def text() -> str:
-        lines = [
-            f"run {outcome.run_id} ({outcome.protocol}): {outcome.status}, "
-            f"{outcome.points} points in {outcome.db}"
-        ]
-        lines += [f"  {k} = {fmt(v)}" for k, v in outcome.result.items()]
-        lines += [f"  figure: {f}" for f in outcome.figures]
-        return "\n".join(lines)
-
-    emit(args, outcome.as_dict(), text)
-    if outcome.status == "completed":
-        return EXIT_OK
-    if args.debug and outcome.exception is not None:
-        raise outcome.exception
-    error = "; ".join(line.strip() for line in str(outcome.error).splitlines() if line.strip())
-    print(f"labctl: run {outcome.run_id} {outcome.status}: {error}", file=sys.stderr)
-    return EXIT_ABORTED if outcome.status in ("aborted", "interrupted") else EXIT_FAILED
 
 
 @command("run")
@@ -332,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sim", parents=[common], help="the simulated lab")
     p.add_argument("action", choices=("list",))
     p.add_argument("--lab", default=None, help="lab file (default: the built-in lab)")
-    for register in (register_live, register_replay, register_train):
+    for register in (register_live, register_replay):
         COMMANDS.update(register(sub, common))
     COMMANDS.update(register_plugin_commands(sub, common))
     return parser

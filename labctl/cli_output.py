@@ -8,7 +8,10 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from labctl.params import ParamInfo
 
 
 def emit(args: argparse.Namespace, payload: Any, text: Callable[[], str]) -> None:
@@ -44,3 +47,15 @@ def fmt(value: Any) -> str:
     if isinstance(value, float):
         return "nan" if math.isnan(value) else f"{value:.6g}"
     return str(value)
+
+
+def param_help(info: ParamInfo) -> str:
+    """``help (unit) [low, high] {choices}; default X``: how a declared parameter reads in
+    ``--help`` (``labctl run <protocol>``, the rule options of ``labctl train``)."""
+    bounds = ""
+    if info.low is not None or info.high is not None:
+        bounds = f" [{fmt(info.low) if info.low is not None else '-inf'}, "
+        bounds += f"{fmt(info.high) if info.high is not None else 'inf'}]"
+    unit = f" ({info.unit})" if info.unit else ""
+    choices = f" {{{', '.join(map(str, info.choices))}}}" if info.choices else ""
+    return f"{info.help}{unit}{bounds}{choices}; default {info.default}"

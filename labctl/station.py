@@ -71,6 +71,11 @@ def default_station_path() -> Path:
     return Path(str(resources.files("labctl") / "stations" / "simulated.yaml"))
 
 
+def builtin_station(name: str) -> Path:
+    """A station file shipped with labctl (``labctl/stations/<name>``)."""
+    return Path(str(resources.files("labctl") / "stations" / name))
+
+
 def load_station(path: str | Path | None = None) -> Station:
     """Load and validate a station file (the built-in simulated station when ``path`` is None)."""
     p = Path(path) if path is not None else default_station_path()

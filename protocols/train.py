@@ -21,6 +21,7 @@ import pandas as pd
 
 from labctl.api import Panel, Run, Series, param, protocol, save_figure
 from protocols.learning import make_tasks, rule_names, train_sequence
+from protocols.learning.registry import DEFAULT_RULE, check_settings, parse_settings_text
 from protocols.learning.tasks import TASK_FAMILIES
 
 _COST_COLUMNS = ("write_pulses", "consolidation_pulses", "reads", "transactions")
@@ -28,14 +29,18 @@ _COST_COLUMNS = ("write_pulses", "consolidation_pulses", "reads", "transactions"
 
 @dataclass(frozen=True)
 class TrainParams:
-    rule: str = param("device", help="learning rule", choices=tuple(rule_names()))
+    rule: str = param(DEFAULT_RULE, help="learning rule", choices=tuple(rule_names()))
     tasks: str = param("permuted-digits:5", help=f"family[:n], family in {TASK_FAMILIES}")
     hidden: list[float] = param([256], low=1, high=4096, help="hidden layer widths")
     epochs: int = param(20, low=1, high=1000, help="epochs per task")
     batch: int = param(100, low=2, high=100_000, help="batch size")
     lr: float = param(0.005, low=1e-6, high=1.0, help="learning rate (Adam step)")
     seed: int = param(0, low=0, high=2**31 - 1, help="seed (tasks, batches, rule)")
-    m_meta: float = param(10.0, low=0, high=1000, help="meta-adam: metaplasticity strength")
+    settings: str = param(
+        "",
+        help="the rule's parameters as name=value pairs separated by spaces (lists: a,b), "
+        "e.g. 'm_meta=5'; `labctl train --help` lists them with units and bounds",
+    )
     on_chip: bool = param(True, help="weights on the station's array (false: software)")
     refresh: str = param(
         "task", help="full re-read of the chip", choices=("never", "epoch", "task")
@@ -50,9 +55,13 @@ class TrainParams:
                 f"train: tasks = {self.tasks!r}: unknown family {family!r}; "
                 f"expected one of {', '.join(TASK_FAMILIES)}"
             )
+        self.rule_settings()  # refuse a bad rule parameter before the bench opens
 
     def rule_settings(self) -> dict[str, Any]:
-        return {"m_meta": self.m_meta} if self.rule == "meta-adam" else {}
+        """The rule's settings, converted and checked against the rule's declared bounds."""
+        where = f"train: rule {self.rule}: settings"
+        raw = parse_settings_text(self.settings, where)
+        return check_settings(self.rule, raw, where, settable_only=True)
 
 
 def train_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:

@@ -104,7 +104,7 @@ def _interrupt(*_args: object, **_kwargs: object) -> None:
 
 @pytest.mark.parametrize(
     "where",
-    ["labctl.cli.load_station", "labctl.engine.RunWriter", "labctl.engine.open_bench"],
+    ["labctl.cli_run.load_station", "labctl.engine.RunWriter", "labctl.engine.open_bench"],
 )
 def test_ctrl_c_before_the_bench_is_open_is_one_line(
     where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

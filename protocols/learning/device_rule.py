@@ -38,46 +38,16 @@ weight. Each step:
    pulse (and books nothing) to a device holding that many gate pulses: it stays frozen (the
    medical preset), ``level_write_V`` picks the write amplitude by level, ``reset_level_on_flip``
    erodes a device that did flip back to level 0 (a reference hidden weight restarts near 0),
-   ``layer_consolidation_scale`` gives each layer its own consolidation threshold (medical).
+   ``layer_consolidation_scale`` gives each layer its own consolidation threshold (medical),
+   ``max_writes_per_task`` caps the write pulses a device receives per task (an endurance
+   budget: a device at its budget is left alone until the next task; its pressure is kept).
 
 **Defaults** (the study's permuted-digits settings): ``task_moments="keep"``,
-``flip_threshold=0.025``, ``consolidation_threshold=0.06``, ``booked_failure_level=4``. The
-earlier defaults (moments reset, 0.02, 0.05, every write sent) are the starting point of the
-sweeps below.
-
-The pulse settings are tuned for the ``ptco_gdox_hall`` virtual chip (x_init ≈ 0.35, anisotropy
-peak at x_opt = 0.55), measured with ``VirtualChip.switching_probability_sot``: a 3.5 V, 20 ns
-write flips a fresh device with P ≈ 0.96; a +2 V, 0.7 s gate pulse (τ(2 V) ≈ 8 s) raises x by ≈
-0.05, and after 1, 2, 3, 4 such pulses the mean P falls to ≈ 0.29, 0.04, 0.01, 0.02 (x ≈ 0.41,
-0.46, 0.51, 0.55: the last one sits at the anisotropy peak; beyond it P rises again). The
-per-device P is bimodal (device-to-device spread of the barrier): after one pulse about half the
-devices are already frozen (P < 0.01), after two ≈ 90 %. At 4 V the floor is ≈ 0.07, too high for
-consolidation to hold. A −2 V gate pulse lowers x by ≈ 0.035 in 2.4 s and by ≈ 0.05 (one level) in
-4 s; at −2.5 V the reduction runs away (x 0.55 → 0.26 in 1 s), so erosion stays at −2 V.
-
-Sweeps (permuted digits × 5, 64-256-10, 20 epochs, ACC % of device@chip; std over seeds ≈ 2–3, so
-±1.5 on 5 seeds is noise). With the earlier defaults (moments reset at each task, flip 0.02,
-consolidation 0.05, every write sent; 55.0 ± 2.3 on seeds 0–4) nothing beyond noise:
-consolidation_threshold 0.03/0.045/0.055/0.08 → 49.7/54.3/55.8/39.5; max_level 3/5 → 55.5/51.6;
-consolidate_at step/task → 53.3/52.4; flip_threshold 0.015/0.025 → 54.3/54.2; failure_backoff
-1/1.5/3 → 47.3/53.4/53.7 (1: 2.3× the write pulses); no erosion → 46.0 (plasticity 87 %); erosion
-1.8/3/4 s → 52.3/54.8/46.3; gate 0.6/0.85 s → 54.9/50.8; gate 0.35 s with max_level 8 → 54.7;
-reset_level_on_flip → 53.5; level_write_V (3.25, 3.5 V)/(3.5, 3.75, 3.75 V)/(3.25, 3.75, 4, 4 V) →
-51.5/52.2/47.1; field 0.03/0.04/0.05 T at task starts → 54.9/55.5/51.9, 0.02 T every epoch → 56.4;
-Adam β2 0.99 → 52.9, β1 0.8/0.95 → 53.3/54.3; per-layer consolidation thresholds (hidden, output)
-×(1, 0.5)/(1, 2)/(1.2, 1)/(1.4, 1) → 53.7/44.1/56.2/52.3; a level-growing credit threshold, or no
-credit in a task's first 5/10/15 epochs (49.6/44.0/35.5), were worse and are not kept. Keeping the
-moments across tasks was the one step beyond noise: 58.3 (BWT −43.4), but with 9 % more write
-pulses than the baseline on the chip; booking the writes at level 4 as failed cut them by 15 % at
-no cost; then (seeds 0–9) consolidation_threshold 0.055/0.06/0.065/0.07 → 58.4/59.2/60.1/58.8,
-flip 0.0225/0.03 → 58.3/59.0, erosion 3 s → 58.2, gate 0.6/0.8 s → 59.0/56.6, field 0.02 T every
-epoch → 57.4, keeping only v → 58.8 (5 seeds); around the final settings (59.2 on seeds 0–9): β2
-0.9995 → 58.9, erosion 2/2.8 s → 57.2/58.4, max_level 3 → 57.9, back-off 1.75/2.5 → 58.8/57.1,
-reset_level_on_flip → 58.1. The recommended settings are the middle of that plateau. Seeds 5–9
-first served as a check (moments kept, booked writes, threshold 0.055: 57.7 against 54.6 for the
-earlier defaults; reference 58.7, baseline 40.1), then in the last threshold choice: no seed set is
-fully held out. Recommended: 60.0 on seeds 0–4, 58.3 on 5–9. The medical sequence (≈ 100 steps per
-task) has its own preset in :data:`.comparison.SEQUENCE_SETTINGS`.
+``flip_threshold=0.025``, ``consolidation_threshold=0.06``, ``booked_failure_level=4``; the pulse
+settings suit the ``ptco_gdox_hall`` virtual chip. They are the middle of a plateau found by
+sweeps, not a fit: before changing one, read the record of what was tried and what was noise in
+``docs/learning/device_rule_tuning.md`` (the medical sequence's preset is in
+:data:`.comparison.SEQUENCE_SETTINGS`, tuned the same way).
 """
 
 from __future__ import annotations
@@ -87,8 +57,10 @@ from typing import Literal
 
 import numpy as np
 
+from labctl.params import param
+
 from .neuromodulation import FieldEvent, neuromodulate, supports_field
-from .rule import Rule, register
+from .rule import Rule
 
 When = Literal["step", "epoch", "task"]
 FieldWhen = Literal["task", "epoch"]
@@ -97,52 +69,95 @@ Moments = Literal["reset", "keep", "keep_v"]
 
 @dataclass
 class DeviceRuleConfig:
-    lr: float = 0.005
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-8
-    flip_threshold: float = 0.025  # accumulated update toward a flip per write pulse
-    consolidation_threshold: float = 0.06  # accumulated agreeing update per consolidation credit
-    consolidate_at: When = "epoch"
-    max_consolidation_pulses: int = 8  # per device and per consolidation batch
-    max_level: int = 4  # net gate pulses a device may hold (stay below the anisotropy peak)
-    reset_on_failed_write: bool = True
-    failure_backoff: float = 2.0  # flip threshold × this per consecutive failed write (1: off)
-    max_backoff_steps: int = 12
-    backoff_reset_at_task: bool = False  # forget the back-off at task boundaries
-    erode_on_failed_write: bool = True  # a failed write earns a de-consolidation (V < 0) pulse
-    write_amplitude_V: float = 3.5
-    write_width_s: float = 2e-8
-    gate_voltage_V: float = 2.0
-    gate_duration_s: float = 0.7
-    erosion_duration_s: float = 2.4  # the reducing direction is ≈ 5× slower
-    reset_level_on_flip: bool = False  # a flipped device is eroded back to level 0
-    level_write_V: tuple[float, ...] = ()  # write amplitude per level (empty: write_amplitude_V)
-    frozen_level: int = 0  # no write pulse to a device holding this many gate pulses (0: off)
-    booked_failure_level: int = 4  # from this level a write is booked as failed, no pulse (0: off)
-    task_moments: Moments = "keep"  # at task boundaries: reset, keep, or keep only v (and t)
-    layer_consolidation_scale: tuple[float, ...] = ()  # consolidation_threshold × this per layer
-    consolidate: bool = True  # off: the "flip when asked" baseline on the same accumulator
-    field_T: float = 0.0  # global-field neuromodulation amplitude H_g (0: off)
-    field_width_s: float = 1e-6
-    field_at: FieldWhen = "task"  # task: at each task start after the first; epoch: every epoch
+    lr: float = param(0.005, low=1e-6, high=1.0, help="Adam step size of the pressure")
+    beta1: float = param(0.9, low=0, high=0.999999, help="Adam first-moment decay")
+    beta2: float = param(0.999, low=0, high=0.999999, help="Adam second-moment decay")
+    eps: float = param(1e-8, low=1e-12, high=1.0, help="Adam denominator offset")
+    flip_threshold: float = param(
+        0.025, low=1e-6, high=10.0, help="accumulated update toward a flip per write pulse"
+    )
+    consolidation_threshold: float = param(
+        0.06, low=1e-6, high=10.0, help="accumulated agreeing update per consolidation credit"
+    )
+    consolidate_at: When = param(
+        "epoch", help="when credits become gate pulses", choices=("step", "epoch", "task")
+    )
+    max_consolidation_pulses: int = param(
+        8, low=1, high=1000, help="gate pulses per device and per consolidation batch"
+    )
+    # stay below the anisotropy peak: beyond it the device softens again
+    max_level: int = param(4, low=0, high=1000, help="net gate pulses a device may hold")
+    reset_on_failed_write: bool = param(True, help="reset the accumulator after a failed write")
+    failure_backoff: float = param(
+        2.0, low=1.0, high=100.0, help="flip threshold × this per consecutive failed write (1: off)"
+    )
+    max_backoff_steps: int = param(12, low=0, high=64, help="cap on the back-off steps")
+    backoff_reset_at_task: bool = param(False, help="forget the back-off at task boundaries")
+    erode_on_failed_write: bool = param(
+        True, help="a failed write earns a de-consolidation (V < 0) gate pulse"
+    )
+    write_amplitude_V: float = param(3.5, unit="V", low=0, high=10.0, help="write pulse amplitude")
+    write_width_s: float = param(2e-8, unit="s", low=1e-10, high=1e-3, help="write pulse width")
+    gate_voltage_V: float = param(2.0, unit="V", low=0, high=10.0, help="gate pulse amplitude")
+    gate_duration_s: float = param(
+        0.7, unit="s", low=1e-6, high=3600.0, help="consolidation gate pulse duration"
+    )
+    # the reducing direction is ≈ 5× slower
+    erosion_duration_s: float = param(
+        2.4, unit="s", low=1e-6, high=3600.0, help="erosion (V < 0) gate pulse duration"
+    )
+    reset_level_on_flip: bool = param(False, help="a flipped device is eroded back to level 0")
+    level_write_V: tuple[float, ...] = param(
+        (), unit="V", low=0, high=10.0, help="write amplitude per level (empty: write_amplitude_V)"
+    )
+    frozen_level: int = param(
+        0,
+        low=0,
+        high=1000,
+        help="no write pulse to a device holding this many gate pulses (0: off)",
+    )
+    max_writes_per_task: int = param(
+        0, low=0, high=1_000_000,
+        help="write pulses a device may receive per task, an endurance budget (0: no limit)",
+    )  # fmt: skip
+    booked_failure_level: int = param(
+        4, low=0, high=1000, help="from this level a write is booked as failed, no pulse (0: off)"
+    )
+    task_moments: Moments = param(
+        "keep", help="moments at task boundaries", choices=("reset", "keep", "keep_v")
+    )
+    layer_consolidation_scale: tuple[float, ...] = param(
+        (), low=0, high=1000.0, help="consolidation_threshold × this per layer (empty: 1)"
+    )
+    consolidate: bool = param(
+        True, help="consolidate (false: the flip-when-asked baseline on the same accumulator)"
+    )
+    field_T: float = param(
+        0.0, unit="T", low=-1.0, high=1.0, help="global-field neuromodulation amplitude (0: off)"
+    )
+    field_width_s: float = param(1e-6, unit="s", low=1e-9, high=1.0, help="field pulse width")
+    field_at: FieldWhen = param(
+        "task", help="field pulses at each task start after the first, or every epoch",
+        choices=("task", "epoch"),
+    )  # fmt: skip
 
 
-@register
 class DeviceRule(Rule):
     """Accumulate, write when a flip is asked, consolidate when the sign is confirmed."""
 
     name = "device"
+    config_type = DeviceRuleConfig
+    cfg: DeviceRuleConfig
 
     def __init__(self, **settings: float | str | bool) -> None:
-        super().__init__()
-        self.cfg = DeviceRuleConfig(**settings)  # type: ignore[arg-type]
+        super().__init__(**settings)
         self.m = np.zeros(0, dtype=np.float32)  # vectors in device order
         self.v = np.zeros(0, dtype=np.float32)
         self.acc = np.zeros(0, dtype=np.float32)
         self.credit = np.zeros(0, dtype=np.int32)
         self.level = np.zeros(0, dtype=np.int16)  # net gate pulses sent (controller's log)
         self.fails = np.zeros(0, dtype=np.uint8)  # consecutive failed writes (retry back-off)
+        self.task_writes = np.zeros(0, dtype=np.int32)  # write pulses sent in this task
         self.t = 0
         self.write_attempts = 0
         self.failed_writes = 0
@@ -162,6 +177,7 @@ class DeviceRule(Rule):
         self.credit = np.zeros(self.store.flat.shape, dtype=np.int32)
         self.level = np.zeros(self.store.flat.shape, dtype=np.int16)
         self.fails = np.zeros(self.store.flat.shape, dtype=np.uint8)
+        self.task_writes = np.zeros(self.store.flat.shape, dtype=np.int32)
         self._theta: float | np.ndarray = c.consolidation_threshold
         if c.layer_consolidation_scale:  # one threshold per device, from its layer's scale
             sizes = self.store.layout.sizes
@@ -203,6 +219,8 @@ class DeviceRule(Rule):
         asked = a >= self._flip_at
         if c.frozen_level > 0:
             asked &= self.level < c.frozen_level
+        if c.max_writes_per_task > 0:
+            asked &= self.task_writes < c.max_writes_per_task
         devices = np.flatnonzero(asked)
         if c.booked_failure_level > 0:  # predicted to fail: booked as failed, no pulse sent
             booked = self.level[devices] >= c.booked_failure_level
@@ -212,6 +230,8 @@ class DeviceRule(Rule):
         if devices.size + skipped.size == 0:
             return
         flipped = self._write_flips(devices) if devices.size else np.zeros(0, dtype=bool)
+        if c.max_writes_per_task > 0:
+            self.task_writes[devices] += 1
         self.write_attempts += int(devices.size)
         self.failed_writes += int(devices.size - flipped.sum())
         failed = devices[~flipped]
@@ -294,6 +314,7 @@ class DeviceRule(Rule):
         elif self.cfg.task_moments == "keep_v":
             self.m[...] = 0.0
         self.acc[...] = 0.0
+        self.task_writes[...] = 0
         if self.cfg.backoff_reset_at_task:
             self.fails[...] = 0
             self._flip_at[...] = self._thresholds[0]

@@ -1,9 +1,12 @@
-"""The interface every learning rule implements, and the registry of rules by name.
+"""The interface every learning rule implements (rules are found by name in :mod:`.registry`).
 
 A rule receives, at each step, the gradient of the batch loss w.r.t. the binary weights the
 network used (the ones on the chip when a chip is attached) and decides which devices to write
 or consolidate, through the :class:`~.weights.WeightStore` only. The same rule code therefore runs
 in pure software, on the fast virtual chip and on the instrument path.
+
+A rule declares its parameters as ``config_type``, a dataclass of :func:`labctl.params.param`
+fields with units and bounds; the instance's settings are ``self.cfg``.
 
 Life cycle, driven by :func:`~.train.train_sequence`::
 
@@ -17,7 +20,7 @@ Life cycle, driven by :func:`~.train.train_sequence`::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,8 +33,13 @@ class Rule(ABC):
     """Base class of the learning rules (see the module docstring for the life cycle)."""
 
     name: ClassVar[str] = ""
+    # the rule's parameters: a dataclass of labctl.params.param fields (unit, bounds, help)
+    config_type: ClassVar[type]
+    # parameters a variant pins (``none`` is ``meta-adam`` with m_meta = 0): not settable
+    fixed: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self) -> None:
+    def __init__(self, **settings: Any) -> None:
+        self.cfg = self.config_type(**{**settings, **self.fixed})
         self.net: BinaryMLP | None = None
         self._store: WeightStore | None = None
         self.rng = np.random.default_rng(0)
@@ -79,11 +87,7 @@ class Rule(ABC):
 
     def params(self) -> dict[str, Any]:
         """The rule's settings, JSON-serialisable."""
-        cfg = getattr(self, "cfg", None)
-        out: dict[str, Any] = {"rule": self.name}
-        if cfg is not None and is_dataclass(cfg):
-            out.update(asdict(cfg))  # type: ignore[arg-type]
-        return out
+        return {"rule": self.name, **asdict(self.cfg)}
 
     def counts(self) -> dict[str, int]:
         """Rule-side counters (device-side counts come from the array)."""
@@ -98,23 +102,3 @@ class Rule(ABC):
         if devices.size:
             target = np.where(want_up[devices], 1.0, -1.0)
             self.store.write(devices, target, amplitude_V, width_s)
-
-
-_REGISTRY: dict[str, type[Rule]] = {}
-
-
-def register(cls: type[Rule]) -> type[Rule]:
-    """Class decorator: make a rule available by its ``name``."""
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def rule_names() -> list[str]:
-    return sorted(_REGISTRY)
-
-
-def make_rule(name: str, **settings: Any) -> Rule:
-    """A rule by name (``meta-adam``, ``none``, ``mesu``, ``device``) with keyword settings."""
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown rule {name!r}; known: {', '.join(rule_names())}")
-    return _REGISTRY[name](**settings)

@@ -2,34 +2,41 @@
 
 An :class:`Arm` is one rule with its settings, in software or on a chip; :func:`run_arms` trains
 every arm × seed (in worker processes with ``jobs > 1``), one fresh chip per run. One row per
-run: the arm, rule, settings, seed, the continual-learning metrics and the device cost.
-:func:`run_study` runs a grid (rules × settings × seeds); :func:`aggregate` gives mean ± std
-over seeds; :func:`write_study` saves CSV and markdown.
+run (:func:`.table.result_row`): the arm, rule, settings, seed, the continual-learning metrics
+and the device cost. :func:`run_study` runs a grid (rules × settings × seeds); the table
+(:func:`aggregate`: mean ± std over seeds, :func:`write_study`: CSV and markdown) is built by
+:mod:`.table`, the one study table.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from instruments.roles import SynapseArray
 
+from .table import aggregate, format_table, result_row, write_study
 from .tasks import make_tasks, n_synapses
-from .train import TrainResult, train_sequence
+from .train import train_sequence
 
 ArrayFactory = Callable[..., SynapseArray]  # factory(n_devices, seed=seed) -> a fresh array
 
-METRICS = ("average_accuracy_pct", "bwt_pct", "forgetting_pct", "plasticity_pct")
-COSTS = ("write_pulses", "consolidation_pulses", "reads", "transactions", "energy_J")
+__all__ = [
+    "Arm",
+    "aggregate",
+    "format_table",
+    "run_arms",
+    "run_one",
+    "run_study",
+    "settings_grid",
+    "write_study",
+]
 
 
 def settings_grid(grid: Mapping[str, Sequence[Any]] | None) -> list[dict[str, Any]]:
@@ -50,27 +57,6 @@ class Arm:
     on_chip: bool = False
 
 
-def result_row(result: TrainResult, settings: dict[str, Any], on_array: bool) -> dict[str, Any]:
-    """One run as a flat row. ``write_pulses``: the pulses sent on a chip; in software, the sign
-    changes the rule asked for (what the same rule would have written)."""
-    cost = result.device_cost
-    row: dict[str, Any] = {
-        "rule": result.rule,
-        "settings": json.dumps(settings, sort_keys=True),
-        "seed": result.seed,
-        "on_array": on_array,
-        **{m: getattr(result, m) for m in METRICS},
-        "steps": result.steps,
-        "wall_time_s": result.wall_time_s,
-    }
-    for c in COSTS:
-        row[c] = cost.get(c, np.nan)
-    if not on_array:
-        row["write_pulses"] = cost.get("rule_write_requests", np.nan)
-    row["final_row_pct"] = json.dumps([round(float(a), 2) for a in result.accuracy_matrix_pct[-1]])
-    return row
-
-
 def run_one(
     arm: Arm,
     tasks: str,
@@ -89,7 +75,7 @@ def run_one(
         task_list, arm.rule, seed=seed, array=array, rule_settings=arm.settings, curves=False,
         **train_kwargs,
     )  # fmt: skip
-    return {"arm": arm.label, **result_row(result, arm.settings, array is not None)}
+    return {"arm": arm.label, **result_row(result.as_dict(), arm.settings, array is not None)}
 
 
 def run_arms(
@@ -137,38 +123,3 @@ def run_study(
         for settings in settings_grid(grid)
     ]
     return run_arms(tasks, seeds, array_factory, arms, log=log, **train_kwargs)
-
-
-def aggregate(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std over seeds for every (rule, settings, on_array)."""
-    cols = [c for c in (*METRICS, *COSTS) if c in df and df[c].notna().any()]
-    agg = df.groupby(["rule", "settings", "on_array"], sort=False)[cols].agg(["mean", "std"])
-    agg.columns = [f"{a}_{b}" for a, b in agg.columns]
-    agg.insert(0, "n_seeds", df.groupby(["rule", "settings", "on_array"], sort=False).size())
-    return agg.reset_index()
-
-
-def to_markdown(df: pd.DataFrame, digits: int = 2) -> str:
-    """A GitHub markdown table (no extra dependency)."""
-
-    def fmt(v: Any) -> str:
-        if isinstance(v, float | np.floating):
-            return "" if np.isnan(v) else f"{v:.{digits}f}"
-        return str(v).replace("|", "\\|")
-
-    lines = [
-        "| " + " | ".join(map(str, df.columns)) + " |",
-        "|" + "|".join("---" for _ in df.columns) + "|",
-    ]
-    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
-
-
-def write_study(df: pd.DataFrame, stem: str | Path) -> tuple[Path, Path]:
-    """Write ``<stem>.csv`` (all runs) and ``<stem>.md`` (aggregated over seeds)."""
-    stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    csv, md = stem.with_suffix(".csv"), stem.with_suffix(".md")
-    df.to_csv(csv, index=False)
-    md.write_text(to_markdown(aggregate(df)))
-    return csv, md

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 FASHION_DIRS = (
     Path("/usr/share/dataset-fashion-mnist"),
@@ -55,6 +54,8 @@ class Task:
 def _split(
     x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from sklearn.model_selection import train_test_split  # late: `labctl --help` stays fast
+
     xtr, xte, ytr, yte = train_test_split(
         x, y, test_size=test_fraction, random_state=seed, stratify=y
     )

@@ -19,7 +19,8 @@ from instruments.roles import SynapseArray
 
 from . import metrics
 from .network import AffineAdam, BinaryMLP
-from .rule import Rule, make_rule
+from .registry import make_rule
+from .rule import Rule
 from .tasks import Task, make_tasks, pad_outputs
 from .weights import Refresh, make_store
 

@@ -10,20 +10,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labctl import cli_train
 from labctl.engine import execute
 from labctl.params import build_params
 from labctl.protocol import find_protocol
-from labctl.station import load_station
-
-STATIONS = Path(cli_train.__file__).parent / "stations"
+from labctl.station import builtin_station, load_station
+from protocols.learning import cli as learning_cli
 
 
 def _train(station: str, tmp_path: Path, **raw: object):  # -> RunOutcome
     spec = find_protocol("train")
     params = build_params(spec.params_type, raw, "train")
     return execute(
-        spec, params, load_station(STATIONS / station), tmp_path / "t.db", handle_signals=False
+        spec,
+        params,
+        load_station(builtin_station(station)),
+        tmp_path / "t.db",
+        handle_signals=False,
     )
 
 
@@ -76,7 +78,7 @@ def _cli(argv: list[str]) -> tuple[argparse.Namespace, dict]:
     common.add_argument("--debug", action="store_true")
     common.add_argument("--db", default=None)
     parser = argparse.ArgumentParser()
-    handlers = cli_train.register(parser.add_subparsers(dest="command"), common)
+    handlers = learning_cli.register(parser.add_subparsers(dest="command"), common)
     return parser.parse_args(argv), handlers
 
 
@@ -92,5 +94,5 @@ def test_labctl_train_and_study_commands(tmp_path: Path, capsys: pytest.CaptureF
     args, _ = _cli(["study", *grid, *small])
     assert handlers["study"](args) == 0
     table = stem.with_suffix(".md").read_text()
-    assert table.startswith("| rule | m_meta |") and "| device |" in table
+    assert table.startswith("| rule | settings | seeds | ACC % |") and "| device |" in table
     assert len(stem.with_suffix(".csv").read_text().splitlines()) == 1 + 2 * 2

@@ -10,20 +10,17 @@ voltage. A 4-2-3 network on ``permuted-iris:2``; device statistics over two seed
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from labctl import cli_train
 from labctl.bench import open_bench
 from labctl.clock import VirtualClock, use_clock
-from labctl.station import load_station
+from labctl.station import builtin_station, load_station
 from protocols.learning import make_rule, train_sequence
 from protocols.learning.train import TrainResult
 from sim_backend.fast_array import make_fast_array
 from sim_backend.lab import forget_labs
 
-STATION = Path(cli_train.__file__).parent / "stations" / "simulated_synapse_array.yaml"
+STATION = builtin_station("simulated_synapse_array.yaml")
 KW = dict(hidden=(2,), epochs=4, batch=40, lr=0.05, curves=False)
 DEVICE_OHM, SOURCE_OHM = 1000.0, 50.0  # the chip's channel resistance, the 33500B output
 V_WRITE = 3.5

@@ -202,3 +202,29 @@ def test_mesu_step_uses_sigma_squared_as_learning_rate() -> None:
     mu0 = rule.mu.copy()
     rule.step([np.ones((2, 2), dtype=np.float32)])
     np.testing.assert_allclose(mu0 - rule.mu, 10 * np.array([0.01, 0.04, 0.01, 0.04]), rtol=1e-5)
+
+
+def test_device_rule_write_budget_per_task_caps_the_pulses_per_device() -> None:
+    """``max_writes_per_task``: a device that keeps asking for a flip (every write fails) gets at
+    most that many write pulses per task; the budget starts again at the next task."""
+    budget = 2
+
+    def pulses_per_device(**settings: object) -> list[int]:
+        array = _AmplitudeLog(4, p0=0.0, seed=0)  # no write ever succeeds
+        rule, _, store = _bind(
+            "device", array=array, flip_threshold=0.004, failure_backoff=1.0,
+            booked_failure_level=0, erode_on_failed_write=False, **settings,
+        )  # fmt: skip
+        g = store.flat.reshape(2, 2).copy()  # every device pushed toward a flip, every step
+        for _ in range(8):
+            rule.step([g])
+        rule.task_boundary()
+        for _ in range(8):
+            rule.step([g])
+        return [sum(d in devices for devices, _ in array.pulses) for d in range(4)]
+
+    unlimited = pulses_per_device()
+    assert min(unlimited) > 2 * budget  # without a budget the retries go on
+    assert pulses_per_device(max_writes_per_task=budget) == [2 * budget] * 4  # two tasks
+    with pytest.raises(Exception, match=r"--max-writes-per-task = -1: expected a value >= 0"):
+        make_rule("device", max_writes_per_task=-1)

@@ -1,0 +1,165 @@
+"""The learning rules by name: found through the ``labctl.rules`` entry-point group.
+
+A rule is a :class:`~.rule.Rule` subclass whose ``config_type`` is a dataclass of
+:func:`labctl.params.param` fields (unit, bounds, help), like a protocol's parameters. A package
+ships its own rule by naming the class in its ``pyproject.toml``::
+
+    [project.entry-points."labctl.rules"]
+    my-rule = "my_package.rules:MyRule"     # the entry point's name is the rule's ``name``
+
+``labctl train``/``study`` build their ``--rule`` choices and one option per rule parameter from
+this registry, and :func:`make_rule` checks every setting against the declared bounds, so no
+other module needs to know which rules exist. :func:`register` adds a rule in-process (a
+notebook, a test) without packaging it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+from labctl.errors import ParamError
+from labctl.params import ParamInfo, build_params, describe_params
+
+from .rule import Rule
+
+RULE_GROUP = "labctl.rules"
+DEFAULT_RULE = "device"  # the physical rule: what the chip is for
+# `labctl study` without --rules: the baseline, the software reference and the physical rule
+DEFAULT_STUDY_RULES = ("none", "meta-adam", DEFAULT_RULE)
+# set by the training itself (``train_sequence(lr=...)`` passes it to every rule): not a rule option
+TRAINING_SETTINGS = ("lr",)
+
+_REGISTERED: dict[str, type[Rule]] = {}
+_FOUND: dict[str, type[Rule]] | None = None
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One rule as the CLI and the protocol see it: its class and its settable parameters."""
+
+    name: str
+    cls: type[Rule]
+    params: tuple[ParamInfo, ...]  # without the fixed ones and those the training sets
+    doc: str
+
+    def param(self, name: str) -> ParamInfo | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Make ``cls`` available by its ``name`` in this process (class decorator)."""
+    _check(cls.name, cls, f"{cls.__module__}.{cls.__qualname__}")
+    _REGISTERED[cls.name] = cls
+    return cls
+
+
+def _check(name: str, cls: Any, where: str) -> None:
+    if not (isinstance(cls, type) and issubclass(cls, Rule)):
+        raise TypeError(f"learning rule {name!r} ({where}): expected a Rule subclass, got {cls!r}")
+    if cls.name != name:
+        raise TypeError(f"learning rule {name!r} ({where}): the class is named {cls.name!r}")
+    if not dataclasses.is_dataclass(cls.config_type):
+        raise TypeError(f"learning rule {name!r} ({where}): config_type must be a dataclass")
+
+
+def _found() -> dict[str, type[Rule]]:
+    global _FOUND
+    if _FOUND is None:
+        found: dict[str, type[Rule]] = {}
+        for ep in entry_points(group=RULE_GROUP):
+            cls = ep.load()
+            _check(ep.name, cls, f"entry point {ep.value}")
+            found[ep.name] = cls
+        _FOUND = found
+    return _FOUND
+
+
+def _rules() -> dict[str, type[Rule]]:
+    return {**_found(), **_REGISTERED}
+
+
+def rule_names() -> list[str]:
+    return sorted(_rules())
+
+
+def _spec(name: str, cls: type[Rule]) -> RuleSpec:
+    hidden = set(cls.fixed) | set(TRAINING_SETTINGS)
+    params = tuple(p for p in describe_params(cls.config_type) if p.name not in hidden)
+    doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+    return RuleSpec(name, cls, params, doc)
+
+
+def find_rule(name: str) -> RuleSpec:
+    rules = _rules()
+    if name not in rules:
+        raise ValueError(f"unknown rule {name!r}; known: {', '.join(sorted(rules))}")
+    return _spec(name, rules[name])
+
+
+def available_rules() -> dict[str, RuleSpec]:
+    return {name: _spec(name, cls) for name, cls in sorted(_rules().items())}
+
+
+def check_settings(
+    name: str, settings: Mapping[str, Any], where: str = "", settable_only: bool = False
+) -> dict[str, Any]:
+    """``settings`` of rule ``name`` converted (strings from a command line) and checked against
+    the declared types and bounds; only the given keys are returned. Refuses an unknown key or a
+    value out of bounds with one :class:`ParamError` line naming the option and the bound.
+    ``settable_only``: also refuse the parameters a user does not set (those the training sets,
+    ``lr``, and those a variant pins, ``none``'s ``m_meta``) instead of accepting them."""
+    spec = find_rule(name)
+    where = where or f"rule {name}"
+    if settable_only:
+        known = {p.name for p in spec.params}
+    else:
+        known = {p.name for p in describe_params(spec.cls.config_type)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        offered = ", ".join(p.name for p in spec.params) or "none"
+        raise ParamError(
+            f"{where}: {', '.join(unknown)} is not a parameter of rule {name!r}; "
+            f"its parameters: {offered}"
+        )
+    given = {k: v for k, v in settings.items() if k not in spec.cls.fixed}
+    built = build_params(spec.cls.config_type, given, where)
+    return {k: _like(getattr(built, k), v) for k, v in given.items()}
+
+
+def _like(converted: Any, given: Any) -> Any:
+    """The converted value, in the type the caller gave when it was already a Python value (a
+    tuple stays a tuple, an int an int): the rule then sees exactly what it was given."""
+    if isinstance(given, str):
+        return tuple(converted) if isinstance(converted, list) else converted
+    return given
+
+
+def make_rule(name: str, **settings: Any) -> Rule:
+    """A rule by name (``meta-adam``, ``none``, ``mesu``, ``device`` or a package's own) with
+    keyword settings, checked against the rule's declared parameters."""
+    spec = find_rule(name)
+    return spec.cls(**{**settings, **check_settings(name, settings)})
+
+
+def settings_text(settings: Mapping[str, Any]) -> str:
+    """``name=value`` pairs separated by spaces (lists as ``a,b``): the protocol's ``settings``."""
+
+    def one(v: Any) -> str:
+        return ",".join(f"{x:g}" for x in v) if isinstance(v, list | tuple) else f"{v}"
+
+    return " ".join(f"{k}={one(v)}" for k, v in settings.items())
+
+
+def parse_settings_text(text: str, where: str) -> dict[str, str]:
+    """The pairs of :func:`settings_text` back as ``{name: raw string}``."""
+    out: dict[str, str] = {}
+    for item in text.split():
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ParamError(f"{where}: settings item {item!r}: expected name=value")
+        out[key] = value
+    return out
