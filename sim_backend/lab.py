@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from labctl.clock import VirtualClock, catch_up_to, get_clock, reset_virtual_time, use_clock
+from sim_backend.commands.base import InstrumentError, Twin
 from sim_backend.labs.journal import LabStore, StateJournal, persistence_on
 from sim_backend.labs.schema import InstrumentSpec, LabSpec, MagnetSpec, load_lab_file
-from sim_backend.twins.base import InstrumentError, Twin
 
 FIELD_STEP_T = 1e-3
 MAX_FIELD_SUBSTEPS = 2000

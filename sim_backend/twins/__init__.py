@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
+from sim_backend.commands.base import InstrumentError, Twin
 from sim_backend.twins.ami430 import AMI430
-from sim_backend.twins.base import InstrumentError, Twin
 from sim_backend.twins.keithley2182a import Keithley2182A
 from sim_backend.twins.keithley2400 import Keithley2400
 from sim_backend.twins.keithley2450 import Keithley2450

@@ -11,10 +11,10 @@ from __future__ import annotations
 import statistics
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import InstrumentError
-from sim_backend.twins.numbers import parse_bool, parse_float, sci, unquote
-from sim_backend.twins.params import Bool, Enum, Float, Int, Text
-from sim_backend.twins.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
+from sim_backend.commands.base import InstrumentError
+from sim_backend.commands.numbers import parse_bool, parse_float, sci, unquote
+from sim_backend.commands.params import Bool, Enum, Float, Int, Text
+from sim_backend.commands.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
 from sim_backend.twins.smu import SmuCore
 
 ELEMENTS = ("VOLT", "CURR", "RES", "TIME", "STAT")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+from sim_backend.commands.tsp import Node, TspTwin, prop
 from sim_backend.twins.smu import SmuCore
-from sim_backend.twins.tsp import Node, TspTwin, prop
 
 _SOURCE_ATTRS = {"levelv": "level_V", "leveli": "level_A", "limitv": "limit_V", "limiti": "limit_A"}
 

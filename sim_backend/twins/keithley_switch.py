@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import InstrumentError
-from sim_backend.twins.tsp import Node, TspTwin, prop
+from sim_backend.commands.base import InstrumentError
+from sim_backend.commands.tsp import Node, TspTwin, prop
 
 
 class SwitchMatrix(TspTwin):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from sim_backend.twins.numbers import sci
-from sim_backend.twins.params import Bool, Enum, Float
-from sim_backend.twins.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
+from sim_backend.commands.numbers import sci
+from sim_backend.commands.params import Bool, Enum, Float
+from sim_backend.commands.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
 
 V_MAX, I_MAX = 36.0, 12.0
 tree = ScpiTree(SCPI_BASE)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from sim_backend.twins.base import InstrumentError
+from sim_backend.commands.base import InstrumentError
 
 if TYPE_CHECKING:
     from sim_backend.lab import Port

@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import InstrumentError
-from sim_backend.twins.mnemonic import COMMON, Mnemonics, MnemonicTwin
-from sim_backend.twins.numbers import parse_float, parse_int
+from sim_backend.commands.base import InstrumentError
+from sim_backend.commands.mnemonic import COMMON, Mnemonics, MnemonicTwin
+from sim_backend.commands.numbers import parse_float, parse_int
 
 TIME_CONSTANTS_S = [k * 10.0**e for e in range(-5, 5) for k in (1, 3)]
 SENSITIVITIES_V = [k * 10.0**e for e in range(-9, 1) for k in (2, 5, 10)][:27]

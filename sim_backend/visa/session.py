@@ -18,7 +18,7 @@ from pyvisa import attributes, constants, rname
 
 from labctl.clock import get_clock
 from sim_backend import faults
-from sim_backend.twins.base import Twin
+from sim_backend.commands.base import Twin
 
 SC = constants.StatusCode
 RA = constants.ResourceAttribute

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim_backend.commands.base import ERROR_MESSAGES, Twin
+from sim_backend.commands.mnemonic import MnemonicTwin
+from sim_backend.commands.scpi import ScpiTwin
 from sim_backend.lab import Lab, get_lab
-from sim_backend.twins.base import ERROR_MESSAGES, Twin
-from sim_backend.twins.mnemonic import MnemonicTwin
-from sim_backend.twins.scpi import ScpiTwin
 
 ADDRESSES = sorted(get_lab().twins)
 
