@@ -187,11 +187,11 @@ class AMI430(ScpiTwin):
 
     @property
     def magnet(self) -> Any:
-        return self.port.magnet()
+        return self.wiring.magnet()
 
     @property
     def t_s(self) -> float:
-        return self.port.lab.t_s
+        return self.clock.now_s()
 
     def field_scale_T(self) -> float:
         """Tesla per field unit: 0.1 in kilogauss, 1 in tesla."""

@@ -256,7 +256,7 @@ class Keithley2450(ScpiTwin):
     def reset(self) -> None:
         super().reset()
         if not hasattr(self, "smu"):
-            self.smu = SmuCore(self.port, self.name)
+            self.smu = SmuCore(self.wiring, self.name)
         else:
             self.smu.reset()
         self.sense = "CURR:DC"

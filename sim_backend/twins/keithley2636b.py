@@ -28,8 +28,8 @@ class Keithley2636B(TspTwin):
     def reset(self) -> None:
         if not hasattr(self, "smus"):
             self.smus = {
-                "smua": SmuCore(self.port, f"{self.name}.smua"),
-                "smub": SmuCore(self.port.unwired("smub"), f"{self.name}.smub"),
+                "smua": SmuCore(self.wiring, f"{self.name}.smua"),
+                "smub": SmuCore(self.wiring.unwired("smub"), f"{self.name}.smub"),
             }
         for core in self.smus.values():
             core.reset()

@@ -112,7 +112,7 @@ class SwitchMatrix(TspTwin):
         return ";".join(closed) if closed else None
 
     def _publish(self) -> None:
-        self.port.set_crosspoints({self.crosspoint(n) for n in self.closed})
+        self.wiring.set_crosspoints({self.crosspoint(n) for n in self.closed})
 
     def channel_node(self) -> Node:
         def set_forbidden(spec: Any) -> None:

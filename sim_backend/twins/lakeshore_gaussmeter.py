@@ -64,7 +64,9 @@ class LakeShoreGaussmeter(MnemonicTwin):
     defaults: ClassVar[dict[str, Any]] = {"serial": "4250123", "noise_T": 2e-5}
 
     def reading(self) -> float:
-        field_T = self.port.field_T() + self.port.rng.normal(0.0, float(self.settings["noise_T"]))
+        field_T = self.wiring.field_T() + self.wiring.rng.normal(
+            0.0, float(self.settings["noise_T"])
+        )
         return field_T * _UNIT_SCALE[self.values["unit"]]
 
     def journal_state(self) -> dict[str, Any]:

@@ -82,7 +82,7 @@ class LabSimVisaLibrary(highlevel.VisaLibraryBase):
         twin = self.lab.twins.get(str(parsed))
         if twin is None:
             return 0, self.handle_return_value(None, SC.error_resource_not_found)
-        return self._register(LabSession(session, parsed, twin)), SC.success
+        return self._register(LabSession(session, parsed, self.lab, twin)), SC.success
 
     def close(self, session: int) -> SC:
         if self.sessions.pop(session, None) is None:
