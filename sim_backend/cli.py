@@ -22,8 +22,8 @@ Handler = Callable[[argparse.Namespace], int]
 def cmd_sim(args: argparse.Namespace) -> int:
     """Describe a simulated lab: its file, chip, magnets, and every instrument's address,
     model and wiring."""
-    from sim_backend.lab import get_lab
     from sim_backend.labs.schema import LabFileError
+    from sim_backend.open_labs import get_lab
 
     where = args.lab or "the built-in lab"
     try:

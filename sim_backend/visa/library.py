@@ -20,7 +20,8 @@ from typing import Any
 from pyvisa import constants, errors, highlevel, rname
 from pyvisa.util import LibraryPath
 
-from sim_backend.lab import Lab, default_lab_path, get_lab
+from sim_backend.lab import Lab
+from sim_backend.open_labs import default_lab_path, get_lab
 from sim_backend.visa.session import LabSession
 
 SC = constants.StatusCode

@@ -14,7 +14,8 @@ from instruments.registry import load_adapter
 from instruments.roles import ComplianceTrip, FieldLimits, GateLimits, ReadoutLimits
 from labctl.clock import VirtualClock
 from sim_backend import faults
-from sim_backend.lab import Terminals, get_lab
+from sim_backend.lab import Terminals
+from sim_backend.open_labs import get_lab
 
 GATE = "GPIB0::24::INSTR"
 BOP = "GPIB0::6::INSTR"

@@ -11,7 +11,7 @@ import numpy as np
 from labctl.bench import open_bench
 from labctl.clock import VirtualClock, use_clock
 from labctl.station import load_station
-from sim_backend.lab import get_lab
+from sim_backend.open_labs import get_lab
 
 STATION = Path(__file__).parents[2] / "labctl" / "stations" / "simulated_707b.yaml"
 

@@ -13,8 +13,8 @@ import pyvisa
 from pyvisa import constants
 
 from labctl.clock import VirtualClock, use_clock
-from sim_backend.lab import default_lab_path, get_lab
 from sim_backend.labs import describe_lab
+from sim_backend.open_labs import default_lab_path, get_lab
 
 SMU = "GPIB0::24::INSTR"
 

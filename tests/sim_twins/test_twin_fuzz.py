@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from sim_backend.commands.base import ERROR_MESSAGES, Twin
 from sim_backend.commands.mnemonic import MnemonicTwin
 from sim_backend.commands.scpi import ScpiTwin
-from sim_backend.lab import Lab, get_lab
+from sim_backend.lab import Lab
+from sim_backend.open_labs import get_lab
 
 ADDRESSES = sorted(get_lab().twins)
 
