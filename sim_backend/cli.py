@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,7 +35,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
         print(f"labctl: error: cannot open the simulated lab {where!r}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if getattr(args, "json", False):
-        print(json.dumps(lab, default=str, allow_nan=False))
+        print(json.dumps(_finite(lab), default=str, allow_nan=False))
     else:
         print(describe_text(lab))
     return EXIT_OK
@@ -47,6 +48,17 @@ def describe_text(lab: dict[str, Any]) -> str:
         lines.append(f"  {inst['address']:<34}{inst['model']:<28}{inst['wiring']}")
     lines.append(f"  chip: {lab['chip']}")
     return "\n".join(lines)
+
+
+def _finite(value: Any) -> Any:
+    """Strict JSON, as every labctl command prints it: NaN and ±inf become ``null``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> dict[str, Handler]:
