@@ -14,10 +14,12 @@ import pkgutil
 from sim_backend.commands.base import InstrumentError, Twin
 
 
-def _find_models() -> dict[str, type[Twin]]:
+def find_models(package: str) -> dict[str, type[Twin]]:
+    """Every twin class of the modules of ``package``, by model name (one class per name)."""
     models: dict[str, type[Twin]] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    paths = importlib.import_module(package).__path__
+    for info in sorted(pkgutil.iter_modules(paths), key=lambda m: m.name):
+        module = importlib.import_module(f"{package}.{info.name}")
         for cls in vars(module).values():
             if (
                 inspect.isclass(cls)
@@ -35,6 +37,6 @@ def _find_models() -> dict[str, type[Twin]]:
     return models
 
 
-MODELS: dict[str, type[Twin]] = _find_models()
+MODELS: dict[str, type[Twin]] = find_models(__name__)
 
 __all__ = ["MODELS", "InstrumentError", "Twin"]
