@@ -213,35 +213,6 @@ def cmd_drivers(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("sim")
-def cmd_sim(args: argparse.Namespace) -> int:
-    """Describe a simulated lab, reached through pyvisa like any VISA library."""
-    import pyvisa
-
-    library = args.lab + "@labsim" if args.lab else "@labsim"
-    try:
-        rm = pyvisa.ResourceManager(library)
-    except (OSError, ValueError) as exc:
-        raise LabctlError(f"cannot open the simulated lab {library!r}: {exc}") from None
-    describe = getattr(getattr(rm.visalib, "lab", None), "describe", None)
-    lab = describe() if describe else {"resources": list(rm.list_resources("?*"))}
-    rm.close()
-
-    def text() -> str:
-        lines = [f"simulated lab {lab.get('file', library)}"]
-        for inst in lab.get("instruments", []):
-            wiring = inst.get("wiring", "")
-            lines.append(f"  {inst.get('address', ''):<34}{inst.get('model', ''):<28}{wiring}")
-        if "chip" in lab:
-            lines.append(f"  chip: {lab['chip']}")
-        for resource in lab.get("resources", []):
-            lines.append(f"  {resource}")
-        return "\n".join(lines)
-
-    emit(args, lab, text)
-    return EXIT_OK
-
-
 # ------------------------------------------------------------------------ parser
 def common_options(defaults: bool) -> argparse.ArgumentParser:
     """The options every command takes, before or after its name. Only the main parser holds
@@ -291,9 +262,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", default=None, help="default: the built-in simulated station")
     sub.add_parser("protocols", parents=[common], help="list protocols")
     sub.add_parser("drivers", parents=[common], help="list supported instrument models")
-    p = sub.add_parser("sim", parents=[common], help="the simulated lab")
-    p.add_argument("action", choices=("list",))
-    p.add_argument("--lab", default=None, help="lab file (default: the built-in lab)")
     for register in (register_live, register_replay):
         COMMANDS.update(register(sub, common))
     COMMANDS.update(register_plugin_commands(sub, common))

@@ -64,7 +64,7 @@ def virtual_start_s() -> float:
 
 def reset_virtual_time() -> None:
     """Forget how far earlier virtual clocks got: only for when no simulated lab that saw
-    them is left (``sim_backend.lab.forget_labs``), so nothing can see time go backwards."""
+    them is left (``sim_backend.open_labs.forget_labs``), so nothing can see time go backwards."""
     global _virtual_high_water_s
     _virtual_high_water_s = 0.0
 

@@ -30,7 +30,7 @@ import pyvisa
 
 from labctl.clock import VirtualClock, use_clock
 from labctl.supervisor import start_supervisor
-from sim_backend import lab as lab_module
+from sim_backend import open_labs
 
 
 def _resource(address: str) -> pyvisa.resources.MessageBasedResource:
@@ -50,7 +50,7 @@ def _per_op_us(op: object, n: int) -> float:
 
 def twin_costs(persist: bool, n: int) -> dict[str, float]:
     os.environ["LABSIM_PERSIST"] = "1" if persist else "0"
-    lab_module.forget_labs()
+    open_labs.forget_labs()
     with use_clock(VirtualClock()):
         gate, lockin = _resource("GPIB0::24::INSTR"), _resource("GPIB0::8::INSTR")
         gate.write(":OUTP ON")
@@ -68,8 +68,8 @@ def twin_costs(persist: bool, n: int) -> dict[str, float]:
 def added_work_us(n: int) -> dict[str, float]:
     """The store's own work per message, timed alone (immune to the noise of whole queries)."""
     os.environ["LABSIM_PERSIST"] = "1"
-    lab_module.forget_labs()
-    lab = lab_module.get_lab()
+    open_labs.forget_labs()
+    lab = open_labs.get_lab()
     store, twin = lab.store, lab.by_name["gate_smu"]
     assert store is not None
     store._snap_wall_s = float("inf")  # no snapshot inside the timing
@@ -85,16 +85,16 @@ def added_work_us(n: int) -> dict[str, float]:
     lab.journal = None
     out = {"query": _per_op_us(query, n), "command": _per_op_us(command, n)}
     store._snap_wall_s = 0.0
-    lab_module.forget_labs()
+    open_labs.forget_labs()
     return out
 
 
 def store_costs(n: int) -> dict[str, float]:
     os.environ["LABSIM_PERSIST"] = "1"
-    lab_module.forget_labs()
+    open_labs.forget_labs()
     with use_clock(VirtualClock()):
         gate = _resource("GPIB0::24::INSTR")
-        lab = lab_module.get_lab()
+        lab = open_labs.get_lab()
         assert lab.store is not None
         start = time.perf_counter()
         for _ in range(20):
@@ -106,11 +106,11 @@ def store_costs(n: int) -> dict[str, float]:
         os.close(store._lock_fd)  # what kill -9 does to the owner
         os.close(store._log_fd)
         store.closed = True
-        lab_module._LABS.clear()
+        open_labs._LABS.clear()
         start = time.perf_counter()
-        lab_module.get_lab()
+        open_labs.get_lab()
         takeover_ms = (time.perf_counter() - start) * 1e3
-    lab_module.forget_labs()
+    open_labs.forget_labs()
     return {"snapshot (ms)": snapshot_ms, f"takeover, {n}-line log (ms)": takeover_ms}
 
 

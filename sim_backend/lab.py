@@ -6,26 +6,26 @@ columns = devices, as the lab file maps them; device 0 when no crosspoint is clo
 operation first brings the lab to ``labctl.clock.get_clock().now()``: the field follows the
 magnets in small steps (≤ 1 mT, ≤ τ_L/10) while it moves, and the chip integrates its physics.
 
-Twins never touch the chip directly: each gets a :class:`Port` that knows its wiring. The VISA
-session brings the lab to "now" once per message (:meth:`Port.now`); the port's physics calls
-then act at that instant, so one query costs one chip integration.
+Twins never see the lab: each is given a clock (:class:`LabClock`) and its wiring
+(:class:`Terminals`), the two collaborators :mod:`sim_backend.wiring` describes. The VISA session
+brings the lab to "now" once per message (:meth:`Lab.sync`) and hands the message over with
+:meth:`Lab.deliver`; the twin's physics calls then act at that instant, so one query costs one
+chip integration.
 """
 
 from __future__ import annotations
 
-import atexit
 import math
-import os
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from labctl.clock import VirtualClock, catch_up_to, get_clock, reset_virtual_time, use_clock
-from sim_backend.labs.journal import LabStore, StateJournal, persistence_on
+from labctl.clock import VirtualClock, get_clock, use_clock
+from sim_backend.commands.base import InstrumentError, Twin
+from sim_backend.labs.journal import LabStore, StateJournal
 from sim_backend.labs.schema import InstrumentSpec, LabSpec, MagnetSpec, load_lab_file
-from sim_backend.twins.base import InstrumentError, Twin
+from sim_backend.wiring import Ticker
 
 FIELD_STEP_T = 1e-3
 MAX_FIELD_SUBSTEPS = 2000
@@ -77,11 +77,12 @@ class Lab:
         self._dc_bias: dict[str, float] = {}
         self._crosspoints: dict[str, set[tuple[str, int]]] = {}
         self._routes: dict[str, np.ndarray] | None = None
-        self._tickers: dict[str, Twin] = {}
+        self._tickers: dict[str, Ticker] = {}
         self.twins: dict[str, Twin] = {}
         self.by_name: dict[str, Twin] = {}
+        clock = LabClock(self)
         for inst in spec.instruments.values():
-            twin = MODELS[inst.model](inst.name, Port(self, inst), inst.settings)
+            twin = MODELS[inst.model](inst.name, clock, Terminals(self, inst), inst.settings)
             self.twins[inst.address] = twin
             self.by_name[inst.name] = twin
         self.journal = StateJournal.from_env()
@@ -116,7 +117,7 @@ class Lab:
                         continue
                     clock.advance_to(t_s)
                     self.sync()
-                    twin.handle_message(message)
+                    self.deliver(twin, message)
                 clock.advance_to(reached_s)
                 self.sync()
         finally:
@@ -184,7 +185,7 @@ class Lab:
             self.chip.set_field(b1, t1)
             self.field_T = b1
 
-    def ticking(self, twin: Twin, on: bool) -> None:
+    def ticking(self, twin: Ticker, on: bool) -> None:
         """Have ``twin.tick(t0, t1)`` called on every sync (a ramp in progress)."""
         if on:
             self._tickers[twin.name] = twin
@@ -251,7 +252,11 @@ class Lab:
     def dc_bias_A(self) -> float:
         return float(sum(self._dc_bias.values()))
 
-    # --- journal --------------------------------------------------------------------------------
+    # --- messages and the journal -----------------------------------------------------------
+    def deliver(self, twin: Twin, message: str) -> None:
+        """Hand one message to a twin (the lab already synced), then journal what it changed."""
+        self.after_command(twin, message, twin.handle_message(message))
+
     def after_command(self, twin: Twin, message: str = "", replied: bool = False) -> None:
         """Called after every message: the journal sees every change, the store only the
         messages that may change state (a pure query writes nothing)."""
@@ -294,41 +299,45 @@ def is_pure_query(message: str, replied: bool) -> bool:
     return True
 
 
-class Port:
-    """What one twin sees of the lab: its wiring, and the physics behind it."""
+class LabClock:
+    """A twin's clock: the lab instant of the message being handled, and ticks while ramping."""
+
+    def __init__(self, lab: Lab) -> None:
+        self._lab = lab
+
+    def now_s(self) -> float:
+        return self._lab.t_s
+
+    def ticking(self, twin: Ticker, on: bool) -> None:
+        self._lab.ticking(twin, on)
+
+
+class Terminals:
+    """A twin's wiring: what its output reaches on the chip, as the lab file wires it."""
 
     def __init__(self, lab: Lab, spec: InstrumentSpec, terminal: str | None = None) -> None:
-        self.lab = lab
-        self.spec = spec
+        self._lab = lab
+        self._spec = spec
         self.name = spec.name if terminal is None else f"{spec.name}:{terminal}"
-        self.wiring = spec.wiring
+        self.connections = spec.wiring
         self.terminal: str = terminal or spec.wiring.get("terminal", "gate")
         self.rng = lab.rng
 
-    def unwired(self, channel: str) -> Port:
-        """A port for a second output of the same instrument that is wired to nothing."""
-        return Port(self.lab, self.spec, terminal=f"none:{channel}")
-
-    def now(self) -> float:
-        return self.lab.sync()
-
-    def after_command(self, twin: Twin, message: str = "", replied: bool = False) -> None:
-        self.lab.after_command(twin, message, replied)
-
-    def ticking(self, twin: Twin, on: bool) -> None:
-        self.lab.ticking(twin, on)
+    def unwired(self, channel: str) -> Terminals:
+        """The wiring of a second output of the same instrument that is wired to nothing."""
+        return Terminals(self._lab, self._spec, terminal=f"none:{channel}")
 
     def twin_named(self, name: str) -> Twin:
-        return self.lab.by_name[name]
+        return self._lab.by_name[name]
 
     # gate / any voltage source on a terminal
     def drive(self, on: bool, voltage_V: float) -> None:
         """Output state of a voltage source; raises -221 if another output drives the pin."""
         if self.terminal == "gate":
-            self.lab.drive_gate(self.name, "gate", on, voltage_V)
+            self._lab.drive_gate(self.name, "gate", on, voltage_V)
 
     def routed(self) -> np.ndarray:
-        return self.lab.routed(self.terminal)
+        return self._lab.routed(self.terminal)
 
     def leakage_at_A(self, voltage_V: float) -> float:
         """Current the load draws at ``voltage_V`` (gate: oxide leakage of routed devices)."""
@@ -336,39 +345,39 @@ class Port:
         if self.terminal != "gate" or devices.size == 0:
             return 0.0
         if devices.size == 1:  # the common single-device case, without array overhead
-            return self.lab.chip.gate_leakage_one_A(int(devices[0]), voltage_V)
-        return float(np.sum(self.lab.chip.gate_leakage_at_A(devices, voltage_V)))
+            return self._lab.chip.gate_leakage_one_A(int(devices[0]), voltage_V)
+        return float(np.sum(self._lab.chip.gate_leakage_at_A(devices, voltage_V)))
 
     def load_resistance_ohm(self) -> float:
         """Two-terminal resistance on a readout/pulse terminal (parallel of routed devices)."""
         devices = self.routed()
         if devices.size == 0:
             return math.inf
-        r = np.asarray(self.lab.chip.device_resistance_ohm(devices), dtype=float)
+        r = np.asarray(self._lab.chip.device_resistance_ohm(devices), dtype=float)
         return float(1.0 / np.sum(1.0 / r))
 
     # magnets
     def drive_coil(self, current_A: float) -> None:
-        t = self.lab.t_s
-        self.lab.magnets[self.wiring["coil"]].set_current(current_A, t)
+        t = self._lab.t_s
+        self._lab.magnets[self.connections["coil"]].set_current(current_A, t)
 
     def magnet(self) -> Any:
-        return self.lab.magnets[self.wiring["magnet"]]
+        return self._lab.magnets[self.connections["magnet"]]
 
     def field_T(self) -> float:
-        t = self.lab.t_s
-        probe = self.wiring.get("probe")
+        t = self._lab.t_s
+        probe = self.connections.get("probe")
         if probe is not None:
-            return float(self.lab.magnets[probe].field_at(t))
-        return self.lab._total_field(t)
+            return float(self._lab.magnets[probe].field_at(t))
+        return self._lab._total_field(t)
 
     # readout
     def hall_voltage_V(self, current_A: float, bandwidth_Hz: float, dc_coupled: bool) -> float:
-        t = self.lab.t_s
-        devices = self.lab.routed("readout")
+        t = self._lab.t_s
+        devices = self._lab.routed("readout")
         if devices.size == 0:
             return float(self.rng.normal(0.0, OPEN_CIRCUIT_NOISE_V))
-        chip = self.lab.chip
+        chip = self._lab.chip
         v = [
             chip.hall_voltage_V(int(d), current_A, bandwidth_Hz, t, dc_coupled=dc_coupled)
             for d in devices
@@ -376,110 +385,38 @@ class Port:
         return float(sum(v) / len(v))
 
     def device_voltage_V(self, current_A: float, bandwidth_Hz: float) -> float:
-        t = self.lab.t_s
-        devices = self.lab.routed("readout")
+        t = self._lab.t_s
+        devices = self._lab.routed("readout")
         if devices.size == 0:
             return math.copysign(1e3, current_A) if current_A else 0.0
-        chip = self.lab.chip
+        chip = self._lab.chip
         v = [chip.device_voltage_V(int(d), current_A, bandwidth_Hz, t) for d in devices]
         return float(sum(v) / len(v))
 
     def set_dc_bias(self, current_A: float) -> None:
-        self.lab.set_dc_bias(self.name, current_A)
+        self._lab.set_dc_bias(self.name, current_A)
 
     def dc_bias_A(self) -> float:
-        return self.lab.dc_bias_A()
+        return self._lab.dc_bias_A()
 
     # pulses
     def sot_pulse(self, amplitude_V: float, width_s: float, t_s: float | None = None) -> int:
         """One write pulse on the devices routed to this terminal; returns how many switched."""
-        t = self.lab.t_s if t_s is None else t_s
+        t = self._lab.t_s if t_s is None else t_s
         terminal = self.terminal if self.terminal in ("pulse", "readout") else "pulse"
-        devices = self.lab.routed(terminal)
+        devices = self._lab.routed(terminal)
         if devices.size == 0 or amplitude_V == 0:
             return 0
-        switched = self.lab.chip.sot_pulse(devices, amplitude_V, width_s, t)
+        switched = self._lab.chip.sot_pulse(devices, amplitude_V, width_s, t)
         return int(np.count_nonzero(switched))
 
     def sot_pulse_current(self, current_A: float, width_s: float, t_s: float | None = None) -> int:
         """A current pulse: the SOT channel sees V = I·R_channel."""
         r = float(
-            getattr(getattr(self.lab.chip.params, "switching", None), "channel_R_ohm", 1000.0)
+            getattr(getattr(self._lab.chip.params, "switching", None), "channel_R_ohm", 1000.0)
         )
         return self.sot_pulse(current_A * r, width_s, t_s)
 
     # matrix
     def set_crosspoints(self, closed: set[tuple[str, int]]) -> None:
-        self.lab.set_crosspoints(self.name, closed)
-
-
-# --- one lab per library path per process -----------------------------------------------------
-_LABS: dict[str, Lab] = {}
-
-
-def default_lab_path() -> Path:
-    return Path(__file__).with_name("labs") / "default.yaml"
-
-
-def get_lab(path: str | Path | None = None) -> Lab:
-    """The process-wide lab for ``path`` (default lab when None), created on first use."""
-    from sim_backend import faults
-
-    key = str(Path(path).resolve()) if path else str(default_lab_path())
-    lab = _LABS.get(key)
-    if lab is None:
-        lab = _open_lab(key)
-        _LABS[key] = lab
-        faults.arm_from_lab(lab.spec.faults, key)
-    return lab
-
-
-def _open_lab(path: str) -> Lab:
-    """The lab a dead process left behind (instruments outlive their clients), else a new
-    one from the lab file; kept in a store unless ``LABSIM_PERSIST=0``."""
-    if not persistence_on():
-        return Lab.from_file(path)
-    try:
-        taken = LabStore.take_orphan(path)
-        if taken is None:
-            lab = Lab.from_file(path)
-            lab.persist_to(LabStore.create(path))
-            return lab
-    except OSError as exc:  # a lab in memory only is still a lab: say so, do not fail
-        warnings.warn(f"labsim: the lab will not outlive this process: {exc}", stacklevel=2)
-        return Lab.from_file(path)
-    store, orphan = taken
-    lab = orphan.lab
-    lab.replay(orphan.entries, orphan.reached_s)
-    catch_up_to(lab.t_s)  # this process's clock must not run behind the lab it took over
-    lab.persist_to(store)
-    if lab.journal is not None:
-        lab.journal.record(lab.state())
-    return lab
-
-
-def forget_labs() -> None:
-    """Close every cached lab (tests: start from a fresh bench); with no lab left, virtual
-    clocks may start from the epoch again (the same numbers whatever ran before)."""
-    for lab in _LABS.values():
-        lab.close()
-    _LABS.clear()
-    reset_virtual_time()
-
-
-@atexit.register
-def _close_labs_at_exit() -> None:
-    for lab in _LABS.values():
-        lab.close()
-
-
-def _disown_labs_in_child() -> None:
-    # a forked child shares the parent's lock and log: it must neither hold the parent's lab
-    # alive after the parent died nor write into its log
-    for lab in _LABS.values():
-        if lab.store is not None:
-            lab.store.disown()
-            lab.store = None
-
-
-os.register_at_fork(after_in_child=_disown_labs_in_child)
+        self._lab.set_crosspoints(self.name, closed)

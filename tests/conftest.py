@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sim_backend.lab import forget_labs
+from sim_backend.open_labs import forget_labs
 
 os.environ.setdefault("LABSIM_PERSIST", "0")
 os.environ.setdefault("LABCTL_SUPERVISE", "0")

@@ -1,46 +1,42 @@
 """Instrument twins: one class per model, answering the real command set.
 
-``MODELS`` maps the model names used in lab files to the twin classes.
+``MODELS`` maps the model names used in lab files to the twin classes. It is found, not listed:
+every module of this package is imported and each class that names its own ``model`` is a twin,
+so adding a twin is adding its module (and wiring it into a lab file).
 """
 
 from __future__ import annotations
 
-from sim_backend.twins.ami430 import AMI430
-from sim_backend.twins.base import InstrumentError, Twin
-from sim_backend.twins.keithley2182a import Keithley2182A
-from sim_backend.twins.keithley2400 import Keithley2400
-from sim_backend.twins.keithley2450 import Keithley2450
-from sim_backend.twins.keithley2636b import Keithley2636B
-from sim_backend.twins.keithley6221 import Keithley6221
-from sim_backend.twins.keithley_switch import Keithley707B, Keithley3706A
-from sim_backend.twins.kepco_bop import KepcoBOP
-from sim_backend.twins.keysight33500b import Keysight33500B
-from sim_backend.twins.lakeshore643 import LakeShore643
-from sim_backend.twins.lakeshore_gaussmeter import LakeShore475, LakeShoreGaussmeter
-from sim_backend.twins.sr830 import SR830
-from sim_backend.twins.sr860 import SR860
-from sim_backend.twins.yokogawa_gs200 import YokogawaGS200
+import importlib
+import inspect
+import pkgutil
 
-MODELS: dict[str, type[Twin]] = {
-    cls.model: cls
-    for cls in (
-        Keithley2400,
-        SR830,
-        KepcoBOP,
-        LakeShoreGaussmeter,
-        Keithley2450,
-        Keithley2636B,
-        YokogawaGS200,
-        SR860,
-        Keithley6221,
-        Keithley2182A,
-        LakeShore643,
-        AMI430,
-        LakeShore475,
-        Keysight33500B,
-        Keithley707B,
-        Keithley3706A,
-    )
-}
+from sim_backend.commands.base import InstrumentError, Twin
+
+
+def find_models(package: str) -> dict[str, type[Twin]]:
+    """Every twin class of the modules of ``package``, by model name (one class per name)."""
+    models: dict[str, type[Twin]] = {}
+    paths = importlib.import_module(package).__path__
+    for info in sorted(pkgutil.iter_modules(paths), key=lambda m: m.name):
+        module = importlib.import_module(f"{package}.{info.name}")
+        for cls in vars(module).values():
+            if (
+                inspect.isclass(cls)
+                and issubclass(cls, Twin)
+                and cls.__module__ == module.__name__
+                and "model" in vars(cls)
+            ):
+                other = models.setdefault(cls.model, cls)
+                if other is not cls:
+                    raise TypeError(
+                        f"twin model {cls.model!r} is defined twice: "
+                        f"{other.__module__}.{other.__qualname__} and "
+                        f"{cls.__module__}.{cls.__qualname__}"
+                    )
+    return models
+
+
+MODELS: dict[str, type[Twin]] = find_models(__name__)
 
 __all__ = ["MODELS", "InstrumentError", "Twin"]

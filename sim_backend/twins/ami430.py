@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import InstrumentError
-from sim_backend.twins.numbers import parse_float, parse_int
-from sim_backend.twins.params import Bool, Float, Int
-from sim_backend.twins.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
+from sim_backend.commands.base import InstrumentError
+from sim_backend.commands.numbers import parse_float, parse_int
+from sim_backend.commands.params import Bool, Float, Int
+from sim_backend.commands.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
 
 tree = ScpiTree(SCPI_BASE)
 
@@ -187,11 +187,11 @@ class AMI430(ScpiTwin):
 
     @property
     def magnet(self) -> Any:
-        return self.port.magnet()
+        return self.wiring.magnet()
 
     @property
     def t_s(self) -> float:
-        return self.port.lab.t_s
+        return self.clock.now_s()
 
     def field_scale_T(self) -> float:
         """Tesla per field unit: 0.1 in kilogauss, 1 in tesla."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 import statistics
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import InstrumentError
-from sim_backend.twins.numbers import sci, unquote
-from sim_backend.twins.params import Bool, Enum, Float, Int
-from sim_backend.twins.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
+from sim_backend.commands.base import InstrumentError
+from sim_backend.commands.numbers import sci, unquote
+from sim_backend.commands.params import Bool, Enum, Float, Int
+from sim_backend.commands.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
 from sim_backend.twins.smu import LINE_FREQUENCY_HZ
 
 tree = ScpiTree(SCPI_BASE)
@@ -123,8 +123,10 @@ class Keithley2182A(ScpiTwin):
 
     def reading(self) -> float:
         if self.function == "TEMP":
-            return 23.0 + self.port.rng.normal(0.0, 0.01)
-        v = self.port.hall_voltage_V(self.port.dc_bias_A(), self.bandwidth_Hz(), dc_coupled=True)
+            return 23.0 + self.wiring.rng.normal(0.0, 0.01)
+        v = self.wiring.hall_voltage_V(
+            self.wiring.dc_bias_A(), self.bandwidth_Hz(), dc_coupled=True
+        )
         if self.values["ref_on_1"]:
             v -= self.values["ref_1"]
         return v

@@ -11,10 +11,10 @@ from __future__ import annotations
 import statistics
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import InstrumentError
-from sim_backend.twins.numbers import parse_bool, parse_float, sci, unquote
-from sim_backend.twins.params import Bool, Enum, Float, Int, Text
-from sim_backend.twins.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
+from sim_backend.commands.base import InstrumentError
+from sim_backend.commands.numbers import parse_bool, parse_float, sci, unquote
+from sim_backend.commands.params import Bool, Enum, Float, Int, Text
+from sim_backend.commands.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
 from sim_backend.twins.smu import SmuCore
 
 ELEMENTS = ("VOLT", "CURR", "RES", "TIME", "STAT")
@@ -261,13 +261,13 @@ class Keithley2400(ScpiTwin):
     def reset(self) -> None:
         super().reset()
         if not hasattr(self, "smu"):
-            self.smu = SmuCore(self.port, self.name)
+            self.smu = SmuCore(self.wiring, self.name)
         else:
             self.smu.reset()
         self.sense: set[str] = {"CURR"}
         self.elements: tuple[str, ...] = ELEMENTS
         self.last_readings: list[tuple[float, float, float, float, float]] = []
-        self.t0_s = self.port.lab.t_s
+        self.t0_s = self.clock.now_s()
 
     def sense_name(self, text: str) -> str:
         key = text.upper().split(":")[0]
@@ -280,7 +280,7 @@ class Keithley2400(ScpiTwin):
         self.sense.add(self.sense_name(text))
 
     def one_reading(self) -> tuple[float, float, float, float, float]:
-        t = self.port.lab.t_s  # the session brought the lab to now for this message
+        t = self.clock.now_s()  # the session brought the lab to now for this message
         v, i, tripped = self.smu.measure()
         res = OVERFLOW
         if "RES" in self.sense and i != 0:

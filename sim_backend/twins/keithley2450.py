@@ -11,10 +11,10 @@ from __future__ import annotations
 import statistics
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import InstrumentError
-from sim_backend.twins.numbers import parse_float, parse_int, unquote
-from sim_backend.twins.params import Bool, Enum, Float, Int
-from sim_backend.twins.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
+from sim_backend.commands.base import InstrumentError
+from sim_backend.commands.numbers import parse_float, parse_int, unquote
+from sim_backend.commands.params import Bool, Enum, Float, Int
+from sim_backend.commands.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
 from sim_backend.twins.smu import SmuCore
 
 tree = ScpiTree(SCPI_BASE)
@@ -256,7 +256,7 @@ class Keithley2450(ScpiTwin):
     def reset(self) -> None:
         super().reset()
         if not hasattr(self, "smu"):
-            self.smu = SmuCore(self.port, self.name)
+            self.smu = SmuCore(self.wiring, self.name)
         else:
             self.smu.reset()
         self.sense = "CURR:DC"

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+from sim_backend.commands.tsp import Node, TspTwin, prop
 from sim_backend.twins.smu import SmuCore
-from sim_backend.twins.tsp import Node, TspTwin, prop
 
 _SOURCE_ATTRS = {"levelv": "level_V", "leveli": "level_A", "limitv": "limit_V", "limiti": "limit_A"}
 
@@ -28,8 +28,8 @@ class Keithley2636B(TspTwin):
     def reset(self) -> None:
         if not hasattr(self, "smus"):
             self.smus = {
-                "smua": SmuCore(self.port, f"{self.name}.smua"),
-                "smub": SmuCore(self.port.unwired("smub"), f"{self.name}.smub"),
+                "smua": SmuCore(self.wiring, f"{self.name}.smua"),
+                "smub": SmuCore(self.wiring.unwired("smub"), f"{self.name}.smub"),
             }
         for core in self.smus.values():
             core.reset()

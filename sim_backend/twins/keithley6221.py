@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import InstrumentError
-from sim_backend.twins.numbers import sci
-from sim_backend.twins.params import Bool, Enum, Float, Int
-from sim_backend.twins.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
+from sim_backend.commands.base import InstrumentError
+from sim_backend.commands.numbers import sci
+from sim_backend.commands.params import Bool, Enum, Float, Int
+from sim_backend.commands.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
 
 tree = ScpiTree(SCPI_BASE)
 tree.setting(
@@ -162,19 +162,19 @@ class Keithley6221(ScpiTwin):
         self.armed: str | None = None
         self.trace: list[tuple[float, float]] = []
         if getattr(self, "_biasing", False):
-            self.port.set_dc_bias(0.0)
+            self.wiring.set_dc_bias(0.0)
         self._biasing = False
 
     def voltmeter(self) -> Any:
-        name = self.port.wiring.get("voltmeter")
-        return self.port.twin_named(name) if name else None
+        name = self.wiring.connections.get("voltmeter")
+        return self.wiring.twin_named(name) if name else None
 
     def bias_A(self) -> float:
         """The DC current through the load, limited by the voltage compliance."""
         if not self.values["output"]:
             return 0.0
         i = self.values["current_A"]
-        r = self.port.load_resistance_ohm()
+        r = self.wiring.load_resistance_ohm()
         if math.isfinite(r) and abs(i * r) > self.values["compliance_V"]:
             return math.copysign(self.values["compliance_V"] / r, i)
         return i if math.isfinite(r) else 0.0
@@ -182,32 +182,30 @@ class Keithley6221(ScpiTwin):
     def on_change(self, key: str) -> None:
         if key in ("output", "current_A", "compliance_V", "*RST"):
             self._biasing = bool(self.values["output"])
-            self.port.set_dc_bias(self.bias_A())
+            self.wiring.set_dc_bias(self.bias_A())
 
     def run_delta(self) -> None:
         vm = self.voltmeter()
         bw = vm.bandwidth_Hz() if vm is not None else 25.0
         hi, lo = self.values["delta_high_A"], self.values["delta_low_A"]
-        t0 = self.port.lab.t_s
         period = 2 * self.values["delta_delay_s"] + 2 * 1.0 / bw
         self.trace = []
         for k in range(self.values["delta_count"]):
-            v_hi = self.port.hall_voltage_V(hi, bw, dc_coupled=True)
-            v_lo = self.port.hall_voltage_V(lo, bw, dc_coupled=True)
+            v_hi = self.wiring.hall_voltage_V(hi, bw, dc_coupled=True)
+            v_lo = self.wiring.hall_voltage_V(lo, bw, dc_coupled=True)
             self.trace.append(((v_hi - v_lo) / 2.0, k * period))
-        self.port.lab.t_s = max(self.port.lab.t_s, t0)
         self.armed = None
 
     def run_pulses(self) -> None:
         width = self.values["pulse_width_s"]
         hi, lo = self.values["pulse_high_A"], self.values["pulse_low_A"]
         interval_s = self.values["pulse_interval"] / 50.0  # in power-line cycles
-        t = self.port.lab.t_s
+        t = self.clock.now_s()
         self.trace = []
         for k in range(self.values["pulse_count"]):
-            self.port.sot_pulse_current(hi, width, t + k * interval_s)
-            v_hi = self.port.hall_voltage_V(hi, 1.0 / (2 * width), dc_coupled=True)
-            v_lo = self.port.hall_voltage_V(lo, 1.0 / (2 * width), dc_coupled=True)
+            self.wiring.sot_pulse_current(hi, width, t + k * interval_s)
+            v_hi = self.wiring.hall_voltage_V(hi, 1.0 / (2 * width), dc_coupled=True)
+            v_lo = self.wiring.hall_voltage_V(lo, 1.0 / (2 * width), dc_coupled=True)
             self.trace.append((v_hi - v_lo, k * interval_s))
         self.armed = None
 

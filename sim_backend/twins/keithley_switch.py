@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import InstrumentError
-from sim_backend.twins.tsp import Node, TspTwin, prop
+from sim_backend.commands.base import InstrumentError
+from sim_backend.commands.tsp import Node, TspTwin, prop
 
 
 class SwitchMatrix(TspTwin):
@@ -112,7 +112,7 @@ class SwitchMatrix(TspTwin):
         return ";".join(closed) if closed else None
 
     def _publish(self) -> None:
-        self.port.set_crosspoints({self.crosspoint(n) for n in self.closed})
+        self.wiring.set_crosspoints({self.crosspoint(n) for n in self.closed})
 
     def channel_node(self) -> Node:
         def set_forbidden(spec: Any) -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from sim_backend.twins.numbers import sci
-from sim_backend.twins.params import Bool, Enum, Float
-from sim_backend.twins.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
+from sim_backend.commands.numbers import sci
+from sim_backend.commands.params import Bool, Enum, Float
+from sim_backend.commands.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
 
 V_MAX, I_MAX = 36.0, 12.0
 tree = ScpiTree(SCPI_BASE)
@@ -50,13 +50,13 @@ def _mode_q(twin: KepcoBOP, call: Call) -> str:
 
 @tree.query(":MEASure[:SCALar]:CURRent[:DC]")
 def _meas_i(twin: KepcoBOP, call: Call) -> str:
-    return sci(twin.output_current_A() + twin.port.rng.normal(0.0, 1e-4), 5)
+    return sci(twin.output_current_A() + twin.wiring.rng.normal(0.0, 1e-4), 5)
 
 
 @tree.query(":MEASure[:SCALar]:VOLTage[:DC]")
 def _meas_v(twin: KepcoBOP, call: Call) -> str:
     v = twin.output_current_A() * float(twin.settings["coil_resistance_ohm"])
-    return sci(v + twin.port.rng.normal(0.0, 1e-3), 5)
+    return sci(v + twin.wiring.rng.normal(0.0, 1e-3), 5)
 
 
 @tree.query(":DIAGnostic:TST")
@@ -94,8 +94,8 @@ class KepcoBOP(ScpiTwin):
         return max(-i_lim, min(i_lim, i))
 
     def on_change(self, key: str) -> None:
-        if "coil" in self.port.wiring:
-            self.port.drive_coil(self.output_current_A())
+        if "coil" in self.wiring.connections:
+            self.wiring.drive_coil(self.output_current_A())
 
     def journal_state(self) -> dict[str, Any]:
         return {

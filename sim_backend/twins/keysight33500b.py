@@ -15,10 +15,10 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import InstrumentError
-from sim_backend.twins.numbers import parse_float, sci
-from sim_backend.twins.params import Bool, Enum, Float, Int
-from sim_backend.twins.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
+from sim_backend.commands.base import InstrumentError
+from sim_backend.commands.numbers import parse_float, sci
+from sim_backend.commands.params import Bool, Enum, Float, Int
+from sim_backend.commands.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
 
 OUTPUT_OHM = 50.0
 MAX_PULSES_PER_STEP = 1000
@@ -115,7 +115,7 @@ for _attr in ("ampl_Vpp", "offset_V", "high", "low"):
 def _output(twin: Keysight33500B, call: Call) -> None:
     ch = _ch(call, "OUTP")
     twin.channels[ch - 1]["on"] = Bool().parse(call.one())
-    twin.port.ticking(twin, any(c["on"] for c in twin.channels))
+    twin.clock.ticking(twin, any(c["on"] for c in twin.channels))
 
 
 @tree.query(":OUTPut[:STATe]")
@@ -166,7 +166,7 @@ class Keysight33500B(ScpiTwin):
             for _ in range(2)
         ]
         self.pulses_fired = 0
-        self.port.ticking(self, False)
+        self.clock.ticking(self, False)
 
     def pulse_V(self, ch: int) -> float:
         """Voltage a pulse puts across the routed device (load and 50 Ω source included)."""
@@ -176,7 +176,7 @@ class Keysight33500B(ScpiTwin):
         amplitude = high - low if self.values[f"polarity_{ch}"] == "NORM" else low - high
         load = c["load_ohm"]
         v_open = amplitude if math.isinf(load) else amplitude * (load + OUTPUT_OHM) / load
-        r_dev = self.port.load_resistance_ohm()
+        r_dev = self.wiring.load_resistance_ohm()
         return v_open if math.isinf(r_dev) else v_open * r_dev / (r_dev + OUTPUT_OHM)
 
     def _width_s(self, ch: int) -> float:
@@ -193,9 +193,9 @@ class Keysight33500B(ScpiTwin):
         if self.values[f"func_{ch}"] == "PULS":
             period = self.values[f"period_s_{ch}"]
         amplitude, width = self.pulse_V(ch), self._width_s(ch)
-        t = self.port.lab.t_s + self.values[f"trig_delay_{ch}"]
+        t = self.clock.now_s() + self.values[f"trig_delay_{ch}"]
         for k in range(min(n, 100_000)):
-            self.port.sot_pulse(amplitude, width, t + k * period)
+            self.wiring.sot_pulse(amplitude, width, t + k * period)
         self.pulses_fired += n
 
     def trigger(self) -> None:
@@ -212,7 +212,7 @@ class Keysight33500B(ScpiTwin):
             n = min(int((t1_s - t0_s) / period), MAX_PULSES_PER_STEP)
             amplitude, width = self.pulse_V(ch), self._width_s(ch)
             for k in range(n):
-                self.port.sot_pulse(amplitude, width, t0_s + k * period)
+                self.wiring.sot_pulse(amplitude, width, t0_s + k * period)
             self.pulses_fired += n
 
     def journal_state(self) -> dict[str, Any]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import InstrumentError
-from sim_backend.twins.mnemonic import COMMON, Mnemonics, MnemonicTwin
-from sim_backend.twins.numbers import parse_float
+from sim_backend.commands.base import InstrumentError
+from sim_backend.commands.mnemonic import COMMON, Mnemonics, MnemonicTwin
+from sim_backend.commands.numbers import parse_float
 
 I_MAX_A, RATE_MAX_A_PER_S = 70.1, 50.0
 table = Mnemonics(COMMON)
@@ -60,7 +60,7 @@ table.add(
         twin.values["limit_A"], twin.values["limit_rate"]
     ),
 )
-table.add("RDGI", query=lambda twin, args: f"{twin.output_A(twin.port.lab.t_s):+.4f}")
+table.add("RDGI", query=lambda twin, args: f"{twin.output_A(twin.clock.now_s()):+.4f}")
 table.add("RDGV", query=lambda twin, args: f"{twin.output_V():+.4f}")
 table.add("STOP", setter=lambda twin, args: twin.stop())
 table.add("ERST", query=lambda twin, args: "0,0")
@@ -80,11 +80,11 @@ class LakeShore643(MnemonicTwin):
 
     def reset(self) -> None:
         super().reset()
-        self._t0 = self.port.lab.t_s
+        self._t0 = self.clock.now_s()
         self._i0 = 0.0
-        if "coil" in self.port.wiring:
-            self.port.drive_coil(0.0)
-        self.port.ticking(self, False)
+        if "coil" in self.wiring.connections:
+            self.wiring.drive_coil(0.0)
+        self.clock.ticking(self, False)
 
     def output_A(self, t_s: float) -> float:
         target = self.values["setpoint_A"]
@@ -93,37 +93,37 @@ class LakeShore643(MnemonicTwin):
         return target if abs(gap) <= step else self._i0 + math.copysign(step, gap)
 
     def output_V(self) -> float:
-        return self.output_A(self.port.lab.t_s) * float(self.settings["coil_resistance_ohm"])
+        return self.output_A(self.clock.now_s()) * float(self.settings["coil_resistance_ohm"])
 
     def ramp_done(self) -> bool:
-        return self.output_A(self.port.lab.t_s) == self.values["setpoint_A"]
+        return self.output_A(self.clock.now_s()) == self.values["setpoint_A"]
 
     def fold(self) -> None:
         """Restart the ramp segment from the present output."""
-        t = self.port.lab.t_s
+        t = self.clock.now_s()
         self._i0, self._t0 = self.output_A(t), t
 
     def start_ramp(self, setpoint_A: float) -> None:
         self.fold()
         self.values["setpoint_A"] = setpoint_A
-        self.port.ticking(self, True)
+        self.clock.ticking(self, True)
         self.tick(self._t0, self._t0)
 
     def stop(self) -> None:
         self.fold()
         self.values["setpoint_A"] = self._i0
-        self.port.ticking(self, False)
+        self.clock.ticking(self, False)
 
     def tick(self, t0_s: float, t1_s: float) -> None:
         current = self.output_A(t1_s)
-        if "coil" in self.port.wiring:
-            self.port.drive_coil(current)
+        if "coil" in self.wiring.connections:
+            self.wiring.drive_coil(current)
         if current == self.values["setpoint_A"]:
-            self.port.ticking(self, False)
+            self.clock.ticking(self, False)
 
     def journal_state(self) -> dict[str, Any]:
         return {
             "setpoint_A": self.values["setpoint_A"],
             "rate_A_per_s": self.values["rate_A_per_s"],
-            "output_A": self.output_A(self.port.lab.t_s),
+            "output_A": self.output_A(self.clock.now_s()),
         }

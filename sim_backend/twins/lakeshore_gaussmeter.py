@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from sim_backend.twins.mnemonic import COMMON, Mnemonics, MnemonicTwin
-from sim_backend.twins.numbers import parse_int
+from sim_backend.commands.mnemonic import COMMON, Mnemonics, MnemonicTwin
+from sim_backend.commands.numbers import parse_int
 
 MU0 = 4e-7 * math.pi
 _UNIT_SCALE = {1: 1e4, 2: 1.0, 3: 1e4, 4: 1.0 / MU0}
@@ -36,7 +36,7 @@ def _auto(twin: LakeShoreGaussmeter, args: list[str]) -> None:
 
 def _rdgmode(twin: LakeShoreGaussmeter, args: list[str]) -> None:
     if len(args) != 3:
-        from sim_backend.twins.base import InstrumentError
+        from sim_backend.commands.base import InstrumentError
 
         raise InstrumentError(-109 if len(args) < 3 else -108)
     twin.values["mode"] = (
@@ -64,7 +64,9 @@ class LakeShoreGaussmeter(MnemonicTwin):
     defaults: ClassVar[dict[str, Any]] = {"serial": "4250123", "noise_T": 2e-5}
 
     def reading(self) -> float:
-        field_T = self.port.field_T() + self.port.rng.normal(0.0, float(self.settings["noise_T"]))
+        field_T = self.wiring.field_T() + self.wiring.rng.normal(
+            0.0, float(self.settings["noise_T"])
+        )
         return field_T * _UNIT_SCALE[self.values["unit"]]
 
     def journal_state(self) -> dict[str, Any]:

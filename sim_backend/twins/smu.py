@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from sim_backend.twins.base import InstrumentError
+from sim_backend.commands.base import InstrumentError
 
 if TYPE_CHECKING:
-    from sim_backend.lab import Port
+    from sim_backend.wiring import Wiring
 
 LINE_FREQUENCY_HZ = 50.0
 
@@ -35,14 +35,14 @@ def _solve(f: Any, target: float, hi: float) -> float:
 class SmuCore:
     """Output state, levels, limits and compliance of one SMU channel."""
 
-    def __init__(self, port: Port, name: str = "") -> None:
-        self.port = port
+    def __init__(self, wiring: Wiring, name: str = "") -> None:
+        self.wiring = wiring
         self.name = name
         self.reset()
 
     def reset(self) -> None:
         if getattr(self, "on", False):
-            self.port.drive(False, 0.0)
+            self.wiring.drive(False, 0.0)
         self.on = False
         self.func = "VOLT"  # what is sourced: VOLT or CURR
         self.level_V = 0.0
@@ -65,39 +65,39 @@ class SmuCore:
             self.forced_trip = False
             self.applied_V = 0.0
             self.tripped = False
-            self.port.drive(False, 0.0)
+            self.wiring.drive(False, 0.0)
             return
         self.applied_V, tripped = self._operating_point()
         self.tripped = tripped or self.forced_trip
         try:
-            self.port.drive(True, self.applied_V)
+            self.wiring.drive(True, self.applied_V)
         except InstrumentError:
             self.on = False
             self.applied_V = 0.0
             raise
 
     def _operating_point(self) -> tuple[float, bool]:
-        port = self.port
+        wiring = self.wiring
         if self.func == "VOLT":
             v = self.level_V
-            if port.terminal == "gate":
-                i = port.leakage_at_A(v)
+            if wiring.terminal == "gate":
+                i = wiring.leakage_at_A(v)
                 if abs(i) > self.limit_A:
-                    return _solve(port.leakage_at_A, self.limit_A, v), True
+                    return _solve(wiring.leakage_at_A, self.limit_A, v), True
                 return v, False
-            r = port.load_resistance_ohm()
+            r = wiring.load_resistance_ohm()
             if math.isfinite(r) and abs(v / r) > self.limit_A:
                 return math.copysign(self.limit_A * r, v), True
             return v, False
         i = self.level_A
-        if port.terminal == "gate":
+        if wiring.terminal == "gate":
             if i == 0:
                 return 0.0, False
             v_max = math.copysign(self.limit_V, i)
-            if abs(port.leakage_at_A(v_max)) < abs(i):
+            if abs(wiring.leakage_at_A(v_max)) < abs(i):
                 return v_max, True
-            return _solve(port.leakage_at_A, i, v_max), False
-        r = port.load_resistance_ohm()
+            return _solve(wiring.leakage_at_A, i, v_max), False
+        r = wiring.load_resistance_ohm()
         v = i * r if math.isfinite(r) else math.copysign(math.inf, i) if i else 0.0
         if abs(v) > self.limit_V:
             return math.copysign(self.limit_V, i), True
@@ -109,37 +109,37 @@ class SmuCore:
 
     def measure(self) -> tuple[float, float, bool]:
         """(voltage_V, current_A, in_compliance) at the terminal now."""
-        port = self.port
+        wiring = self.wiring
         if not self.on:
             return 0.0, 0.0, False
         leak_A: float | None = None  # the load's current at applied_V, if computed
-        if self.port.terminal == "gate" and self.func == "VOLT":
-            leak_A = port.leakage_at_A(self.applied_V)
+        if self.wiring.terminal == "gate" and self.func == "VOLT":
+            leak_A = wiring.leakage_at_A(self.applied_V)
             if not self.tripped and abs(leak_A) > self.limit_A:
                 self.apply()  # the load changed (breakdown): the SMU goes into compliance
                 leak_A = None
-        rng = port.rng
+        rng = wiring.rng
         if self.forced_trip:
             limit = self.limit_A if self.func == "VOLT" else self.limit_V
             sign = 1.0 if (self.level_V if self.func == "VOLT" else self.level_A) >= 0 else -1.0
             if self.func == "VOLT":
                 return self.applied_V, sign * limit, True
             return sign * limit, self.level_A, True
-        if port.terminal == "gate":
+        if wiring.terminal == "gate":
             v = self.applied_V
-            i = leak_A if leak_A is not None else port.leakage_at_A(v)
+            i = leak_A if leak_A is not None else wiring.leakage_at_A(v)
             if self.tripped and self.func == "VOLT":
                 i = math.copysign(self.limit_A, v or 1.0)
             if self.func == "CURR" and not self.tripped:
                 i = self.level_A
         elif self.func == "CURR":
             i = self.level_A
-            v = port.device_voltage_V(i, self.bandwidth_Hz())
+            v = wiring.device_voltage_V(i, self.bandwidth_Hz())
             if abs(v) > self.limit_V:
                 v, self.tripped = math.copysign(self.limit_V, v), True
         else:
             v = self.applied_V
-            r = port.load_resistance_ohm()
+            r = wiring.load_resistance_ohm()
             i = v / r if math.isfinite(r) else 0.0
             if abs(i) > self.limit_A:
                 i, self.tripped = math.copysign(self.limit_A, i), True

@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import InstrumentError
-from sim_backend.twins.mnemonic import COMMON, Mnemonics, MnemonicTwin
-from sim_backend.twins.numbers import parse_float, parse_int
+from sim_backend.commands.base import InstrumentError
+from sim_backend.commands.mnemonic import COMMON, Mnemonics, MnemonicTwin
+from sim_backend.commands.numbers import parse_float, parse_int
 
 TIME_CONSTANTS_S = [k * 10.0**e for e in range(-5, 5) for k in (1, 3)]
 SENSITIVITIES_V = [k * 10.0**e for e in range(-9, 1) for k in (2, 5, 10)][:27]
@@ -92,7 +92,7 @@ def _snap(twin: SR830, args: list[str]) -> str:
 @table.query("OAUX")
 def _oaux(twin: SR830, args: list[str]) -> str:
     parse_int(_args(args, 1)[0], 1, 4)
-    return f"{twin.port.rng.normal(0.0, 1e-4):.4f}"
+    return f"{twin.wiring.rng.normal(0.0, 1e-4):.4f}"
 
 
 @table.command("DDEF")
@@ -214,10 +214,10 @@ class SR830(MnemonicTwin):
 
     def outputs(self) -> tuple[float, float, float, float]:
         """X, Y, R (V rms) and θ (deg) of the demodulated input now."""
-        port = self.port
+        wiring = self.wiring
         bw = self.enbw_Hz()
-        v = port.hall_voltage_V(self.excitation_A(), bw, dc_coupled=False)
-        noise_y = port.rng.normal(0.0, 4.07e-9 * math.sqrt(bw))
+        v = wiring.hall_voltage_V(self.excitation_A(), bw, dc_coupled=False)
+        noise_y = wiring.rng.normal(0.0, 4.07e-9 * math.sqrt(bw))
         phase = math.radians(self.values["phase_deg"])
         x = v * math.cos(phase) + noise_y * math.sin(phase)
         y = -v * math.sin(phase) + noise_y * math.cos(phase)

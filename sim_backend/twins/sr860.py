@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import InstrumentError
-from sim_backend.twins.mnemonic import COMMON, Mnemonics, MnemonicTwin
-from sim_backend.twins.numbers import parse_int
+from sim_backend.commands.base import InstrumentError
+from sim_backend.commands.mnemonic import COMMON, Mnemonics, MnemonicTwin
+from sim_backend.commands.numbers import parse_int
 from sim_backend.twins.sr830 import ENBW_FACTOR
 
 TIME_CONSTANTS_S = [k * 10.0**e for e in range(-6, 5) for k in (1, 3)][:22]
@@ -120,7 +120,7 @@ def _snapd(twin: SR860, args: list[str]) -> str:
 @table.query("OAUX")
 def _oaux(twin: SR860, args: list[str]) -> str:
     parse_int(args[0] if args else "", 0, 3)
-    return f"{twin.port.rng.normal(0.0, 1e-4):.6e}"
+    return f"{twin.wiring.rng.normal(0.0, 1e-4):.6e}"
 
 
 table.add("ENBW", query=lambda twin, args: f"{twin.enbw_Hz():.6e}")
@@ -151,11 +151,11 @@ class SR860(MnemonicTwin):
         )
 
     def outputs(self) -> tuple[float, float, float, float]:
-        port = self.port
+        wiring = self.wiring
         bw = self.enbw_Hz()
         current = self.values["amplitude_V"] / float(self.settings["series_resistor_ohm"])
-        v = port.hall_voltage_V(current, bw, dc_coupled=False)
-        noise_y = port.rng.normal(0.0, 4.07e-9 * math.sqrt(bw))
+        v = wiring.hall_voltage_V(current, bw, dc_coupled=False)
+        noise_y = wiring.rng.normal(0.0, 4.07e-9 * math.sqrt(bw))
         phase = math.radians(self.values["phase_deg"])
         x = v * math.cos(phase) + noise_y * math.sin(phase)
         y = -v * math.sin(phase) + noise_y * math.cos(phase)

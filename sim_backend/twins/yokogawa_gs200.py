@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import InstrumentError
-from sim_backend.twins.numbers import parse_float, sci, unquote
-from sim_backend.twins.params import Bool, Enum, Float, Int
-from sim_backend.twins.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
+from sim_backend.commands.base import InstrumentError
+from sim_backend.commands.numbers import parse_float, sci, unquote
+from sim_backend.commands.params import Bool, Enum, Float, Int
+from sim_backend.commands.scpi import SCPI_BASE, Call, ScpiTree, ScpiTwin
 from sim_backend.twins.smu import SmuCore
 
 V_RANGES = (10e-3, 100e-3, 1.0, 10.0, 30.0)
@@ -31,7 +31,7 @@ def _level(twin: YokogawaGS200, value: float, auto: bool) -> None:
         twin.program.append(value)
         return
     twin.ramp = None
-    twin.port.ticking(twin, False)
+    twin.clock.ticking(twin, False)
     twin.set_level(value)
 
 
@@ -149,10 +149,10 @@ def _edit_end(twin: YokogawaGS200, call: Call) -> None:
 def _run(twin: YokogawaGS200, call: Call) -> None:
     if not twin.program:
         raise InstrumentError(-221, "Settings conflict; empty program")
-    t = twin.port.lab.t_s
+    t = twin.clock.now_s()
     slope = max(twin.values["prog_slope"], 0.0)
     twin.ramp = (t, twin.level(), twin.program[-1], slope)
-    twin.port.ticking(twin, True)
+    twin.clock.ticking(twin, True)
     twin.tick(t, t)
     twin.events &= ~(1 << 7) if twin.ramp is not None else ~0
 
@@ -160,7 +160,7 @@ def _run(twin: YokogawaGS200, call: Call) -> None:
 tree.setting(":STATus:ENABle", "status_enable", Int(0, 255, 0))
 tree.add(":STATus:EVENt", query=lambda twin, call: str(twin.read_events()))
 tree.add(":STATus:CONDition", query=lambda twin, call: str(twin.condition()))
-tree.add(":PROGram:HOLD", setter=lambda twin, call: twin.port.ticking(twin, False))
+tree.add(":PROGram:HOLD", setter=lambda twin, call: twin.clock.ticking(twin, False))
 tree.add(":PROGram:SAVE", setter=lambda twin, call: unquote(call.one()) and None)
 tree.add(":PROGram:LOAD", setter=lambda twin, call: None, query=lambda twin, call: '""')
 
@@ -176,7 +176,7 @@ class YokogawaGS200(ScpiTwin):
     def reset(self) -> None:
         super().reset()
         if not hasattr(self, "smu"):
-            self.smu = SmuCore(self.port, self.name)
+            self.smu = SmuCore(self.wiring, self.name)
         else:
             self.smu.reset()
         self.smu.limit_A, self.smu.limit_V = 0.1, 30.0
@@ -185,7 +185,7 @@ class YokogawaGS200(ScpiTwin):
         self.program: list[float] = []
         self.ramp: tuple[float, float, float, float] | None = None
         self.events = 0
-        self.port.ticking(self, False)
+        self.clock.ticking(self, False)
 
     def read_events(self) -> int:
         """Extended event register (read clears): bit 5 source change, bit 7 end of program."""
@@ -224,7 +224,7 @@ class YokogawaGS200(ScpiTwin):
         if frac >= 1.0:
             self.ramp = None
             self.events |= 1 << 7
-            self.port.ticking(self, False)
+            self.clock.ticking(self, False)
 
     def force_compliance(self) -> None:
         self.smu.force_compliance()

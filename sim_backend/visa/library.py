@@ -20,7 +20,8 @@ from typing import Any
 from pyvisa import constants, errors, highlevel, rname
 from pyvisa.util import LibraryPath
 
-from sim_backend.lab import Lab, default_lab_path, get_lab
+from sim_backend.lab import Lab
+from sim_backend.open_labs import default_lab_path, get_lab
 from sim_backend.visa.session import LabSession
 
 SC = constants.StatusCode
@@ -82,7 +83,7 @@ class LabSimVisaLibrary(highlevel.VisaLibraryBase):
         twin = self.lab.twins.get(str(parsed))
         if twin is None:
             return 0, self.handle_return_value(None, SC.error_resource_not_found)
-        return self._register(LabSession(session, parsed, twin)), SC.success
+        return self._register(LabSession(session, parsed, self.lab, twin)), SC.success
 
     def close(self, session: int) -> SC:
         if self.sessions.pop(session, None) is None:

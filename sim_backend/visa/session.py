@@ -12,13 +12,16 @@ from __future__ import annotations
 import random
 import re
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyvisa import attributes, constants, rname
 
 from labctl.clock import get_clock
 from sim_backend import faults
-from sim_backend.twins.base import Twin
+from sim_backend.commands.base import Twin
+
+if TYPE_CHECKING:
+    from sim_backend.lab import Lab
 
 SC = constants.StatusCode
 RA = constants.ResourceAttribute
@@ -32,9 +35,10 @@ _EOM_INTERFACES = (constants.InterfaceType.gpib, constants.InterfaceType.vxi)
 class LabSession:
     """A message-based session on one twin."""
 
-    def __init__(self, rm_session: int, parsed: rname.ResourceName, twin: Twin) -> None:
+    def __init__(self, rm_session: int, parsed: rname.ResourceName, lab: Lab, twin: Twin) -> None:
         self.parsed = parsed
         self.resource = str(parsed)
+        self.lab = lab
         self.twin = twin
         self.session_type = (parsed.interface_type_const, parsed.resource_class)
         self.attrs: dict[Any, Any] = {
@@ -107,8 +111,8 @@ class LabSession:
         twin = self.twin
         fault = faults.next_fault(self.resource)
         if fault is None:
-            twin.port.now()
-            twin.handle_message(line)
+            self.lab.sync()
+            self.lab.deliver(twin, line)
             return
         kind = fault.kind
         if kind == "timeout":
@@ -117,11 +121,11 @@ class LabSession:
             self.dropped = True
             return
         if kind == "compliance":
-            twin.port.now()
+            self.lab.sync()
             twin.force_compliance()
         before = len(twin.output)
-        twin.port.now()
-        twin.handle_message(line)
+        self.lab.sync()
+        self.lab.deliver(twin, line)
         if kind == "error":
             twin.push_error(fault.code, fault.message)
         elif kind in ("garbled", "truncated") and len(twin.output) > before:
@@ -204,6 +208,6 @@ class LabSession:
     def assert_trigger(self) -> SC:
         if self.dropped:
             return SC.error_connection_lost
-        self.twin.port.now()
+        self.lab.sync()
         self.twin.trigger()
         return SC.success

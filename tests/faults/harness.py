@@ -22,7 +22,7 @@ from labctl.params import build_params
 from labctl.protocol import find_protocol
 from labctl.station import Station, load_station
 from sim_backend import faults
-from sim_backend.lab import forget_labs
+from sim_backend.open_labs import forget_labs
 
 STATIONS = Path(__file__).resolve().parents[2] / "labctl" / "stations"
 KINDS = faults.KINDS

@@ -14,7 +14,8 @@ from instruments.registry import load_adapter
 from instruments.roles import ComplianceTrip, FieldLimits, GateLimits, ReadoutLimits
 from labctl.clock import VirtualClock
 from sim_backend import faults
-from sim_backend.lab import Port, get_lab
+from sim_backend.lab import Terminals
+from sim_backend.open_labs import get_lab
 
 GATE = "GPIB0::24::INSTR"
 BOP = "GPIB0::6::INSTR"
@@ -85,13 +86,13 @@ def test_field_closed_loop_on_the_twin_gaussmeter(vclock, monkeypatch) -> None:
         gaussmeter={"driver": "lakeshore425", "address": GAUSSMETER},
     )
     seen: list[tuple[float, float]] = []
-    drive = Port.drive_coil
+    drive = Terminals.drive_coil
 
-    def record(port: Port, current_A: float) -> None:
+    def record(wiring: Terminals, current_A: float) -> None:
         seen.append((vclock.now(), current_A))
-        drive(port, current_A)
+        drive(wiring, current_A)
 
-    monkeypatch.setattr(Port, "drive_coil", record)
+    monkeypatch.setattr(Terminals, "drive_coil", record)
     magnet = cls.open(
         name="magnet",
         address=BOP,

@@ -17,7 +17,8 @@ import pytest
 from instruments.registry import load_adapter
 from instruments.roles import ComplianceTrip, LimitError, Role, Window
 from labctl.clock import VirtualClock
-from sim_backend.lab import Lab, get_lab
+from sim_backend.lab import Lab
+from sim_backend.open_labs import get_lab
 
 
 def open_role(

@@ -18,7 +18,7 @@ from labctl.station import builtin_station, load_station
 from protocols.learning import make_rule, train_sequence
 from protocols.learning.train import TrainResult
 from sim_backend.fast_array import make_fast_array
-from sim_backend.lab import forget_labs
+from sim_backend.open_labs import forget_labs
 
 STATION = builtin_station("simulated_synapse_array.yaml")
 KW = dict(hidden=(2,), epochs=4, batch=40, lr=0.05, curves=False)

@@ -16,7 +16,8 @@ from labctl.params import build_params
 from labctl.protocol import find_protocol
 from labctl.station import Station, load_station
 from sim_backend import faults
-from sim_backend.lab import Lab, forget_labs, get_lab
+from sim_backend.lab import Lab
+from sim_backend.open_labs import forget_labs, get_lab
 
 HERE = Path(__file__).parent
 STATIONS = Path(__file__).parents[2] / "labctl" / "stations"

@@ -16,7 +16,7 @@ import pytest
 from labctl.clock import VirtualClock, use_clock
 from labctl.station import load_station
 from sim_backend.chip.predict import coercive_field_stepwise_T, survival_stepwise
-from sim_backend.lab import get_lab
+from sim_backend.open_labs import get_lab
 
 from .conftest import STATIONS, run_protocol
 from .test_protocols_sim import model_hc_T

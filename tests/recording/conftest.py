@@ -17,7 +17,7 @@ from labctl.station import Station, load_station
 
 
 def default_lab_file() -> Path:
-    from sim_backend.lab import default_lab_path
+    from sim_backend.open_labs import default_lab_path
 
     return Path(default_lab_path())
 

@@ -9,7 +9,8 @@ import pytest
 import pyvisa
 
 from sim_backend import faults
-from sim_backend.lab import Lab, forget_labs, get_lab
+from sim_backend.lab import Lab
+from sim_backend.open_labs import forget_labs, get_lab
 
 
 @pytest.fixture(autouse=True)

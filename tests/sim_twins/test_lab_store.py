@@ -15,7 +15,9 @@ import pyvisa
 
 from labctl.clock import VirtualClock, use_clock
 from sim_backend import lab as lab_module
-from sim_backend.lab import get_lab, is_pure_query
+from sim_backend import open_labs
+from sim_backend.lab import is_pure_query
+from sim_backend.open_labs import get_lab
 
 
 @pytest.fixture
@@ -31,7 +33,7 @@ def _die(lab: lab_module.Lab) -> None:
     os.close(lab.store._lock_fd)
     os.close(lab.store._log_fd)
     lab.store.closed = True
-    lab_module._LABS.clear()
+    open_labs._LABS.clear()
 
 
 def _open(rm: pyvisa.ResourceManager, address: str) -> pyvisa.resources.MessageBasedResource:
@@ -86,7 +88,7 @@ def test_the_chips_hidden_state_survives_a_snapshot(persisted: Path) -> None:
 def test_a_clean_close_powers_the_lab_off(persisted: Path) -> None:
     lab = get_lab()
     assert list(persisted.glob("*.snap"))
-    lab_module.forget_labs()
+    open_labs.forget_labs()
     assert not list(persisted.iterdir())
     assert get_lab() is not lab
 
@@ -96,7 +98,7 @@ def test_a_live_owners_lab_is_not_taken(persisted: Path) -> None:
     script = textwrap.dedent(
         """
         import sys, pyvisa
-        from sim_backend.lab import get_lab
+        from sim_backend.open_labs import get_lab
         get_lab()
         print("ready", flush=True)
         sys.stdin.read()

@@ -13,8 +13,8 @@ import pyvisa
 from pyvisa import constants
 
 from labctl.clock import VirtualClock, use_clock
-from sim_backend.lab import default_lab_path, get_lab
 from sim_backend.labs import describe_lab
+from sim_backend.open_labs import default_lab_path, get_lab
 
 SMU = "GPIB0::24::INSTR"
 
@@ -152,3 +152,16 @@ def test_labctl_sim_list_prints_addresses_models_and_wiring(capsys, tmp_path) ->
             "settings": {},
         }
     ]
+
+
+def test_labctl_sim_comes_from_the_simulator_entry_point(tmp_path, capsys) -> None:
+    from importlib.metadata import entry_points
+
+    from labctl.cli import main
+
+    commands = {ep.name: ep.value for ep in entry_points(group="labctl.commands")}
+    assert commands["sim"] == "sim_backend.cli:register"
+    missing = tmp_path / "no_such_lab.yaml"
+    assert main(["sim", "list", "--lab", str(missing)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(missing) in err[0] and err[0].startswith("labctl: error:")

@@ -7,10 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim_backend.lab import Lab, get_lab
-from sim_backend.twins.base import ERROR_MESSAGES, Twin
-from sim_backend.twins.mnemonic import MnemonicTwin
-from sim_backend.twins.scpi import ScpiTwin
+from sim_backend.commands.base import ERROR_MESSAGES, Twin
+from sim_backend.commands.mnemonic import MnemonicTwin
+from sim_backend.commands.scpi import ScpiTwin
+from sim_backend.lab import Lab
+from sim_backend.open_labs import get_lab
 
 ADDRESSES = sorted(get_lab().twins)
 
@@ -79,28 +80,29 @@ def test_random_lines_never_crash_and_leave_standard_codes(address: str) -> None
     )
     @given(_line(headers))
     def run(line: str) -> None:
-        twin.port.now()
-        twin.handle_message(line)
+        lab.sync()
+        lab.deliver(twin, line)
         codes = {code for code, _ in twin.errors}
         assert codes <= set(ERROR_MESSAGES), f"non-standard error code after {line!r}: {codes}"
         twin.errors.clear()
         twin.output.clear()
 
     run()
-    twin.handle_message("*CLS")
+    lab.deliver(twin, "*CLS")
     twin.output.clear()
-    twin.handle_message("*IDN?")
+    lab.deliver(twin, "*IDN?")
     assert twin.output and twin.output[-1].strip()
 
 
 @pytest.mark.parametrize("address", ADDRESSES)
 def test_an_unknown_header_queues_a_standard_command_error(address: str) -> None:
-    twin = get_lab().twins[address]
-    twin.port.now()
-    twin.handle_message("XYZZY 1")
+    lab = get_lab()
+    twin = lab.twins[address]
+    lab.sync()
+    lab.deliver(twin, "XYZZY 1")
     assert not twin.output  # a bad command never answers
     codes = [code for code, _ in twin.errors]
     assert codes and all(code in ERROR_MESSAGES for code in codes)
     assert all(-199 <= code <= -100 or code == -285 for code in codes), codes
-    twin.handle_message("*CLS")
+    lab.deliver(twin, "*CLS")
     assert not twin.errors

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sim_backend.twins.base import InstrumentError
-from sim_backend.twins.numbers import parse_bool, parse_float, parse_int, sci, unquote
+from sim_backend.commands.base import InstrumentError
+from sim_backend.commands.numbers import parse_bool, parse_float, parse_int, sci, unquote
 
 
 class Param:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 
-from sim_backend.twins.base import InstrumentError
+from sim_backend.commands.base import InstrumentError
 
 # Multiplier prefixes (SCPI: "M" is milli, "MA" mega; "MHZ"/"MOHM" are mega by convention).
 _PREFIX = {

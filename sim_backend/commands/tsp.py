@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim_backend.twins.base import InstrumentError, Twin
-from sim_backend.twins.lua import Node, TspError, _Parser, prop, tsp_format
+from sim_backend.commands.base import InstrumentError, Twin
+from sim_backend.commands.lua import Node, TspError, _Parser, prop, tsp_format
 
 __all__ = ["Node", "TspError", "TspTwin", "prop", "tsp_format"]
 

@@ -1,8 +1,9 @@
 """What every instrument twin shares: the IEEE 488.2 status model, error queue, output queue.
 
 A twin is one simulated instrument. The VISA session hands it whole messages (one line each,
-terminator stripped) through :meth:`Twin.handle_message`; the twin executes them against the lab
+terminator stripped) through :meth:`Twin.handle_message`; the twin executes them on its wiring
 and leaves its replies in :attr:`Twin.output`, from where the session frames and delivers them.
+A twin is given its clock and its wiring (:mod:`sim_backend.wiring`); it never sees the lab.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from sim_backend.lab import Port
+    from sim_backend.wiring import TwinClock, Wiring
 
 # Standard SCPI error messages, by code (SCPI-99 vol. 2, chapter 21).
 ERROR_MESSAGES: dict[int, str] = {
@@ -81,9 +82,16 @@ class Twin:
     #: Settings the lab file may give, with defaults.
     defaults: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, name: str, port: Port, settings: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        clock: TwinClock,
+        wiring: Wiring,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         self.name = name
-        self.port = port
+        self.clock = clock
+        self.wiring = wiring
         self.settings: dict[str, Any] = {**self.defaults, **(settings or {})}
         self.serial = str(self.settings.get("serial", "0000001"))
         self.output: deque[str] = deque()
@@ -106,22 +114,22 @@ class Twin:
         return {}
 
     def tick(self, t0_s: float, t1_s: float) -> None:
-        """Time passes from ``t0_s`` to ``t1_s`` while a ramp runs (see ``Port.ticking``)."""
+        """Time passes from ``t0_s`` to ``t1_s`` while a ramp runs (see ``TwinClock.ticking``)."""
 
     def force_compliance(self) -> None:
         """Fault injection: behave as if the output hit its compliance limit."""
         self.push_error(-300, "Compliance tripped")
 
     # --- shared machinery -----------------------------------------------------------------
-    def handle_message(self, message: str) -> None:
-        """Execute ``message`` and queue its reply; called by the VISA session."""
+    def handle_message(self, message: str) -> bool:
+        """Execute ``message`` and queue its reply; True when it replied (``Lab.deliver``)."""
         if self.interrupts_queries and self.output:
             self.output.clear()
             self.push_error(-410)
         replies = self.execute(message)
         if replies:
             self.output.append(self.join_replies(replies))
-        self.port.after_command(self, message, bool(replies))
+        return bool(replies)
 
     def join_replies(self, replies: list[str]) -> str:
         return ";".join(replies)

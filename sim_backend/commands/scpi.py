@@ -18,14 +18,14 @@ import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import InstrumentError, Twin
-from sim_backend.twins.numbers import (
+from sim_backend.commands.base import InstrumentError, Twin
+from sim_backend.commands.numbers import (
     parse_int,
     split_args,
     split_outside_quotes,
 )
-from sim_backend.twins.params import Param
-from sim_backend.twins.table import HandlerTable
+from sim_backend.commands.params import Param
+from sim_backend.commands.table import HandlerTable
 
 _NODE = re.compile(r"(\[)?:?([A-Za-z*]+)(\])?")
 _SUFFIX = re.compile(r"^([A-Z]+)(\d+)$")

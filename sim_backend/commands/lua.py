@@ -1,7 +1,7 @@
 """A Lua-subset interpreter for TSP instruments: tokens, expressions, calls, assignments.
 
 Evaluates one line at a time against a global table of :class:`Node` objects; see
-:mod:`sim_backend.twins.tsp` for what the twins put in that table.
+:mod:`sim_backend.commands.tsp` for what the twins put in that table.
 """
 
 from __future__ import annotations

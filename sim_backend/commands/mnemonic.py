@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from sim_backend.twins.base import ESR_OPC, InstrumentError, Twin
-from sim_backend.twins.numbers import parse_float, parse_int, split_args, split_outside_quotes
-from sim_backend.twins.table import HandlerTable
+from sim_backend.commands.base import ESR_OPC, InstrumentError, Twin
+from sim_backend.commands.numbers import parse_float, parse_int, split_args, split_outside_quotes
+from sim_backend.commands.table import HandlerTable
 
 _HEAD = re.compile(r"\s*(\*?[A-Za-z]+)(?:\s*(\?))?(.*)$", re.DOTALL)
 Handler = Callable[[Any, list[str]], "str | None"]
