@@ -15,7 +15,7 @@ from instruments.roles import Window
 from labctl import __version__
 from labctl.cli_live import add_live_option
 from labctl.cli_live import register as register_live
-from labctl.cli_output import emit, fmt
+from labctl.cli_output import emit, fmt, result_lines
 from labctl.cli_replay import register as register_replay
 from labctl.cli_train import register as register_train
 from labctl.data import export_run, list_runs, load_run, resolve_db
@@ -84,7 +84,7 @@ def report(args: argparse.Namespace, outcome: RunOutcome) -> int:
             f"run {outcome.run_id} ({outcome.protocol}): {outcome.status}, "
             f"{outcome.points} points in {outcome.db}"
         ]
-        lines += [f"  {k} = {fmt(v)}" for k, v in outcome.result.items()]
+        lines += result_lines(outcome.protocol, outcome.result)
         lines += [f"  figure: {f}" for f in outcome.figures]
         return "\n".join(lines)
 
@@ -156,7 +156,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         lines.append("parameters:")
         lines += [f"  {k} = {fmt(v)}" for k, v in info.params.items()]
         lines.append("result:")
-        lines += [f"  {k} = {fmt(v)}" for k, v in info.result.items()]
+        lines += result_lines(info.protocol, info.result)
         return "\n".join(lines)
 
     emit(args, {**info.as_dict(), "columns": list(frame.columns)}, text)
