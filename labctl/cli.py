@@ -15,7 +15,7 @@ from instruments.roles import Window
 from labctl import __version__
 from labctl.cli_live import add_live_option
 from labctl.cli_live import register as register_live
-from labctl.cli_output import emit, fmt, result_lines
+from labctl.cli_output import emit, fmt, params_lines, result_lines
 from labctl.cli_replay import register as register_replay
 from labctl.cli_train import register as register_train
 from labctl.data import export_run, list_runs, load_run, resolve_db
@@ -154,7 +154,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ]
         lines += ending(info.status, info.metadata)
         lines.append("parameters:")
-        lines += [f"  {k} = {fmt(v)}" for k, v in info.params.items()]
+        lines += params_lines(info.protocol, info.params)
         lines.append("result:")
         lines += result_lines(info.protocol, info.result)
         return "\n".join(lines)

@@ -41,12 +41,37 @@ finite = strict  # the name this module gave it before labctl.results
 def result_lines(protocol: str, result: dict[str, Any]) -> list[str]:
     """A run's result as aligned tables, with the units its protocol's result type declares
     (the names' unit suffixes for a protocol that is not installed or declares none)."""
-    from labctl.errors import LabctlError
-    from labctl.protocol import find_protocol
     from labctl.results import render_result, result_type_of
 
+    spec = _installed(protocol)
+    return render_result(result, result_type_of(spec.function) if spec else None)
+
+
+def params_lines(protocol: str, params: dict[str, Any]) -> list[str]:
+    """A run's parameters as a name / value / unit table (units from the protocol's
+    parameter dataclass, or from the names for a protocol that is not installed)."""
+    from labctl.params import describe_params
+    from labctl.results import render_result, unit_of_name
+
+    spec = _installed(protocol)
+    units = {i.name: i.unit for i in describe_params(spec.params_type)} if spec else {}
+    lines = render_result(params)
+    if not lines or not units:
+        return lines
+    start = lines[0].index("unit")  # the names' units replaced by the declared ones
+    out = [lines[0]]
+    for line in lines[1:]:
+        name = line.split()[0]
+        unit = units.get(name, unit_of_name(name)) if name in params else line[start:].strip()
+        out.append((line[:start] + unit).rstrip() if name in params else line)
+    return out
+
+
+def _installed(protocol: str) -> Any:
+    from labctl.errors import LabctlError
+    from labctl.protocol import find_protocol
+
     try:
-        result_type = result_type_of(find_protocol(protocol).function)
+        return find_protocol(protocol)
     except LabctlError:
-        result_type = None
-    return render_result(result, result_type)
+        return None

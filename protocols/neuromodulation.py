@@ -1,7 +1,7 @@
 """``neuromodulation``: flip probability vs a global field pulse, for devices at several levels.
 
 The global field acts on every device at once, so it is a global learning rate whose effect
-depends on each device's hidden level (PHYSICS §7): devices programmed to a higher coercive
+depends on each device's hidden level (docs/physics.md §7): devices programmed to a higher coercive
 field (more consolidated) flip less for the same pulse. With a router and one device per level
 the devices are programmed through the router and every field pulse is one trial for all of
 them; without a router the connected device is programmed to each level in turn.

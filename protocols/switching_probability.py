@@ -2,10 +2,11 @@
 
 Each trial resets the device with the field, checks the reset, applies one drive (a global
 field pulse, or a write pulse of the pulse source) and reads the state at zero field. With
-``start = stop = 0`` the drive range is found by a coarse scan first. The §3 model is fitted to
-the counts (Δ and H0, or Δ and Vc0 → Jc0, or the barrier for a width scan). With
-``levels_hc_T`` the device is gate-programmed to each coercive field in turn and the curve
-repeated: a family showing metaplasticity (a higher level needs a larger drive).
+``start = stop = 0`` the drive range is found by a coarse scan first. The Néel–Arrhenius
+pulse law (docs/physics.md §3) is fitted to the counts (Δ and H0, or Δ and Vc0 → Jc0, or the
+barrier for a width scan). With ``levels_hc_T`` the device is gate-programmed to each coercive
+field in turn and the curve repeated: a family showing metaplasticity (a higher level needs a
+larger drive).
 """
 
 from __future__ import annotations
@@ -215,7 +216,7 @@ def switching_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
                              width_s=curve["width_s"], tau0_s=curve["tau0_s"],
                              n=curve["n_exponent"])  # fmt: skip
             gx = np.log10(grid) if unit == "s" else grid * scale
-            fit = f"§3 fit Δ = {curve['delta']:.0f} ± {curve['delta_err']:.0f}"
+            fit = f"Néel–Arrhenius fit Δ = {curve['delta']:.0f} ± {curve['delta_err']:.0f}"
             series.append(Series(gx, model, fit, color=color))
     xlabel = {"T": "µ0H pulse (mT)", "V": "amplitude (V)", "s": "log10(width / s)"}.get(unit, "")
     title = f"switching probability vs {result.get('mode', 'drive')}"
@@ -240,7 +241,7 @@ def switching_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
     figure=switching_figure,
 )
 def switching_probability(run: Run, params: SwitchingParams) -> SwitchingResult:
-    """Flip probability versus drive, N reset–drive–read trials per point, fitted to §3."""
+    """Flip probability versus drive, N reset–drive–read trials per point, Néel–Arrhenius fit."""
     curves = []
     levels = params.levels_hc_T or [float("nan")]
     program = dataclasses.replace(
