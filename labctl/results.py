@@ -55,9 +55,10 @@ def quantity(
 ) -> Any:
     """A result field with its unit and a short description.
 
-    ``parts``: units of the keys of a dict-valued field (``{"mean": "T", "cv": ""}``).
-    ``unit_from``: the name of the field whose value is this field's unit (a drive that is a
-    field, a voltage or a time depending on the mode).
+    ``parts``: units of the keys of a dict-valued field, or of the records of a list-valued one
+    (``{"mean": "T", "cv": ""}``); ``"@name"`` stands for the value of the result's field
+    ``name``. ``unit_from``: the name of the field whose value is this field's unit (a drive
+    that is a field, a voltage or a time depending on the mode).
     """
     meta = {"unit": unit, "help": help, "parts": dict(parts or {}), "unit_from": unit_from}
     if isinstance(default, list | dict):
@@ -269,13 +270,18 @@ def render_result(
         if isinstance(value, Mapping) and value:
             sections += _render_mapping(name, value, unit, doc, indent)
         elif _is_records(value):
-            sections += _render_records(name, value, doc, indent)
+            parts = {k: _resolve(u, result) for k, u in doc.parts.items()}
+            sections += _render_records(name, value, dataclasses.replace(doc, parts=parts), indent)
         elif isinstance(value, list) and value and isinstance(value[0], list):
             sections += _render_matrix(name, value, unit, indent)
         else:
             scalars.append([name, _cell(value), unit])
     lines = table(["quantity", "value", "unit"], scalars, indent) if scalars else []
     return lines + sections
+
+
+def _resolve(unit: str, result: Mapping[str, Any]) -> str:
+    return str(result.get(unit[1:], "")) if unit.startswith("@") else unit
 
 
 def _render_mapping(
@@ -330,13 +336,16 @@ def _render_records(
 
     def unit_of(key: str) -> str:
         d = docs.get(key)
-        return d.unit if d is not None else unit_of_name(key.rsplit(".", 1)[-1])
+        if d is not None:
+            return d.unit
+        return doc.parts.get(key, unit_of_name(key.rsplit(".", 1)[-1]))
 
     head = f"{indent}{name}: {len(records)} " + ("record" if len(records) == 1 else "records")
     head += f"  {doc.help}" if doc.help else ""
     if len(records) <= WIDE_RECORDS:
         labels = [str(r.get("label", i)) for i, r in enumerate(records)]
-        rows = [[k, unit_of(k), *(_cell(r.get(k, "")) for r in flat)] for k in keys]
+        shown = [k for k in keys if k != "label"]  # the labels head the columns
+        rows = [[k, unit_of(k), *(_cell(r.get(k, "")) for r in flat)] for k in shown]
         return [head, *table(["quantity", "unit", *labels], rows, indent * 2)]
     headers = [_with_unit(k, unit_of(k)) for k in keys]
     rows = [[_cell(r.get(k, "")) for k in keys] for r in flat]

@@ -90,6 +90,8 @@ class SwitchingParams:
 
 
 NAN = float("nan")
+# a curve's drive and what is measured in it share the result's drive unit (T, V or s)
+CURVE_UNITS = {k: "@drive_unit" for k in ("drive", "x50_data", "x50", "scale", "scale_err")}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,7 +122,7 @@ class SwitchingResult(Result):
         "", "+1: the half-switching drive rises with the level (metaplasticity)", default=NAN
     )
     curves: list[dict[str, Any]] = quantity(
-        "", "one switching curve per level (drive in drive_unit)", default=[]
+        "", "one switching curve per level", default=[], parts=CURVE_UNITS
     )
 
 

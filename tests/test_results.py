@@ -75,7 +75,10 @@ class Example(Result):
     series: dict[str, list[float]] = quantity(
         "", "per rate", default={}, parts={"t_step_s": "s", "hc_T": "T"}
     )
-    curves: list[dict[str, Any]] = quantity("", "curves", default=[])
+    drive_unit: str = quantity("", "unit of the drive", default="T")
+    curves: list[dict[str, Any]] = quantity(
+        "", "curves", default=[], parts={"drive": "@drive_unit"}
+    )
 
 
 def example(n_hold: int = 1000) -> Example:
@@ -131,7 +134,8 @@ def test_columns_and_records_are_tables() -> None:
     header = next(line for line in text.splitlines() if "as found" in line)
     assert "Hc 30.0 mT" in header
     assert "programming.achieved_hc_T" in text
-    assert "50 values, 0.0045…0.04" in text
+    drive = next(line for line in text.splitlines() if line.split()[:1] == ["drive"])
+    assert drive.split()[1] == "T" and "50 values, 0.0045…0.04" in drive  # unit from drive_unit
 
 
 def test_old_runs_render_from_the_names() -> None:
