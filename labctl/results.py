@@ -273,7 +273,8 @@ def render_result(
             parts = {k: _resolve(u, result) for k, u in doc.parts.items()}
             sections += _render_records(name, value, dataclasses.replace(doc, parts=parts), indent)
         elif isinstance(value, list) and value and isinstance(value[0], list):
-            sections += _render_matrix(name, value, unit, indent)
+            columns = {k: _resolve(u, result) for k, u in doc.parts.items()}
+            sections += _render_matrix(name, value, unit, columns, indent)
         else:
             scalars.append([name, _cell(value), unit])
     lines = table(["quantity", "value", "unit"], scalars, indent) if scalars else []
@@ -290,7 +291,7 @@ def _render_mapping(
     def unit_of(key: str) -> str:
         return doc.parts.get(key, unit_of_name(key) or (unit if key in _SAME_UNIT else ""))
 
-    head = f"{indent}{name}:" + (f"  {doc.help}" if doc.help else "")
+    head = f"{indent}{name}:" + (f" {doc.help}" if doc.help else "")
     if _is_columns(value):
         keys = list(value)
         n = len(value[keys[0]])
@@ -341,9 +342,9 @@ def _render_records(
         return doc.parts.get(key, unit_of_name(key.rsplit(".", 1)[-1]))
 
     head = f"{indent}{name}: {len(records)} " + ("record" if len(records) == 1 else "records")
-    head += f"  {doc.help}" if doc.help else ""
+    head += f" ({doc.help})" if doc.help else ""
     if len(records) <= WIDE_RECORDS:
-        labels = [str(r.get("label", i)) for i, r in enumerate(records)]
+        labels = [str(r.get("label", f"[{i}]")) for i, r in enumerate(records)]
         shown = [k for k in keys if k != "label"]  # the labels head the columns
         rows = [[k, unit_of(k), *(_cell(r.get(k, "")) for r in flat)] for k in shown]
         return [head, *table(["quantity", "unit", *labels], rows, indent * 2)]
@@ -362,10 +363,17 @@ def _flat_record(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _render_matrix(name: str, rows: list[list[Any]], unit: str, indent: str) -> list[str]:
+def _render_matrix(
+    name: str, rows: list[list[Any]], unit: str, columns: Mapping[str, str], indent: str
+) -> list[str]:
+    """A list of rows: a small matrix as a table (``columns``: the name and unit of each
+    column, e.g. the pairs of a list of (level, x50)), a large one summarised."""
     width = max(len(r) for r in rows)
     head = f"{indent}{name}" + (f" ({unit})" if unit else "") + f": {len(rows)} × {width}"
     if len(rows) > SHORT_TABLE or width > SHORT_LIST + 4:
         return [f"{head}, {summarise(rows)}"]
+    if len(columns) == width:
+        headers = [_with_unit(k, u) for k, u in columns.items()]
+        return [head, *table(headers, [[fmt_number(v) for v in r] for r in rows], indent * 2)]
     body = [[str(i), *(fmt_number(v) for v in r)] for i, r in enumerate(rows)]
     return [head, *table(["", *(str(j) for j in range(width))], body, indent * 2)]

@@ -83,8 +83,9 @@ class NeuromodulationResult(Result):
     tau0_s: float = quantity("s", "attempt time (fixed)")
     n_exponent: float = quantity("", "field barrier exponent n (fixed)")
     h50_by_level: list[list[float]] = quantity(
-        "", "[level Hc (T), model-free P = 1/2 field (T)] of each level", default=[]
-    )
+        "", "model-free P = 1/2 field of each level", default=[],
+        parts={"level_hc_T": "T", "h50_T": "T"},
+    )  # fmt: skip
     h50_shift_with_level: float = quantity(
         "", "+1: the half-switching field rises with the level (metaplasticity)"
     )

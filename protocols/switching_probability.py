@@ -116,8 +116,9 @@ class SwitchingResult(Result):
     Vc0_err_V: float = quantity("V", "standard error of Vc0", default=NAN)
     Jc0_A_per_m2: float = quantity("A/m²", "Vc0 as a current density", default=NAN)
     x50_by_level: list[list[float]] = quantity(
-        "", "[level Hc (T), model-free P = 1/2 drive] of each level", default=[]
-    )
+        "", "model-free P = 1/2 drive of each level", default=[],
+        parts={"level_hc_T": "T", "x50": "@drive_unit"},
+    )  # fmt: skip
     x50_shift_with_level: float = quantity(
         "", "+1: the half-switching drive rises with the level (metaplasticity)", default=NAN
     )
