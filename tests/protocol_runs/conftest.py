@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from labctl.data import load_run
 from labctl.engine import RunOutcome, execute
 from labctl.params import build_params
 from labctl.protocol import ProtocolSpec, find_protocol
@@ -79,6 +80,8 @@ def run_protocol(
     for figure in outcome.figures:
         assert Path(figure).stat().st_size > 1000
     check_result_output(spec, outcome.result)
+    stored, _ = load_run(tmp_path / "runs.db", outcome.run_id)  # the whole result, NaN kept
+    assert json.dumps(stored.result, sort_keys=True) == json.dumps(outcome.result, sort_keys=True)
     return Ran(outcome, lab_of(station))
 
 
