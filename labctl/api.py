@@ -4,16 +4,19 @@ from labctl.errors import LabctlError, RunAborted
 from labctl.figures import COLORS, Panel, Series, save_figure
 from labctl.params import param
 from labctl.protocol import protocol
+from labctl.results import Result, quantity
 from labctl.run import Run
 
 __all__ = [
     "COLORS",
     "LabctlError",
     "Panel",
+    "Result",
     "Run",
     "RunAborted",
     "Series",
     "param",
     "protocol",
+    "quantity",
     "save_figure",
 ]

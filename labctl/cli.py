@@ -15,7 +15,7 @@ from instruments.roles import Window
 from labctl import __version__
 from labctl.cli_live import add_live_option
 from labctl.cli_live import register as register_live
-from labctl.cli_output import emit, fmt, param_help
+from labctl.cli_output import emit, fmt, param_help, params_lines, result_lines
 from labctl.cli_replay import register as register_replay
 from labctl.cli_run import (
     EXIT_ABORTED,
@@ -116,9 +116,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         ]
         lines += ending(info.status, info.metadata)
         lines.append("parameters:")
-        lines += [f"  {k} = {fmt(v)}" for k, v in info.params.items()]
+        lines += params_lines(info.protocol, info.params)
         lines.append("result:")
-        lines += [f"  {k} = {fmt(v)}" for k, v in info.result.items()]
+        lines += result_lines(info.protocol, info.result)
         return "\n".join(lines)
 
     emit(args, {**info.as_dict(), "columns": list(frame.columns)}, text)

@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import Any
 
-from labctl.cli_output import emit, fmt
+from labctl.cli_output import emit, result_lines
 from labctl.data import resolve_db
 from labctl.engine import RunOutcome, execute
 from labctl.params import build_params
@@ -43,7 +43,7 @@ def report(args: argparse.Namespace, outcome: RunOutcome) -> int:
             f"run {outcome.run_id} ({outcome.protocol}): {outcome.status}, "
             f"{outcome.points} points in {outcome.db}"
         ]
-        lines += [f"  {k} = {fmt(v)}" for k, v in outcome.result.items()]
+        lines += result_lines(outcome.protocol, outcome.result)
         lines += [f"  figure: {f}" for f in outcome.figures]
         return "\n".join(lines)
 

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import Panel, Run, Series, param, protocol, save_figure
+from labctl.api import Panel, Result, Run, Series, param, protocol, quantity, save_figure
 from protocols.analysis.array_map import array_statistics, as_grid, classify_devices
-from protocols.loops import LOOP_COLUMNS, try_loop
+from protocols.loops import LOOP_COLUMNS, field_max_param, try_loop
 
 SUMMARY_COLUMNS = {
     "state": "",
@@ -31,13 +31,38 @@ SUMMARY_COLUMNS = {
 }
 
 
+def spread_units(unit: str) -> dict[str, str]:
+    """Units of :func:`~protocols.analysis.array_map.spread` for a quantity in ``unit``."""
+    return {"mean": unit, "std": unit, "min": unit, "max": unit, "cv": "", "n": ""}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArrayMapResult(Result):
+    devices: int = quantity("", "devices measured")
+    valid: int = quantity("", "devices with a perpendicular loop")
+    invalid_devices: list[int] = quantity("", "in-plane or dead devices", default=[])
+    hc_T: dict[str, float] = quantity(
+        "T", "coercive field over the valid devices", default={}, parts=spread_units("T")
+    )
+    r_ahe_ohm: dict[str, float] = quantity(
+        "Ω", "AHE resistance over the valid devices", default={}, parts=spread_units("Ω")
+    )
+    r_offset_ohm: dict[str, float] = quantity(
+        "Ω", "offset resistance over the valid devices", default={}, parts=spread_units("Ω")
+    )
+    map_columns: int = quantity("", "columns of the map (0: near-square)")
+    map: dict[str, list[float]] = quantity(
+        "", "each device", default={},
+        parts={"device": "", "state": "", "hc_T": "T", "r_ahe_ohm": "Ω", "r_offset_ohm": "Ω",
+               "valid": "", "t_step_s": "s"},
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ArrayMapParams:
     devices: list[float] = param([], help="device indices (empty: every device of the station)")
     readout_terminal: str = param("hall", help="router terminal of the Hall readout")
-    field_max_T: float = param(
-        0.045, limit="field.field_T", sign="±", unit="T", low=1e-4, high=10, help="loop amplitude"
-    )
+    field_max_T: float = field_max_param(0.045)
     step_T: float = param(0.001, unit="T", low=1e-6, high=0.1, help="loop field step")
     min_amplitude_rel: float = param(
         0.3, low=0, high=1, help="valid: AHE amplitude above this fraction of the median"
@@ -84,7 +109,7 @@ def array_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> No
     axes=(("device", "hc_T"), ("field_T", "v_hall_V")),
     figure=array_figure,
 )
-def array_map(run: Run, params: ArrayMapParams) -> dict[str, Any]:
+def array_map(run: Run, params: ArrayMapParams) -> ArrayMapResult:
     """Route to each device; as-found state and one Hall loop; map and variability."""
     hall = run.station.hall
     router = run.station.router if run.station.has("router") else None
@@ -121,9 +146,9 @@ def array_map(run: Run, params: ArrayMapParams) -> dict[str, Any]:
     stats = array_statistics(
         table["device"].to_numpy(), table["hc_T"], table["r_ahe_ohm"], table["r_offset_ohm"], valid
     )
-    return {
+    return ArrayMapResult.from_dict({
         **stats,
         "map_columns": params.map_columns,
         "map": {k: table[k].tolist() for k in ("device", "state", "hc_T", "r_ahe_ohm",
                                                "r_offset_ohm", "valid", "t_step_s")},
-    }  # fmt: skip
+    })  # fmt: skip

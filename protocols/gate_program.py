@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import Panel, Run, Series, param, protocol, save_figure
+from labctl.api import Panel, Result, Run, Series, param, protocol, quantity, save_figure
 from protocols.gate_controller import GateController
-from protocols.loops import LOOP_COLUMNS, measure_loop
+from protocols.loops import LOOP_COLUMNS, field_max_param, measure_loop
 
 TRAJECTORY_COLUMNS = {
     "step": "",
@@ -72,15 +72,7 @@ class GateProgramParams:
     v0_V: float = param(0.15, unit="V", low=1e-3, high=10, help="kinetics voltage scale V0")
     max_pulses: int = param(40, low=1, high=10_000, help="pulse budget")
     max_gate_time_s: float = param(3600.0, unit="s", low=0, high=1e7, help="gate-time budget")
-    field_max_T: float = param(
-        0.045,
-        limit="field.field_T",
-        sign="±",
-        unit="T",
-        low=1e-4,
-        high=10,
-        help="verification loops",
-    )
+    field_max_T: float = field_max_param(0.045, help="verification loops")
     step_T: float = param(0.001, unit="T", low=1e-6, high=0.1, help="verification loop step")
     loops_per_verify: int = param(2, low=1, high=20, help="loops averaged per verification")
 
@@ -97,6 +89,27 @@ class GateProgramParams:
 
     def level_of(self, hc_T: float) -> float:
         return (hc_T - self.level_hc0_T) / (self.level_hc1_T - self.level_hc0_T)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateProgramResult(Result):
+    stop_reason: str = quantity("", "why the protocol stopped")
+    within_tolerance: bool = quantity("", "the achieved Hc is within tolerance of the target")
+    target_hc_T: float = quantity("T", "target coercive field")
+    tolerance_T: float = quantity("T", "stop within ± this")
+    initial_hc_T: float = quantity("T", "coercive field before the first pulse")
+    achieved_hc_T: float = quantity("T", "coercive field after the last verification")
+    achieved_level: float = quantity("", "achieved Hc as a level (0: level_hc0_T, 1: level_hc1_T)")
+    target_level: float = quantity("", "target Hc as a level")
+    pulses: int = quantity("", "gate pulses applied")
+    gate_time_s: float = quantity("s", "total time under gate pulses")
+    max_voltage_V: float = quantity("V", "largest |gate amplitude| applied")
+    verify_t_step_s: float = quantity("s", "median station time per verification field point")
+    trajectory: dict[str, list[float]] = quantity(
+        "", "pulse before each verification and the Hc it gave", default={},
+        parts={k: u for k, u in TRAJECTORY_COLUMNS.items() if k != "step"},
+    )  # fmt: skip
+    elapsed_s: float = quantity("s", "station time of the whole run")
 
 
 def verify(
@@ -258,7 +271,7 @@ def program_to(
     axes=(("step", "hc_T"), ("field_T", "v_hall_V")),
     figure=gate_program_figure,
 )
-def gate_program(run: Run, params: GateProgramParams) -> dict[str, Any]:
+def gate_program(run: Run, params: GateProgramParams) -> GateProgramResult:
     """Gate pulses and verification loops until the coercive field reaches the target."""
     result = program_to(run, params, params.target_T())
-    return {**result, "elapsed_s": run.now()}
+    return GateProgramResult.from_dict({**result, "elapsed_s": run.now()})

@@ -9,21 +9,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import Panel, Run, Series, param, protocol, save_figure
-from protocols.analysis.hall import analyze_hall_loop
+from labctl.api import Panel, Result, Run, Series, param, protocol, quantity, save_figure
+from protocols.loops import (
+    LOOP_COLUMNS,
+    LoopMeasurement,
+    field_max_param,
+    loop_setpoints,
+    measure_loop,
+)
 
 
 @dataclass(frozen=True)
 class HallLoopParams:
-    field_max_T: float = param(
-        0.08,
-        limit="field.field_T",
-        sign="±",
-        unit="T",
-        low=1e-4,
-        high=10,
-        help="sweep from +max to -max and back",
-    )
+    field_max_T: float = field_max_param(0.08, help="sweep from +max to -max and back")
     step_T: float = param(0.001, unit="T", low=1e-6, high=1, help="field step")
     dwell_s: float = param(
         0.1, unit="s", low=0, high=3600, help="wait at each field point before reading"
@@ -37,11 +35,27 @@ class HallLoopParams:
             )
 
     def sweep(self) -> tuple[np.ndarray, np.ndarray]:
-        """Setpoints (T) and branch labels (0 descending, 1 ascending)."""
-        n = round(self.field_max_T / self.step_T)
-        down = np.linspace(self.field_max_T, -self.field_max_T, 2 * n + 1)
-        up = down[::-1][1:]
-        return np.concatenate([down, up]), np.concatenate([np.zeros(down.size), np.ones(up.size)])
+        """Setpoints (T) and branch labels (0 descending, 1 ascending) of the loop."""
+        return loop_setpoints(self.field_max_T, self.step_T)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HallLoopRunResult(Result):
+    hc_down_T: float = quantity("T", "descending branch crosses the loop centre (< 0)")
+    hc_up_T: float = quantity("T", "ascending branch crosses the loop centre (> 0)")
+    coercive_field_T: float = quantity("T", "µ0Hc = (hc_up − hc_down) / 2")
+    loop_shift_T: float = quantity("T", "(hc_up + hc_down) / 2: exchange bias or a field offset")
+    amplitude_V: float = quantity("V", "AHE amplitude: half the jump between saturated branches")
+    offset_V: float = quantity("V", "loop centre")
+    r_ahe_ohm: float = quantity("Ω", "AHE resistance (amplitude / excitation current)")
+    r_offset_ohm: float = quantity("Ω", "offset resistance")
+    squareness: float = quantity("", "remanent / saturated amplitude, 1 for a square loop")
+    points: int = quantity("", "points in the loop")
+    t_step_s: float = quantity("s", "station time per field point (sets the thermal Hc)")
+
+    @classmethod
+    def from_loop(cls, m: LoopMeasurement) -> HallLoopRunResult:
+        return cls.from_dict(m.as_dict())
 
 
 def hall_loop_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
@@ -58,32 +72,19 @@ def hall_loop_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
 
 @protocol(
     "hall-loop",
-    columns={"field_set_T": "T", "field_T": "T", "v_hall_V": "V", "branch": ""},
+    columns=LOOP_COLUMNS,
     setpoints=("field_set_T",),
     axes=(("field_T", "v_hall_V"),),
     figure=hall_loop_figure,
 )
-def hall_loop(run: Run, params: HallLoopParams) -> dict[str, Any]:
+def hall_loop(run: Run, params: HallLoopParams) -> HallLoopRunResult:
     """Sweep the field from +max to -max and back, recording the Hall voltage at each point."""
-    magnet, hall = run.station.field, run.station.hall
-    setpoints, branches = params.sweep()
-    magnet.set_field(float(setpoints[0]))
-    run.sleep(params.saturate_s)
-    for i, (field_set_T, branch) in enumerate(zip(setpoints, branches, strict=True)):
-        field_T = magnet.set_field(float(field_set_T))
-        run.sleep(params.dwell_s)
-        run.record(
-            field_set_T=field_set_T, field_T=field_T, v_hall_V=hall.read_voltage(), branch=branch
-        )
-        run.progress(i + 1, setpoints.size, "field sweep")
-    magnet.set_field(0.0)
-    points = run.points()
-    result = analyze_hall_loop(
-        points["field_T"].to_numpy(),
-        points["v_hall_V"].to_numpy(),
-        points["branch"].to_numpy(),
-        excitation_A=hall.excitation_A,
+    m = measure_loop(
+        run,
+        params.field_max_T,
+        params.step_T,
+        dwell_s=params.dwell_s,
+        saturate_s=params.saturate_s,
+        on_point=lambda done, total: run.progress(done, total, "field sweep"),
     )
-    # station time per field point (settling + reading): what sets the thermally activated Hc
-    t_step_s = float(np.median(np.diff(points["t_s"].to_numpy())))
-    return {**result.as_dict(), "t_step_s": t_step_s}
+    return HallLoopRunResult.from_loop(m)

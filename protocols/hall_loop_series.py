@@ -9,16 +9,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import Panel, Run, Series, param, protocol, save_figure
+from labctl.api import Panel, Result, Run, Series, param, protocol, quantity, save_figure
 from protocols.analysis.sharrock import fit_sharrock, stepwise_hc_T
-from protocols.loops import LOOP_COLUMNS, measure_loop
+from protocols.loops import LOOP_COLUMNS, field_max_param, measure_loop
 
 
 @dataclass(frozen=True)
 class HallLoopSeriesParams:
-    field_max_T: float = param(
-        0.045, limit="field.field_T", sign="±", unit="T", low=1e-4, high=10, help="loop amplitude"
-    )
+    field_max_T: float = field_max_param(0.045)
     step_T: float = param(0.001, unit="T", low=1e-6, high=0.1, help="field step of every loop")
     dwells_s: list[float] = param(
         [0.0, 1.0, 10.0, 100.0, 1000.0],
@@ -38,6 +36,26 @@ class HallLoopSeriesParams:
             )
         if len(set(self.dwells_s)) < 2:
             raise ValueError("dwells_s needs two or more different values for a Sharrock fit")
+
+
+SERIES_UNITS = {"dwell_s": "s", "t_step_s": "s", "hc_T": "T", "hc_sem_T": "T", "samples": ""}
+
+
+@dataclass(frozen=True, kw_only=True)
+class HallLoopSeriesResult(Result):
+    delta: float = quantity("", "thermal stability Δ = E_b / kT fitted")
+    delta_err: float = quantity("", "standard error of Δ")
+    H0_T: float = quantity("T", "intrinsic switching field µ0H0 fitted")
+    H0_err_T: float = quantity("T", "standard error of µ0H0")
+    tau0_s: float = quantity("s", "attempt time (held fixed)")
+    n_exponent: float = quantity("", "barrier exponent n (held fixed)")
+    step_T: float = quantity("T", "field step of every loop")
+    chi2_reduced: float = quantity("", "reduced χ² of the fit")
+    points: int = quantity("", "sweep rates fitted")
+    model: str = quantity("", "the Sharrock form fitted")
+    series: dict[str, list[float]] = quantity(
+        "", "mean |Hc| per sweep rate", default={}, parts=SERIES_UNITS
+    )
 
 
 def summarize_series(rows: list[dict[str, float]]) -> pd.DataFrame:
@@ -111,7 +129,7 @@ def series_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> N
     axes=(("field_T", "v_hall_V"),),
     figure=series_figure,
 )
-def hall_loop_series(run: Run, params: HallLoopSeriesParams) -> dict[str, Any]:
+def hall_loop_series(run: Run, params: HallLoopSeriesParams) -> HallLoopSeriesResult:
     """Hall loops at several sweep rates; Sharrock's law fitted to Hc versus time per step."""
     rows: list[dict[str, float]] = []
     total = len(params.dwells_s) * params.loops_per_dwell
@@ -128,4 +146,5 @@ def hall_loop_series(run: Run, params: HallLoopSeriesParams) -> dict[str, Any]:
             rows.append({"dwell_s": dwell_s, **m.as_dict()})
             loop += 1
             run.progress(loop, total, f"loop {loop}/{total} (dwell {dwell_s:g} s)")
-    return analyze_series(rows, params.step_T, params.tau0_s, params.n_exponent)
+    fitted = analyze_series(rows, params.step_T, params.tau0_s, params.n_exponent)
+    return HallLoopSeriesResult.from_dict(fitted)

@@ -14,10 +14,16 @@ from typing import Any
 
 import numpy as np
 
-from labctl.api import Run
+from labctl.api import Run, param
 from protocols.analysis.hall import HallLoopResult, analyze_hall_loop
 
 LOOP_COLUMNS = {"field_set_T": "T", "field_T": "T", "v_hall_V": "V", "branch": ""}
+
+
+def field_max_param(default_T: float, help: str = "loop amplitude") -> Any:
+    """The ``field_max_T`` parameter of every protocol that sweeps loops: a magnitude applied
+    with both signs, bounded by the station's field limit."""
+    return param(default_T, limit="field.field_T", sign="±", unit="T", low=1e-4, high=10, help=help)
 
 
 def loop_setpoints(field_max_T: float, step_T: float) -> tuple[np.ndarray, np.ndarray]:
@@ -52,8 +58,9 @@ def measure_loop(
 ) -> LoopMeasurement:
     """Sweep one loop on ``run.station.field``/``hall``; record points with ``extra`` columns.
 
-    Leaves the field at 0 T. Raises ``ValueError`` (from the analysis) when the loop does not
-    saturate or has too few points.
+    Holds ``saturate_s`` at +max first and ``dwell_s`` at each point before reading;
+    ``on_point(done, total)`` after each point (progress). Leaves the field at 0 T. Raises
+    ``ValueError`` (from the analysis) when the loop does not saturate or has too few points.
     """
     magnet, hall = run.station.field, run.station.hall
     setpoints, branches = loop_setpoints(field_max_T, step_T)

@@ -1,7 +1,7 @@
 """``neuromodulation``: flip probability vs a global field pulse, for devices at several levels.
 
 The global field acts on every device at once, so it is a global learning rate whose effect
-depends on each device's hidden level (PHYSICS §7): devices programmed to a higher coercive
+depends on each device's hidden level (docs/physics.md §7): devices programmed to a higher coercive
 field (more consolidated) flip less for the same pulse. With a router and one device per level
 the devices are programmed through the router and every field pulse is one trial for all of
 them; without a router the connected device is programmed to each level in turn.
@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import COLORS, Panel, Run, Series, param, protocol, save_figure
+from labctl.api import COLORS, Panel, Result, Run, Series, param, protocol, quantity, save_figure
 from protocols.analysis.switching import empirical_x50, fit_switching, p_switch, x50_shift
 from protocols.gate_program import GateProgramParams, program_to
+from protocols.loops import field_max_param
 from protocols.switching_probability import SwitchingParams, measure_curve
 from protocols.trials import StateReference, calibrate_states, field_pulse, reset
 
@@ -44,15 +45,7 @@ class NeuromodulationParams:
     reset_field_T: float = param(
         -0.045, limit="field.field_T", unit="T", low=-10, high=10, help="reset (sign: state)"
     )
-    field_max_T: float = param(
-        0.045,
-        limit="field.field_T",
-        sign="±",
-        unit="T",
-        low=1e-4,
-        high=10,
-        help="verification loops",
-    )
+    field_max_T: float = field_max_param(0.045, help="verification loops")
     level_tolerance_T: float = param(0.001, unit="T", low=1e-6, high=1, help="level tolerance")
     tau0_s: float = param(1e-9, unit="s", low=1e-15, high=1e-3, help="attempt time (fixed)")
     n_exponent: float = param(2.0, low=0.5, high=4, help="field barrier exponent n (fixed)")
@@ -81,6 +74,22 @@ class NeuromodulationParams:
             tau0_s=self.tau0_s,
             n_exponent=self.n_exponent,
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class NeuromodulationResult(Result):
+    parallel: bool = quantity("", "devices measured in parallel through the router")
+    width_s: float = quantity("s", "field pulse duration")
+    tau0_s: float = quantity("s", "attempt time (fixed)")
+    n_exponent: float = quantity("", "field barrier exponent n (fixed)")
+    h50_by_level: list[list[float]] = quantity(
+        "", "model-free P = 1/2 field of each level", default=[],
+        parts={"level_hc_T": "T", "h50_T": "T"},
+    )  # fmt: skip
+    h50_shift_with_level: float = quantity(
+        "", "+1: the half-switching field rises with the level (metaplasticity)"
+    )
+    levels: list[dict[str, Any]] = quantity("", "one flip-probability curve per level", default=[])
 
 
 def _router_hook(run: Run, device: int) -> Callable[[str], None]:
@@ -171,7 +180,7 @@ def neuromodulation_figure(result: dict[str, Any], points: pd.DataFrame, path: P
     axes=(("field_T", "p_switch"), ("drive", "p_switch")),
     figure=neuromodulation_figure,
 )
-def neuromodulation(run: Run, params: NeuromodulationParams) -> dict[str, Any]:
+def neuromodulation(run: Run, params: NeuromodulationParams) -> NeuromodulationResult:
     """Program devices to several levels; P(flip) vs global field pulse for each level."""
     program = dataclasses.replace(
         GateProgramParams(),
@@ -240,12 +249,12 @@ def neuromodulation(run: Run, params: NeuromodulationParams) -> dict[str, Any]:
             levels_out.append(entry)
     levels_out.sort(key=lambda e: e["level"])
     h50 = {e["achieved_hc_T"]: e.get("h50_T", np.nan) for e in levels_out}
-    return {
-        "parallel": parallel,
-        "width_s": params.width_s,
-        "tau0_s": params.tau0_s,
-        "n_exponent": params.n_exponent,
-        "h50_by_level": [[k, v] for k, v in sorted(h50.items())],
-        "h50_shift_with_level": x50_shift(h50),
-        "levels": levels_out,
-    }
+    return NeuromodulationResult(
+        parallel=parallel,
+        width_s=params.width_s,
+        tau0_s=params.tau0_s,
+        n_exponent=params.n_exponent,
+        h50_by_level=[[k, v] for k, v in sorted(h50.items())],
+        h50_shift_with_level=x50_shift(h50),
+        levels=levels_out,
+    )

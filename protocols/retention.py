@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import COLORS, Panel, Run, Series, param, protocol, save_figure
+from labctl.api import COLORS, Panel, Result, Run, Series, param, protocol, quantity, save_figure
 from protocols.analysis.retention import analyze_retention
-from protocols.loops import LOOP_COLUMNS, try_loop
+from protocols.loops import LOOP_COLUMNS, field_max_param, try_loop
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,7 @@ class RetentionParams:
     first_s: float = param(10.0, unit="s", low=1e-3, high=1e8, help="first hold time")
     last_s: float = param(4 * 3600.0, unit="s", low=1e-3, high=1e9, help="last hold time")
     points: int = param(8, low=3, high=200, help="log-spaced measurements")
-    field_max_T: float = param(
-        0.045, limit="field.field_T", sign="±", unit="T", low=1e-4, high=10, help="loop amplitude"
-    )
+    field_max_T: float = field_max_param(0.045)
     step_T: float = param(0.001, unit="T", low=1e-6, high=0.1, help="loop field step")
     threshold_rel: float = param(
         0.05, low=0, high=1, help="non-volatile: relative change below this over the span"
@@ -41,6 +39,32 @@ class RetentionParams:
 
     def schedule(self) -> np.ndarray:
         return np.logspace(np.log10(self.first_s), np.log10(self.last_s), self.points)
+
+
+def drift_units(unit: str) -> dict[str, str]:
+    """Units of the drift analysis (:func:`~protocols.analysis.retention.analyze_retention`)
+    of a quantity in ``unit``."""
+    per_decade = f"{unit}/decade" if unit else "1/decade"
+    return {"initial": unit, "final": unit, "drift_per_decade": per_decade,
+            "drift_per_decade_err": per_decade, "relative_drift_per_decade": "1/decade",
+            "decades": "", "relative_change": "", "span_drift_rel": "",
+            "span_drift_rel_err": "", "nonvolatile": "", "points": ""}  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetentionRunResult(Result):
+    bias_V: float = quantity("V", "gate voltage while holding")
+    threshold_rel: float = quantity("", "non-volatile: relative change below this over the span")
+    nonvolatile: bool = quantity("", "neither Hc nor the AHE amplitude drifted past the threshold")
+    hold_span_s: float = quantity("s", "last hold time")
+    bias_time_s: float = quantity("s", "time under bias")
+    hc: dict[str, Any] = quantity("T", "drift of Hc", default={}, parts=drift_units("T"))
+    amplitude: dict[str, Any] = quantity(
+        "V", "drift of the AHE amplitude", default={}, parts=drift_units("V")
+    )
+    hold_s: list[float] = quantity("s", "hold time of each loop", default=[])
+    hc_T: list[float] = quantity("T", "coercive field of each loop", default=[])
+    amplitude_V: list[float] = quantity("V", "AHE amplitude of each loop", default=[])
 
 
 def _change_panel(title: str, lt: np.ndarray, values: np.ndarray, threshold_rel: float) -> Panel:
@@ -104,7 +128,7 @@ def retention_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
     axes=(("hold_s", "hc_T"), ("field_T", "v_hall_V")),
     figure=retention_figure,
 )
-def retention(run: Run, params: RetentionParams) -> dict[str, Any]:
+def retention(run: Run, params: RetentionParams) -> RetentionRunResult:
     """Hold at the bias; Hall loops at log-spaced hold times; drift per decade of Hc, amplitude."""
     gate = run.station.gate
     t0 = run.now()
@@ -131,15 +155,15 @@ def retention(run: Run, params: RetentionParams) -> dict[str, Any]:
         run.progress(i + 1, schedule.size, f"hold {t_hold:.3g} s: Hc {hc * 1e3:.2f} mT")
     hc_result = analyze_retention(np.array(hold), np.array(hcs), params.threshold_rel)
     amp_result = analyze_retention(np.array(hold), np.array(amps), params.threshold_rel)
-    return {
-        "bias_V": params.bias_V,
-        "threshold_rel": params.threshold_rel,
-        "nonvolatile": hc_result.nonvolatile and amp_result.nonvolatile,
-        "hold_span_s": float(hold[-1]),
-        "bias_time_s": bias_time,
-        "hc": hc_result.as_dict(),
-        "amplitude": amp_result.as_dict(),
-        "hold_s": hold,
-        "hc_T": hcs,
-        "amplitude_V": amps,
-    }
+    return RetentionRunResult(
+        bias_V=params.bias_V,
+        threshold_rel=params.threshold_rel,
+        nonvolatile=hc_result.nonvolatile and amp_result.nonvolatile,
+        hold_span_s=float(hold[-1]),
+        bias_time_s=bias_time,
+        hc=hc_result.as_dict(),
+        amplitude=amp_result.as_dict(),
+        hold_s=hold,
+        hc_T=hcs,
+        amplitude_V=amps,
+    )

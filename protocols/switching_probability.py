@@ -2,10 +2,11 @@
 
 Each trial resets the device with the field, checks the reset, applies one drive (a global
 field pulse, or a write pulse of the pulse source) and reads the state at zero field. With
-``start = stop = 0`` the drive range is found by a coarse scan first. The §3 model is fitted to
-the counts (Δ and H0, or Δ and Vc0 → Jc0, or the barrier for a width scan). With
-``levels_hc_T`` the device is gate-programmed to each coercive field in turn and the curve
-repeated: a family showing metaplasticity (a higher level needs a larger drive).
+``start = stop = 0`` the drive range is found by a coarse scan first. The Néel–Arrhenius
+pulse law (docs/physics.md §3) is fitted to the counts (Δ and H0, or Δ and Vc0 → Jc0, or the
+barrier for a width scan). With ``levels_hc_T`` the device is gate-programmed to each coercive
+field in turn and the curve repeated: a family showing metaplasticity (a higher level needs a
+larger drive).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import COLORS, Panel, Run, Series, param, protocol, save_figure
+from labctl.api import COLORS, Panel, Result, Run, Series, param, protocol, quantity, save_figure
 from protocols.analysis.switching import (
     empirical_x50,
     fit_switching,
@@ -26,6 +27,7 @@ from protocols.analysis.switching import (
     x50_shift,
 )
 from protocols.gate_program import GateProgramParams, program_to
+from protocols.loops import field_max_param
 from protocols.trials import StateReference, calibrate_states, field_pulse, reset
 
 UNITS = {"field": "T", "amplitude": "V", "width": "s"}
@@ -49,15 +51,7 @@ class SwitchingParams:
     )
     min_width_s: float = param(1e-8, unit="s", low=1e-10, high=1, help="auto range (width)")
     max_width_s: float = param(1e-2, unit="s", low=1e-10, high=3600, help="auto range (width)")
-    field_max_T: float = param(
-        0.045,
-        limit="field.field_T",
-        sign="±",
-        unit="T",
-        low=1e-4,
-        high=10,
-        help="auto range: top field",
-    )
+    field_max_T: float = field_max_param(0.045, help="auto range: top field")
     reset_field_T: float = param(
         -0.045, limit="field.field_T", unit="T", low=-10, high=10, help="reset (sign: state)"
     )
@@ -93,6 +87,44 @@ class SwitchingParams:
         if self.mode == "width":
             return np.logspace(np.log10(lo), np.log10(hi), self.points)
         return np.linspace(lo, hi, self.points)
+
+
+NAN = float("nan")
+# a curve's drive and what is measured in it share the result's drive unit (T, V or s)
+CURVE_UNITS = {k: "@drive_unit" for k in ("drive", "x50_data", "x50", "scale", "scale_err")}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwitchingResult(Result):
+    mode: str = quantity("", "what was scanned: field, amplitude or width")
+    drive_unit: str = quantity("", "unit of the drive: T, V or s")
+    delta: float = quantity(
+        "", "Δ (field, amplitude) or the barrier (width) of the first curve", default=NAN
+    )
+    delta_err: float = quantity("", "standard error of delta", default=NAN)
+    scale: float = quantity(
+        "",
+        "H0 (T, field) or Vc0 (V, amplitude) of the first curve",
+        default=NAN,
+        unit_from="drive_unit",
+    )
+    scale_err: float = quantity("", "standard error of scale", default=NAN, unit_from="drive_unit")
+    x50: float = quantity("", "fitted drive at P = 1/2", default=NAN, unit_from="drive_unit")
+    H0_T: float = quantity("T", "intrinsic switching field (field mode)", default=NAN)
+    H0_err_T: float = quantity("T", "standard error of H0", default=NAN)
+    Vc0_V: float = quantity("V", "intrinsic switching voltage (amplitude mode)", default=NAN)
+    Vc0_err_V: float = quantity("V", "standard error of Vc0", default=NAN)
+    Jc0_A_per_m2: float = quantity("A/m²", "Vc0 as a current density", default=NAN)
+    x50_by_level: list[list[float]] = quantity(
+        "", "model-free P = 1/2 drive of each level", default=[],
+        parts={"level_hc_T": "T", "x50": "@drive_unit"},
+    )  # fmt: skip
+    x50_shift_with_level: float = quantity(
+        "", "+1: the half-switching drive rises with the level (metaplasticity)", default=NAN
+    )
+    curves: list[dict[str, Any]] = quantity(
+        "", "one switching curve per level", default=[], parts=CURVE_UNITS
+    )
 
 
 def trial(
@@ -187,7 +219,7 @@ def switching_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
                              width_s=curve["width_s"], tau0_s=curve["tau0_s"],
                              n=curve["n_exponent"])  # fmt: skip
             gx = np.log10(grid) if unit == "s" else grid * scale
-            fit = f"§3 fit Δ = {curve['delta']:.0f} ± {curve['delta_err']:.0f}"
+            fit = f"Néel–Arrhenius fit Δ = {curve['delta']:.0f} ± {curve['delta_err']:.0f}"
             series.append(Series(gx, model, fit, color=color))
     xlabel = {"T": "µ0H pulse (mT)", "V": "amplitude (V)", "s": "log10(width / s)"}.get(unit, "")
     title = f"switching probability vs {result.get('mode', 'drive')}"
@@ -211,8 +243,8 @@ def switching_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
     axes=(("drive", "p_switch"),),
     figure=switching_figure,
 )
-def switching_probability(run: Run, params: SwitchingParams) -> dict[str, Any]:
-    """Flip probability versus drive, N reset–drive–read trials per point, fitted to §3."""
+def switching_probability(run: Run, params: SwitchingParams) -> SwitchingResult:
+    """Flip probability versus drive, N reset–drive–read trials per point, Néel–Arrhenius fit."""
     curves = []
     levels = params.levels_hc_T or [float("nan")]
     program = dataclasses.replace(
@@ -246,4 +278,4 @@ def switching_probability(run: Run, params: SwitchingParams) -> dict[str, Any]:
         result["x50_by_level"] = [[k, v] for k, v in sorted(x50.items())]
         result["x50_shift_with_level"] = x50_shift(x50)
     result["curves"] = curves
-    return result
+    return SwitchingResult.from_dict(result)

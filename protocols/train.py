@@ -23,6 +23,7 @@ from labctl.api import Panel, Run, Series, param, protocol, save_figure
 from protocols.learning import make_tasks, rule_names, train_sequence
 from protocols.learning.registry import DEFAULT_RULE, check_settings, parse_settings_text
 from protocols.learning.tasks import TASK_FAMILIES
+from protocols.train_result import TrainRunResult
 
 _COST_COLUMNS = ("write_pulses", "consolidation_pulses", "reads", "transactions")
 
@@ -94,7 +95,7 @@ def train_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> No
     axes=(("step", "test_acc_pct"),),
     figure=train_figure,
 )
-def train(run: Run, params: TrainParams) -> dict[str, Any]:
+def train(run: Run, params: TrainParams) -> TrainRunResult:
     """Train a binarized network on a task sequence with one rule, weights on the chip."""
     array = None
     if params.on_chip:
@@ -129,4 +130,4 @@ def train(run: Run, params: TrainParams) -> dict[str, Any]:
     out.pop("curves")  # they are the run's points
     # k/n·100 of a test set: 4 decimals hold it exactly, without 56.99999999999999
     out["accuracy_matrix_pct"] = np.round(result.accuracy_matrix_pct, 4).tolist()
-    return out
+    return TrainRunResult.from_dict(out)

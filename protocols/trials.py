@@ -51,7 +51,7 @@ def calibrate_states(run: Run, saturate_T: float) -> StateReference:
 def field_pulse(run: Run, field_T: float, width_s: float) -> float:
     """Hold ``field_T`` for ``width_s`` and return to zero field; returns the time (s) the
     device actually spent at ``field_T``: ``width_s`` plus the magnet's settling (and closed-
-    loop corrections) once its ramp had arrived — the duration the §3 fit must use."""
+    loop corrections) once its ramp had arrived — the duration the switching fit must use."""
     magnet = run.station.field
     t0_s = run.now()
     magnet.set_field(field_T)

@@ -1,4 +1,4 @@
-"""`labctl demo --json`: a Hall loop on the simulated bench; coercive fields as in PHYSICS §3."""
+"""`labctl demo --json`: a Hall loop on the simulated bench; Hc as in docs/physics.md §3."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def predicted_hc_T(
     n: float,
     start_m: int,
 ) -> float:
-    """Median switching field of a stepwise sweep (Néel–Arrhenius, PHYSICS.md §3).
+    """Median switching field of a stepwise sweep (Néel–Arrhenius, docs/physics.md §3).
 
     At each point a device opposing the field switches with
     P = 1 - exp(-(dt/tau0) exp(-delta (1 - |H|/H0)^n)); the coercive field is where the

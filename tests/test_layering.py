@@ -1,4 +1,4 @@
-"""The import-linter contracts of DESIGN.md hold (checked on the installed source tree)."""
+"""The import-linter contracts of docs/architecture.md hold (checked on the installed tree)."""
 
 import os
 from pathlib import Path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,9 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
+from labctl.data import load_run
 from labctl.engine import RunOutcome, execute
 from labctl.params import build_params
-from labctl.protocol import find_protocol
+from labctl.protocol import ProtocolSpec, find_protocol
+from labctl.results import Result, render_result, result_type_of, strict
 from labctl.station import Station, load_station
 from sim_backend import faults
 from sim_backend.lab import Lab
@@ -76,4 +80,43 @@ def run_protocol(
     assert outcome.status == "completed", outcome.error
     for figure in outcome.figures:
         assert Path(figure).stat().st_size > 1000
+    check_result_output(spec, outcome.result)
+    stored, _ = load_run(tmp_path / "runs.db", outcome.run_id)  # the whole result, NaN kept
+    assert json.dumps(stored.result, sort_keys=True) == json.dumps(outcome.result, sort_keys=True)
     return Ran(outcome, lab_of(station))
+
+
+MAX_LINE = 160  # a readable line: no 1,000-character Python reprs
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"strict JSON has no {name}")
+
+
+def check_result_output(spec: ProtocolSpec, result: dict[str, Any]) -> list[str]:
+    """What every protocol run gives: a declared Result type holding every stored key, a text
+    table of short aligned lines with units, strict JSON that keeps the arrays whole."""
+    result_type = result_type_of(spec.function)
+    assert result_type is not None and issubclass(result_type, Result), spec.name
+    assert set(result) <= {f.name for f in dataclasses.fields(result_type)}
+    lines = render_result(result, result_type)
+    assert lines[0].split() == ["quantity", "value", "unit"], lines[:2]
+    assert max(len(line) for line in lines) <= MAX_LINE, max(lines, key=len)
+    units = {
+        f.name: str(result.get(f.metadata["unit_from"], "")) if f.metadata["unit_from"]
+        else f.metadata["unit"]
+        for f in dataclasses.fields(result_type)
+    }  # fmt: skip
+    start = lines[0].index("unit")
+    for line in lines[1:]:
+        name = line.split()[0] if line.startswith("  ") and not line.startswith("    ") else ""
+        if name in units and not isinstance(result[name], dict):  # a scalar-table row
+            assert line[start:].strip() == units[name], (name, line)
+    parsed = json.loads(
+        json.dumps(strict(result), allow_nan=False), parse_constant=_refuse_constant
+    )
+    assert set(parsed) == set(result)
+    for key, value in result.items():
+        if isinstance(value, list):
+            assert len(parsed[key]) == len(value)  # arrays whole in JSON
+    return lines

@@ -29,7 +29,7 @@ def model_hc_spread_T(
 ) -> tuple[float, float]:
     """Median coercive field of one device in a stepwise loop (as the analysis reads it, half a
     step before the switched point) and the σ of a one-loop value (mean of the two branches)
-    from the §3 switching-field distribution: (H(S=16 %) − H(S=84 %)) / 2 / √2."""
+    from the switching-field (docs/physics.md §3) distribution: (H(S=16 %) − H(S=84 %)) / 2 / √2."""
     sw = chip.params.switching
     fields = np.arange(0.0, field_max_T + step_T / 2, step_T)
     S = survival_stepwise(
@@ -78,7 +78,7 @@ def test_gate_program_switching_and_retention_on_gs200_dc_station(tmp_path: Path
     p = np.asarray(curve["flips"]) / np.asarray(curve["trials"])
     order = np.argsort(curve["drive"])
     assert p[order[:2]].mean() < 0.5 < p[order[-2:]].mean()
-    # x50 of the data is where the device's own §3 probability is one half (within 5 %)
+    # x50 of the data is where the device's own switching probability is one half (within 5 %)
     chip = ran.lab.chip
     grid_T = np.linspace(0.0, chip.H0_T(0)[0], 2000)
     p_model = [chip.switching_probability_field(h, curve["hold_s"], 0)[0] for h in grid_T]
@@ -110,7 +110,8 @@ def test_array_map_statistics_match_the_variability_model(tmp_path: Path) -> Non
     assert m["valid"] == [float(d != in_plane) for d in devices]
     good = [d for d in devices if d != in_plane]
     # each device: Hc within 10 % of its own model coercive field — or, for a soft device whose
-    # single-loop switching field scatters more than that, within 3 σ of the §3 distribution
+    # single-loop switching field scatters more than that, within 3 σ of its switching-field
+    # distribution
     model_hc = []
     for d in good:
         hc, sigma = model_hc_spread_T(chip, d, m["t_step_s"][d], 0.001)
@@ -118,7 +119,7 @@ def test_array_map_statistics_match_the_variability_model(tmp_path: Path) -> Non
         assert abs(m["hc_T"][d] - hc) <= max(0.10 * hc, 3 * sigma + 0.0005), d
     r_ahe = np.abs(chip.hall_resistance_ohm(good) - chip.spread.R_offset_ohm[good])
     np.testing.assert_allclose(np.asarray(m["r_ahe_ohm"])[good], r_ahe, rtol=0.03)
-    # the statistics are those of the devices' own parameters (PHYSICS §5 spreads)
+    # the statistics are those of the devices' own parameters (docs/physics.md §5 spreads)
     hc_stats = r["hc_T"]
     assert hc_stats["n"] == len(good)
     assert hc_stats["mean"] == pytest.approx(np.mean(model_hc), rel=0.05)  # 3 σ of 7 loops

@@ -1,4 +1,5 @@
-"""The switching-probability analysis on synthetic binomial counts of the §3 model (no bench).
+"""The switching-probability analysis on synthetic binomial counts of the switching law
+(docs/physics.md §3), no bench.
 
 Statistical soundness: over many seeded repetitions the binomial maximum-likelihood fit is
 unbiased, its reported uncertainty is the real scatter, and 60 trials × 12 points keep Δ

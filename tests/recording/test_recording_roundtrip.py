@@ -115,4 +115,4 @@ def test_changed_parameters_are_a_divergence_too(station: Station, tmp_path: Pat
     report = replay_run(db, original.run_id, params={"step_T": 0.006})
     assert report.divergence is not None
     assert report.divergence.resource == station.instruments["magnet"].address
-    assert "protocols/hall_loop.py" in report.divergence.source
+    assert "protocols/loops.py" in report.divergence.source  # the loop hall-loop sweeps
