@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from labctl.data import load_run
+from labctl.physics.params import PRESET_DIR, VariabilityParams
 from labctl.recording.calibrate import calibrate_runs
 from labctl.recording.twin import lab_with_chip, replay_on_twin
-from sim_backend.chip.params import PRESET_DIR, VariabilityParams
 
 from .conftest import isolated_station, record
 

@@ -13,8 +13,8 @@ import numpy as np
 import pyvisa
 
 from labctl.clock import VirtualClock, use_clock
-from sim_backend.chip.predict import sot_switching_probability
 from labctl.physics.readout import mtj_resistance_ohm
+from sim_backend.chip.predict import sot_switching_probability
 from sim_backend.lab import Lab, get_lab
 
 AWG, MATRIX, LOCKIN = "GPIB0::10::INSTR", "GPIB0::16::INSTR", "GPIB0::8::INSTR"
