@@ -110,3 +110,20 @@ def x_after_gate(x0: float | np.ndarray, rate_per_s: float, duration_s: float, o
     decay = math.exp(-rate_per_s * duration_s)
     x0 = np.asarray(x0, dtype=float)
     return 1.0 - (1.0 - x0) * decay if oxidising else x0 * decay
+
+
+def ramped_pulse_exposure_s(
+    voltage_V: float, width_s: float, V0_V: float, ramp_V_per_s: float
+) -> float:
+    """Effective duration (s) of a gate pulse ramped in and out at ``ramp_V_per_s``:
+    ∫ sinh(|V(t)|/V0) dt over the pulse in units of sinh(|V|/V0), i.e. the plateau plus what
+    the two ramps add (0 for a 0 V pulse; an infinite ramp rate adds nothing)."""
+    a = abs(voltage_V) / V0_V
+    if a == 0:
+        return 0.0
+    ramps = 0.0
+    if math.isfinite(ramp_V_per_s) and ramp_V_per_s > 0:
+        # a linear ramp 0 -> V takes V/R; its exposure is (V0/R)·(cosh a − 1), i.e.
+        # (V0/R)·tanh(a/2) in units of sinh(a)
+        ramps = 2.0 * (V0_V / ramp_V_per_s) * math.tanh(a / 2.0)
+    return width_s + ramps
