@@ -9,7 +9,7 @@ escape rates out of each state; :func:`flip_probability_two_state` is its exact 
 Δt (for Δ ≳ 20 the back-rate is negligible and it reduces to the formula above), written with
 in-place operations for the simulator's 1e6-device steps. The simulator draws with these
 functions; the protocols' analysis and the calibration fit :func:`p_switch` and
-:func:`p_field`, which are built on the same :func:`switching_probability`.
+:func:`p_field`, which are built on the same :func:`p_arrhenius`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def escape_hazard(
     return (duration_s / tau0_s) * np.exp(-barrier)
 
 
-def switching_probability(
+def p_arrhenius(
     duration_s: float | np.ndarray, barrier: float | np.ndarray, tau0_s: float
 ) -> np.ndarray:
     """Néel–Arrhenius P = 1 − exp(−(t/τ0)·e^{−B}) of crossing barrier B (in k_B T) within t."""
@@ -44,7 +44,7 @@ def switching_probability(
 
 def field_barrier_factor(h_assist: np.ndarray, n: float) -> np.ndarray:
     """max(0, 1 − h)^n for the reduced assisting field h = H/H0 (new array)."""
-    q = 1.0 - np.asarray(h_assist, dtype=float)
+    q = np.asarray(1.0 - np.asarray(h_assist, dtype=float))  # an array even for one value
     np.maximum(q, 0.0, out=q)
     return _pow(q, n)
 
@@ -65,7 +65,7 @@ def p_field(
     H0 = np.asarray(H0_T, dtype=float)
     safe = np.where(H0 > 0, H0, 1.0)
     barrier = np.asarray(delta) * field_barrier_factor(np.asarray(field_assist_T) / safe, n)
-    P = switching_probability(dwell_s, barrier, tau0_s)
+    P = p_arrhenius(dwell_s, barrier, tau0_s)
     return np.where(H0 > 0, P, 0.0)
 
 
@@ -90,7 +90,7 @@ def p_sot(
     fj = np.maximum(1.0 - np.abs(J_A_per_m2) / safe_Jc, 0.0)
     barrier = np.asarray(delta) * field_barrier_factor(np.asarray(field_assist_T) / safe_H0, n)
     barrier = barrier * fj
-    P = switching_probability(width_s, barrier, tau0_s)
+    P = p_arrhenius(width_s, barrier, tau0_s)
     return np.where(H0 > 0, P, 0.0)
 
 
@@ -158,7 +158,7 @@ def p_switch(
     """
     x = np.abs(np.asarray(drive, dtype=float))
     if mode == "width":
-        return switching_probability(x, delta, tau0_s)
+        return p_arrhenius(x, delta, tau0_s)
     exponent = n if mode == "field" else 1.0
     barrier = delta * field_barrier_factor(x / scale, exponent)
-    return switching_probability(width_s, barrier, tau0_s)
+    return p_arrhenius(width_s, barrier, tau0_s)
