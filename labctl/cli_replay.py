@@ -1,6 +1,6 @@
-"""``labctl replay``, ``labctl calibrate`` and ``labctl traffic``: the command-line side of
-:mod:`labctl.recording`. ``register(subparsers, common)`` adds the parsers and returns the
-handlers, which ``labctl.cli`` puts into its command table."""
+"""``labctl replay`` and ``labctl traffic``: the command-line side of :mod:`labctl.recording`.
+``register(subparsers, common)`` adds the parsers and returns the handlers, which
+``labctl.cli`` puts into its command table."""
 
 from __future__ import annotations
 
@@ -34,21 +34,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     report = replay_run(db, args.run, out_db=out_db, handle_signals=True)
     emit(args, report.as_dict(), report.text)
     return EXIT_OK if report.identical else EXIT_FAILED
-
-
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    from labctl.recording.calibrate import calibrate_runs
-
-    db = resolve_db(args.db)
-    out = (
-        Path(args.out)
-        if args.out
-        else db.parent / f"chip_calibrated_runs{'-'.join(map(str, args.runs))}.yaml"
-    )
-    base = Path(args.base) if args.base else None
-    calibration = calibrate_runs(db, args.runs, out=out, base=base)
-    emit(args, calibration.as_dict(), calibration.text)
-    return EXIT_OK
 
 
 def cmd_traffic(args: argparse.Namespace) -> int:
@@ -86,7 +71,7 @@ def cmd_traffic(args: argparse.Namespace) -> int:
 def register(
     subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser
 ) -> dict[str, Handler]:
-    """Add ``replay``, ``calibrate`` and ``traffic`` to the ``labctl`` parser."""
+    """Add ``replay`` and ``traffic`` to the ``labctl`` parser."""
     p = subparsers.add_parser(
         "replay",
         parents=[common],
@@ -102,22 +87,15 @@ def register(
     )
     p.add_argument("run", type=int, help="run id of a recorded run")
     p.add_argument("--sim", action="store_true", help="re-run on the twin (@labsim) and compare")
-    p.add_argument("--chip", default=None, help="chip parameter file (or lab file) for --sim")
+    p.add_argument(
+        "--chip",
+        default=None,
+        help="chip parameter file (e.g. from `labctl calibrate`) or lab file for --sim, "
+        "passed to the simulator as FILE@labsim",
+    )
     p.add_argument("--out-db", default=None, help="database for the new run (default: --db)")
     p.add_argument("--out", default=None, help="folder for the comparison files (--sim)")
-    p = subparsers.add_parser(
-        "calibrate",
-        parents=[common],
-        help="fit chip parameters to recorded runs; write a chip parameter file",
-        description="Fits H0 and Δ (hall-loop-series, switching-probability), R_AHE and the "
-        "offset (Hall loops), the ion-kinetics prefactor and V0 (gate-program) to recorded "
-        "runs, and writes a chip parameter file that `labctl replay RUN --sim --chip FILE` "
-        "and @labsim lab files load.",
-    )
-    p.add_argument("runs", type=int, nargs="+", help="run ids")
-    p.add_argument("--out", default=None, help="chip parameter file to write")
-    p.add_argument("--base", default=None, help="chip file whose other parameters are kept")
     p = subparsers.add_parser("traffic", parents=[common], help="show a run's VISA traffic")
     p.add_argument("run", type=int)
     p.add_argument("--limit", type=int, default=50, help="transactions to show (0: all)")
-    return {"replay": cmd_replay, "calibrate": cmd_calibrate, "traffic": cmd_traffic}
+    return {"replay": cmd_replay, "traffic": cmd_traffic}

@@ -1,11 +1,13 @@
-"""Record a run's VISA traffic, replay it strictly, re-run it on the twin, calibrate the twin.
+"""Record a run's VISA traffic, replay it strictly, re-run it on the twin.
 
 - :mod:`~labctl.recording.visa_recorder` — ``@labrec``, the recording VISA library
 - :mod:`~labctl.recording.visa_replay` — ``@labreplay``, the library that answers from a recording
 - :mod:`~labctl.recording.hook` — recording on by default in labctl runs (:func:`recorder_for_run`)
 - :mod:`~labctl.recording.replay` — ``labctl replay RUN`` (:func:`replay_run`)
 - :mod:`~labctl.recording.twin` — ``labctl replay RUN --sim``
-- :mod:`~labctl.recording.calibrate` — ``labctl calibrate RUN...``
+- :mod:`~labctl.recording.divergence` — the first divergence of a replay and its protocol line
+
+Calibrating the twin from recorded runs is analysis: ``protocols.calibration``.
 
 Imports are lazy: a plain pyvisa script using ``@labrec`` loads neither qcodes nor pandas.
 """

@@ -6,8 +6,10 @@ a chip parameter file (what ``labctl calibrate`` writes), or a whole lab file. I
 comparison measured vs simulated: an overlaid figure, a table of the analysis results, and the
 residuals point by point.
 
-labctl does not import the simulator: the built-in lab file is found through pyvisa (the
-``@labsim`` backend's library path), and a chip file is put into a copy of it.
+labctl reaches the simulator through the station's VISA library string only (``FILE@labsim``):
+it neither imports the simulator nor reads or writes its files. Like any @labsim bench, the
+twin of a file keeps its state for the file's path (across processes unless
+``LABSIM_PERSIST=0``).
 """
 
 from __future__ import annotations
@@ -15,14 +17,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from labctl.data import load_run
 from labctl.engine import execute
@@ -30,40 +30,22 @@ from labctl.errors import LabctlError
 from labctl.figures import Panel, Series, save_figure
 from labctl.params import build_params
 from labctl.protocol import find_protocol
-from labctl.recording.files import read_yaml_mapping
 from labctl.recording.replay import mark_replay, station_of
 from labctl.recording.store import load_recording
 
 SIM_BACKEND = "labsim"
 
 
-def default_lab_file() -> Path:
-    """The built-in lab of the ``@labsim`` backend (found through pyvisa, not imported)."""
-    from pyvisa.highlevel import get_wrapper_class
-
-    paths = list(get_wrapper_class(SIM_BACKEND).get_library_paths())
-    if not paths:
-        raise LabctlError("the @labsim backend names no default lab")
-    return Path(str(paths[0]))
-
-
-def lab_with_chip(chip_file: Path, out_dir: Path, base_lab: Path | None = None) -> Path:
-    """A lab file: the built-in lab (or ``base_lab``) with the chip of ``chip_file``.
-
-    A ``chip_file`` that is itself a lab file (it has ``instruments``) is returned as is.
-    """
-    chip_file = Path(chip_file).resolve()
-    content = read_yaml_mapping(chip_file, "chip parameter file")
-    if "instruments" in content:
-        return chip_file
-    lab = yaml.safe_load((base_lab or default_lab_file()).read_text())
-    chip = {k: v for k, v in (lab.get("chip") or {}).items() if k != "preset"}
-    lab["chip"] = {**chip, "params": str(chip_file)}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # A new name each time: @labsim keeps one lab (and its chip's state) per lab file path.
-    path = out_dir / f"lab_{chip_file.stem}_{uuid.uuid4().hex[:8]}.yaml"
-    path.write_text(yaml.safe_dump(lab, sort_keys=False))
-    return path
+def twin_library(chip: Path | None) -> str:
+    """The VISA library string of the twin: the built-in lab (``@labsim``), or the lab that
+    ``chip`` names — a chip parameter file (the built-in lab with that chip) or a lab file;
+    the @labsim backend reads either, labctl only passes the path."""
+    if chip is None:
+        return f"@{SIM_BACKEND}"
+    path = Path(chip)
+    if not path.is_file():
+        raise LabctlError(f"{path}: no such chip parameter file (or lab file)")
+    return f"{path.resolve()}@{SIM_BACKEND}"
 
 
 @dataclass
@@ -196,8 +178,8 @@ def replay_on_twin(
     spec = find_protocol(info.protocol)
     params = build_params(spec.params_type, info.params, spec.name)
     station = station_of(load_recording(db, run_id), info.metadata.get("station_file"))
-    lab = str(lab_with_chip(chip, out_dir)) if chip is not None else ""
-    twin = dataclasses.replace(station, visa_library=f"{lab}@{SIM_BACKEND}", clock="virtual")
+    library = twin_library(chip)
+    twin = dataclasses.replace(station, visa_library=library, clock="virtual")
     execute_kw.setdefault("handle_signals", False)
     outcome = execute(spec, params, twin, out_db, figures_dir=out_dir, **execute_kw)
     _, simulated = load_run(out_db, outcome.run_id)
@@ -226,7 +208,7 @@ def replay_on_twin(
         run_id,
         outcome.run_id,
         outcome.status,
-        lab or "built-in",
+        library.removesuffix(f"@{SIM_BACKEND}") or "built-in",
         table,
         res,
         rms,

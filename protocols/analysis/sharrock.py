@@ -1,61 +1,22 @@
-"""Sharrock's law: coercive field versus time, and a fit that gives Δ and H0 (PHYSICS §3).
+"""Fitting Sharrock's law: coercive field versus time gives Δ and H0 (PHYSICS §3).
 
-At a constant field a device opposing it switches with the Néel–Arrhenius rate
-``(1/τ0)·exp(−Δ·(1 − H/H0)^n)``; the field at which half of the trials have switched within
-``t`` is Sharrock's ``Hc(t) = H0·{1 − [ln(t/(τ0·ln 2))/Δ]^(1/n)}``.
-
-A Hall loop is a *stepwise* sweep: the field dwells ``t_step`` at each point ``k·step``. The
-expected coercive field of such a loop is computed exactly from the survival through the steps
-(:func:`stepwise_hc_T`), including the half-step that the loop analysis' interpolated crossing
-adds. Fitting that model to Hc versus time per step is Sharrock's law for a stepwise sweep; the
-constant-field form is kept for a first guess and for the figure.
+The law itself is the device model's (``labctl.physics.sharrock``): the constant-field
+``Hc(t) = H0·{1 − [ln(t/(τ0·ln 2))/Δ]^(1/n)}`` and the expected coercive field of a stepwise
+sweep (``stepwise_hc_T``), the same functions the simulator's predictions and the calibration
+use. Fitting the stepwise model to Hc versus time per step is Sharrock's law for a Hall loop;
+the constant-field form gives the first guess and the fit of waiting-time data.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy.optimize import curve_fit
 
-LN2 = math.log(2.0)
+from labctl.physics.sharrock import LN2, sharrock_hc_T, stepwise_hc_T
 
-
-def sharrock_hc_T(
-    t_s: np.ndarray | float, H0_T: float, delta: float, tau0_s: float = 1e-9, n: float = 2.0
-) -> np.ndarray:
-    """Constant-field Sharrock coercive field (T) for waiting times ``t_s`` (floored at 0)."""
-    arg = np.log(np.asarray(t_s, dtype=float) / (tau0_s * LN2)) / delta
-    arg = np.clip(arg, 0.0, 1.0)
-    return H0_T * (1.0 - arg ** (1.0 / n))
-
-
-def stepwise_hc_T(
-    t_step_s: np.ndarray | float,
-    step_T: float,
-    H0_T: float,
-    delta: float,
-    tau0_s: float = 1e-9,
-    n: float = 2.0,
-) -> np.ndarray:
-    """Expected coercive field (T) of a stepwise sweep with ``t_step_s`` per point.
-
-    The field opposing the magnetisation takes the values ``k·step_T`` (k = 1, 2, ...), each
-    for ``t_step_s``; the loop analysis puts the crossing half a step before the first
-    switched point. Returns the mean of that crossing over the switching-point distribution.
-    """
-    t = np.atleast_1d(np.asarray(t_step_s, dtype=float))
-    k_max = max(2, math.ceil(1.2 * H0_T / step_T))
-    h = step_T * np.arange(1, k_max + 1)
-    q = np.clip(1.0 - h / H0_T, 0.0, None) ** n
-    log_hazard = np.log(t / tau0_s)[:, None] - delta * q[None, :]
-    hazard = np.exp(np.minimum(log_hazard, 50.0))
-    survival = np.exp(-np.cumsum(hazard, axis=1))
-    before = np.concatenate([np.ones((t.size, 1)), survival[:, :-1]], axis=1)
-    p_switch_at = before - survival
-    hc = (p_switch_at * (h - step_T / 2)[None, :]).sum(axis=1) / p_switch_at.sum(axis=1)
-    return hc if np.ndim(t_step_s) else hc[:1]
+__all__ = ["SharrockFit", "fit_sharrock", "sharrock_hc_T", "stepwise_hc_T"]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,7 @@
-"""Switching probability: the Néel–Arrhenius model of PHYSICS §3 and its fit.
+"""Switching probability: fitting the Néel–Arrhenius model of PHYSICS §3.
 
-    field:     P(H) = 1 − exp(−(t/τ0)·exp[−Δ·(1 − H/H0)^n])
-    amplitude: P(V) = 1 − exp(−(t_p/τ0)·exp[−Δ·(1 − V/Vc0)])      (J ∝ V: Jc0 = Vc0·J/V)
-    width:     P(t) = 1 − exp(−(t/τ0)·exp[−B])                     (B: barrier at that drive)
+The model is the device model's ``labctl.physics.switching.p_switch`` (field, amplitude or
+width as the drive), built on the same switching probability the simulator draws with.
 
 Counts of flips out of N trials are fitted by binomial maximum likelihood, started from a
 ``scipy.optimize.curve_fit`` least-squares fit (weighted by the Wilson-adjusted binomial error);
@@ -18,32 +17,22 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.optimize import curve_fit, minimize
 
-MODES = ("field", "amplitude", "width")
+from labctl.physics.sharrock import sharrock_hc_T
+from labctl.physics.switching import SWITCHING_MODES, p_switch
 
+__all__ = [
+    "MODES",
+    "SwitchingFit",
+    "binomial_mle",
+    "empirical_x50",
+    "fit_switching",
+    "isotonic_probability",
+    "p_switch",
+    "transition_window",
+    "x50_shift",
+]
 
-def p_switch(
-    drive: np.ndarray | float,
-    mode: str,
-    *,
-    scale: float,
-    delta: float,
-    width_s: float,
-    tau0_s: float = 1e-9,
-    n: float = 2.0,
-) -> np.ndarray:
-    """Switching probability. ``drive``: |H| (T), amplitude (V) or width (s) by ``mode``.
-
-    ``scale``: H0 (T) for ``field``, Vc0 (V) for ``amplitude``; for ``width`` ``delta`` is the
-    barrier B and ``scale`` is unused.
-    """
-    x = np.abs(np.asarray(drive, dtype=float))
-    if mode == "width":
-        log_rate = np.log(x / tau0_s) - delta
-    else:
-        q = np.clip(1.0 - x / scale, 0.0, None)
-        exponent = n if mode == "field" else 1.0
-        log_rate = np.log(width_s / tau0_s) - delta * q**exponent
-    return -np.expm1(-np.exp(np.minimum(log_rate, 50.0)))
+MODES = SWITCHING_MODES
 
 
 @dataclass(frozen=True)
@@ -69,8 +58,9 @@ def _x50(mode: str, scale: float, delta: float, width_s: float, tau0_s: float, n
         return float(tau0_s * np.log(2.0) * np.exp(delta))
     if L <= 0 or L >= delta:
         return float("nan")
+    # the drive at P = 1/2 within width_s is Sharrock's coercive field (n = 1 for a current)
     exponent = n if mode == "field" else 1.0
-    return float(scale * (1.0 - (L / delta) ** (1.0 / exponent)))
+    return float(sharrock_hc_T(width_s, scale, delta, tau0_s, exponent))
 
 
 def _guess(x: np.ndarray, p: np.ndarray, mode: str, width_s: float, tau0_s: float, n: float):

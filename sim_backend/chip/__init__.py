@@ -1,10 +1,11 @@
 """The virtual magneto-ionic synapse chip (PHYSICS.md §1–5): pure numpy, vectorized, seeded.
 
-``VirtualChip`` is the public entry point; ``ChipParams`` / ``load_preset`` /
-``load_chip_params`` describe a chip; ``predict`` holds closed-form predictions.
+``VirtualChip`` is the public entry point: the chip's state and its evolution in time. What a
+chip is (``ChipParams``, ``load_preset``, ``load_chip_params``) and the laws it integrates are
+the device model's, ``labctl.physics``; ``predict`` holds closed-form predictions.
 """
 
+from labctl.physics.params import ChipParams, ChipParamsError, load_chip_params, load_preset
 from sim_backend.chip.chip import VirtualChip
-from sim_backend.chip.params import ChipParams, ChipParamsError, load_chip_params, load_preset
 
 __all__ = ["ChipParams", "ChipParamsError", "VirtualChip", "load_chip_params", "load_preset"]

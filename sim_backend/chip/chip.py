@@ -1,6 +1,8 @@
 """``VirtualChip``: an array of magneto-ionic synapse devices integrated over caller-given times.
 
-THE API the instrument twins and the fast learning path code against. All methods are
+THE API the instrument twins and the fast learning path code against. The chip holds the
+state (x, m, the drives, the random stream) and integrates it in time; the laws it integrates
+are the device model's (``labctl.physics``), the same functions the analysis fits. All methods are
 vectorized over devices (1 to 1e6). Times are seconds on the caller's axis (the station clock);
 the chip keeps no clock of its own. Every random draw comes from ``self.rng`` (seeded).
 
@@ -22,15 +24,15 @@ import math
 
 import numpy as np
 
-from sim_backend.chip import kinetics, switching
-from sim_backend.chip.anisotropy import AnisotropyModel
-from sim_backend.chip.params import ChipParams, load_preset
+from labctl.physics import kinetics, switching
+from labctl.physics.anisotropy import AnisotropyModel, K_eff_J_per_m3
+from labctl.physics.params import ChipParams, load_preset
 from sim_backend.chip.readout import DriftingNoise
-from sim_backend.chip.readout_mixin import ReadoutMixin
+from sim_backend.chip.readout_mixin import Indices, ReadoutMixin
 from sim_backend.chip.snapshot import SnapshotMixin
 from sim_backend.chip.variability import draw_spread
 
-Indices = int | list[int] | np.ndarray | None
+__all__ = ["Indices", "VirtualChip"]
 
 # Skip the switching draw when the chance that ANY device flips in the step is below this:
 # it saves the 1e6-device work while a field is far below the switching fields.
@@ -46,7 +48,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         """Draw the per-device parameters (variability) and initial state from ``seed``.
 
         Args:
-            params: the chip description (see ``sim_backend.chip.params``).
+            params: the chip description (see ``labctl.physics.params``).
             n_devices: number of devices in the array (1 to ~1e6).
             seed: seed of the chip's ``numpy.random.Generator`` (all draws come from it).
             t0_s: time (s) at which the state is defined.
@@ -348,8 +350,6 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
 
     def K_eff_J_per_m3(self, indices: Indices = None) -> np.ndarray:
         """Effective anisotropy (J/m³) now, incl. VCMA while gated (no device spread)."""
-        from sim_backend.chip.anisotropy import K_eff_J_per_m3
-
         idx = self._idx(indices)
         return K_eff_J_per_m3(self.params.anisotropy, self.x[idx], self._gate_eff[idx])
 

@@ -1,7 +1,8 @@
-"""Readout: anomalous Hall and TMR signals, and the noise a bench adds (PHYSICS.md §4).
+"""The correlated readout noise a bench adds, evolving in time (PHYSICS.md §4).
 
-- Johnson noise ``sqrt(4 k_B T R Δf)`` over the bandwidth Δf the instrument sets (lock-in
-  ENBW, NPLC of a DC meter): the caller passes it, the chip does not guess.
+The signal laws (AHE, TMR) and Johnson noise are the device model's
+(``labctl.physics.readout``); Johnson noise is taken over the bandwidth Δf the instrument sets
+(lock-in ENBW, NPLC of a DC meter): the caller passes it, the chip does not guess. Here:
 - 1/f noise of a DC-biased readout, with a corner ``f_c`` where it equals the white level:
   a bank of Ornstein–Uhlenbeck processes with log-spaced correlation times (one per decade,
   1 ms to 1000 s) whose summed spectrum is ``4 k_B T R·f_c/f`` in that range. Being a
@@ -16,37 +17,11 @@ import math
 
 import numpy as np
 
-from sim_backend.chip.params import NoiseParams
-
-K_B_J_PER_K = 1.380649e-23  # Boltzmann constant (J/K)
+from labctl.physics.params import NoiseParams
+from labctl.physics.readout import K_B_J_PER_K
 
 _FLICKER_TAUS_S = 10.0 ** np.arange(-3, 4)  # one OU process per decade
 _LN_DECADE = math.log(10.0)
-
-
-def johnson_rms_V(temperature_K: float, resistance_ohm: float, bandwidth_Hz: float) -> float:
-    """rms Johnson–Nyquist noise voltage sqrt(4 k_B T R Δf) (V)."""
-    return math.sqrt(4.0 * K_B_J_PER_K * temperature_K * resistance_ohm * bandwidth_Hz)
-
-
-def hall_resistance_ohm(
-    R_AHE_ohm: np.ndarray, M_s_rel: np.ndarray, m: np.ndarray, R_offset_ohm: np.ndarray
-) -> np.ndarray:
-    """R_xy = R_AHE·(M_s/M_s0)·m_z + R_offset (Ω); R_AHE ∝ M_s."""
-    return R_AHE_ohm * M_s_rel * m + R_offset_ohm
-
-
-def tmr_ratio(TMR0: float, V_h_V: float, bias_V: float | np.ndarray) -> np.ndarray:
-    """TMR(V) = TMR0/(1 + (V/V_h)²)."""
-    v = np.asarray(bias_V, dtype=float) / V_h_V
-    return TMR0 / (1.0 + v * v)
-
-
-def mtj_resistance_ohm(
-    R_P_ohm: np.ndarray, TMR0: float, V_h_V: float, m: np.ndarray, bias_V: float | np.ndarray
-) -> np.ndarray:
-    """R = R_P·(1 + TMR(V)·(1 − m)/2) (Ω): R_P for m = +1 (parallel), R_AP for m = −1."""
-    return R_P_ohm * (1.0 + tmr_ratio(TMR0, V_h_V, bias_V) * (1.0 - m) / 2.0)
 
 
 class DriftingNoise:

@@ -1,7 +1,8 @@
 """What a bench measures on a ``VirtualChip``: Hall and TMR signals, resistance, gate leakage.
 
 Kept apart from ``chip.py`` (which owns the state and its evolution); this mixin only reads the
-state, adds the readout noise of ``readout.py`` and computes the gate leakage.
+state, applies the readout laws of ``labctl.physics.readout``, adds the drifting noise of
+``readout.py`` and computes the gate leakage.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim_backend.chip import readout
+from labctl.physics import readout
+from labctl.physics.params import ChipParams
 
 if TYPE_CHECKING:
-    from sim_backend.chip.chip import Indices
-    from sim_backend.chip.params import ChipParams
     from sim_backend.chip.readout import DriftingNoise
     from sim_backend.chip.variability import DeviceSpread
+
+# Device selection of every chip method: None (all), an int, a list or an int array.
+Indices = int | list[int] | np.ndarray | None
 
 
 class ReadoutMixin:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim_backend.chip.params import ChipParams
+from labctl.physics.params import ChipParams
 
 _FLOOR = 0.05  # smallest factor a Gaussian spread may give
 

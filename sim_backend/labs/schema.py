@@ -25,6 +25,9 @@ A lab file is YAML::
     faults:                     # optional, see sim_backend.faults
       - {resource: GPIB0::8::INSTR, kind: timeout, at: 5}
 
+A chip parameter file (``labctl.physics``' format, what ``labctl calibrate`` writes) given where
+a lab file is expected, ``chip.yaml@labsim``, opens the built-in lab with that chip.
+
 Wiring keys: ``terminal`` (gate, pulse, readout) reaches devices through the switch matrix
 (device 0 when no crosspoint is closed); ``coil`` names the magnet a current source drives;
 ``probe`` the magnet a gaussmeter reads (omit: the total field at the chip); ``magnet`` the
@@ -35,11 +38,14 @@ devices (``columns`` default: column n -> device n-1); ``voltmeter`` (6221) the 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from labctl.physics.params import ChipParams
 
 TERMINALS = ("gate", "pulse", "readout")
 WIRING_KEYS = ("terminal", "coil", "probe", "magnet", "matrix", "voltmeter")
@@ -107,7 +113,9 @@ def load_lab_file(path: str | Path) -> LabSpec:
     except (OSError, yaml.YAMLError) as err:
         raise LabFileError(f"{path}: cannot read lab file ({err})") from err
     doc = _mapping(raw, f"{path}")
-    known = {"name", "chip", "magnets", "instruments", "faults", "description"}
+    if is_chip_file(doc):
+        return default_lab_with_chip(path)
+    known = LAB_KEYS
     for key in doc:
         _need(key in known, f"{path}: {key}", f"unknown key (expected one of {sorted(known)})")
 
@@ -197,6 +205,29 @@ def load_lab_file(path: str | Path) -> LabSpec:
     for i, fault in enumerate(faults):
         _mapping(fault, f"{path}: faults[{i}]")
     return LabSpec(path, str(doc.get("name", path.stem)), chip, magnets, instruments, faults)
+
+
+LAB_KEYS = frozenset({"name", "chip", "magnets", "instruments", "faults", "description"})
+DEFAULT_LAB = Path(__file__).with_name("default.yaml")
+
+
+def is_chip_file(doc: dict[str, Any]) -> bool:
+    """A chip parameter file (keys of ``labctl.physics.ChipParams`` only, some that no lab
+    file has) rather than a lab file."""
+    keys = set(doc)
+    chip_keys = {f.name for f in dataclasses.fields(ChipParams)}
+    return bool(keys - LAB_KEYS) and keys <= chip_keys
+
+
+def default_lab_with_chip(chip_file: Path) -> LabSpec:
+    """The built-in lab with the chip of ``chip_file``: what ``chip.yaml@labsim`` opens, so a
+    chip parameter file (from a calibration, say) is a bench without a lab file around it."""
+    spec = load_lab_file(DEFAULT_LAB)
+    spec.chip.params_file = Path(chip_file).resolve()
+    spec.chip.preset = None
+    spec.path = Path(chip_file)
+    spec.name = f"{spec.name} with the chip of {Path(chip_file).name}"
+    return spec
 
 
 def _check_wiring(wiring: dict[str, Any], magnets: dict[str, MagnetSpec], where: str) -> None:

@@ -1,7 +1,8 @@
 """``@labsim``: a pyvisa backend whose resources are the twins of a simulated lab.
 
 ``pyvisa.ResourceManager("@labsim")`` opens the built-in default lab,
-``ResourceManager("path/to/lab.yaml@labsim")`` a lab file, and ``PYVISA_LIBRARY=@labsim`` makes
+``ResourceManager("path/to/lab.yaml@labsim")`` a lab file, ``ResourceManager("chip.yaml@labsim")``
+the built-in lab with the chip of a chip parameter file, and ``PYVISA_LIBRARY=@labsim`` makes
 it the default backend. The library path is the lab file's real path, so pyvisa keeps one
 library — and this module one :class:`~sim_backend.lab.Lab` — per lab file per process.
 

@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
+from labctl.physics import anisotropy as an
 from sim_backend.chip import ChipParams, VirtualChip
-from sim_backend.chip import anisotropy as an
 
 
 def test_H0_and_delta_rise_with_x_up_to_x_opt(hall: ChipParams) -> None:

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
+from labctl.physics import kinetics as kn
 from sim_backend.chip import ChipParams, VirtualChip
-from sim_backend.chip import kinetics as kn
 from sim_backend.chip.predict import x_after_gate
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import yaml
 
+from labctl.physics import anisotropy as an
+from labctl.physics.params import KineticsParams, preset_names
 from sim_backend.chip import ChipParams, ChipParamsError, load_chip_params, load_preset
-from sim_backend.chip import anisotropy as an
-from sim_backend.chip.params import KineticsParams, preset_names
 from sim_backend.chip.predict import sharrock_hc_T
 
 

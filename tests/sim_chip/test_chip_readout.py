@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
+from labctl.physics.readout import K_B_J_PER_K, johnson_rms_V
 from sim_backend.chip import ChipParams, VirtualChip, load_preset
-from sim_backend.chip.readout import K_B_J_PER_K, johnson_rms_V
 
 
 def test_johnson_constant() -> None:

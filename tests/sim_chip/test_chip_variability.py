@@ -31,7 +31,7 @@ def test_drawn_spreads_match_the_parameters(hall: ChipParams) -> None:
 
 
 def test_chip_H0_carries_the_device_factor(uniform_hall: ChipParams) -> None:
-    from sim_backend.chip import anisotropy as an
+    from labctl.physics import anisotropy as an
 
     chip = VirtualChip(uniform_hall, n_devices=5, seed=0)
     np.testing.assert_allclose(chip.H0_T(), an.H0_T(uniform_hall, chip.x), rtol=1e-12)

@@ -13,8 +13,8 @@ import numpy as np
 import pyvisa
 
 from labctl.clock import VirtualClock, use_clock
+from labctl.physics.readout import mtj_resistance_ohm
 from sim_backend.chip.predict import sot_switching_probability
-from sim_backend.chip.readout import mtj_resistance_ohm
 from sim_backend.lab import Lab
 from sim_backend.open_labs import get_lab
 

@@ -7,20 +7,18 @@ once; the per-seed numbers are printed (``pytest -s``)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 import yaml
+from recording.conftest import default_lab_file, isolated_station, record
 
 from labctl.data import load_run
-from labctl.recording.calibrate import calibrate_runs
-from labctl.recording.twin import lab_with_chip, replay_on_twin
-from sim_backend.chip.params import PRESET_DIR, VariabilityParams
-
-from .conftest import isolated_station, record
+from labctl.physics.params import ChipParams, VariabilityParams, load_preset, write_chip_params
+from labctl.recording.twin import replay_on_twin
+from protocols.calibration.calibrate import calibrate_runs
 
 K_B_EV_PER_K = 8.617333262e-5
 
@@ -73,10 +71,10 @@ VERIFY_FIELD_MAX_T = 0.056
 LAB_SEED = 12345  # the recording chip's seed: the twin (built-in lab) draws differently
 
 
-def draw_chip(rng: np.random.Generator) -> tuple[dict[str, Any], dict[str, float]]:
-    """A chip file (the Pt/Co/GdOx preset with drawn parameters, one device's worth: no
+def draw_chip(rng: np.random.Generator) -> tuple[ChipParams, dict[str, float]]:
+    """A chip (the Pt/Co/GdOx preset with drawn parameters, one device's worth: no
     device-to-device spread) and the drawn values."""
-    chip = yaml.safe_load((PRESET_DIR / "ptco_gdox_hall.yaml").read_text())
+    preset = load_preset("ptco_gdox_hall")
     truth = {
         "H0": rng.uniform(0.045, 0.065),
         "delta": rng.uniform(40.0, 65.0),
@@ -85,14 +83,16 @@ def draw_chip(rng: np.random.Generator) -> tuple[dict[str, Any], dict[str, float
     }
     # A from the time constant at 3 V (drawn log-uniform), as the preset defines it
     tau_3V_s = 10 ** rng.uniform(-2.5, -1.5)
-    boltzmann = math.exp(-chip["kinetics"]["E_a_eV"] / (K_B_EV_PER_K * chip["temperature_K"]))
+    boltzmann = math.exp(-preset.kinetics.E_a_eV / (K_B_EV_PER_K * preset.temperature_K))
     truth["A"] = 1.0 / (tau_3V_s * boltzmann * math.sinh(3.0 / truth["V0"]))
     truth["r0"] = truth["A"] * boltzmann  # the rate is r0·sinh(|V|/V0)
-    chip["name"] = "drawn by the calibration test"
-    chip["anisotropy"].update(h0_T=truth["H0"], delta0=truth["delta"])
-    chip["readout"]["R_AHE_ohm"] = truth["R_AHE"]
-    chip["kinetics"].update(A_per_s=truth["A"], V0_V=truth["V0"])
-    chip["variability"] = dict.fromkeys(VariabilityParams.__dataclass_fields__, 0.0)
+    chip = preset.replace(
+        name="drawn by the calibration test",
+        anisotropy=replace(preset.anisotropy, h0_T=truth["H0"], delta0=truth["delta"]),
+        readout=replace(preset.readout, R_AHE_ohm=truth["R_AHE"]),
+        kinetics=replace(preset.kinetics, A_per_s=truth["A"], V0_V=truth["V0"]),
+        variability=VariabilityParams(**dict.fromkeys(VariabilityParams.__dataclass_fields__, 0.0)),
+    )
     return chip, truth
 
 
@@ -100,10 +100,14 @@ def record_runs(tmp_path: Path, seed: int, size: Size) -> tuple[Path, dict[str, 
     """Record the calibration runs on a lab with a drawn chip; return the db, the run ids by
     kind, and the drawn values."""
     chip, truth = draw_chip(np.random.default_rng(seed))
-    chip_file = tmp_path / "drawn_chip.yaml"
-    chip_file.write_text(yaml.safe_dump(chip, sort_keys=False))
-    lab = yaml.safe_load(lab_with_chip(chip_file, tmp_path / "lab").read_text())
-    lab["chip"]["seed"] = LAB_SEED
+    chip_file = write_chip_params(tmp_path / "drawn_chip.yaml", chip)
+    # the built-in lab with the drawn chip and its own seed (a lab file's documented options)
+    lab = yaml.safe_load(default_lab_file().read_text())
+    lab["chip"] = {
+        **{k: v for k, v in lab["chip"].items() if k != "preset"},
+        "params": str(chip_file),
+        "seed": LAB_SEED,
+    }
     station = isolated_station(tmp_path / "bench", yaml.safe_dump(lab, sort_keys=False))
     db = tmp_path / "bench.db"
     series = record(

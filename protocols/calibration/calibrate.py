@@ -9,13 +9,16 @@ importing a protocol. What each kind of run gives:
 - ``hall-loop`` → R_AHE and the offset, and one more point of coercive field versus rate.
 - ``gate-program`` → the ion-kinetics prefactor and V0 (needs H0 and Δ from the runs above).
 
-The chip parameter file has the keys of ``sim_backend/chip/params.py`` (written here as YAML,
-without importing the simulator): fitted values replace those of ``--base`` (or the chip
-defaults); device-to-device spreads are set to zero, because the runs measured one device.
+The chip parameter file is the device model's parameter set (``labctl.physics.ChipParams``),
+written by its own writer: fitted values replace those of ``--base`` (or the defaults);
+device-to-device spreads are set to zero, because the runs measured one device. The file is
+what ``labctl replay RUN --sim --chip FILE`` and a lab file's ``chip: {params: FILE}`` load;
+the calibration writes no lab file.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -24,11 +27,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from labctl.data import RunInfo, load_run
 from labctl.errors import LabctlError
-from labctl.recording.calibrate_fits import (
+from labctl.physics.params import (
+    ChipParams,
+    ChipParamsError,
+    VariabilityParams,
+    load_chip_params,
+    params_to_dict,
+    write_chip_params,
+)
+from labctl.recording.store import load_recording
+from protocols.calibration.fits import (
     Estimate,
     RatePoint,
     SwitchingCurve,
@@ -36,30 +47,6 @@ from labctl.recording.calibrate_fits import (
     fit_h0_delta,
     fit_kinetics,
     fit_readout,
-)
-from labctl.recording.calibrate_models import Anisotropy
-from labctl.recording.files import read_yaml_mapping
-from labctl.recording.store import load_recording
-
-DEFAULTS = {  # chip parameters the fits assume when no --base file gives them
-    "temperature_K": 300.0,
-    "tau0_s": 1e-9,
-    "n_exponent": 2.0,
-    "E_a_eV": 0.9,
-    "V0_V": 0.15,
-    "asymmetry": 5.0,
-    "cycle_noise_rel": 0.07,
-    "oxidising_polarity": 1,
-}
-VARIABILITY_KEYS = (
-    "H0_rel",
-    "delta_rel",
-    "A_sigma_ln",
-    "R_AHE_rel",
-    "x_init_sigma",
-    "Jc0_rel",
-    "R_rel",
-    "breakdown_rel",
 )
 
 
@@ -167,7 +154,7 @@ def _loop_readout(
 @dataclass
 class Calibration:
     estimates: dict[str, Estimate]
-    chip: dict[str, Any]
+    chip: ChipParams
     path: Path | None
     runs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -177,7 +164,7 @@ class Calibration:
             "runs": self.runs,
             "parameters": {k: e.as_dict() for k, e in self.estimates.items()},
             "chip_file": str(self.path) if self.path else None,
-            "chip": self.chip,
+            "chip": params_to_dict(self.chip),
             "notes": self.notes,
         }
 
@@ -196,10 +183,17 @@ class Calibration:
         return "\n".join(lines)
 
 
-def _base_value(base: dict[str, Any], section: str | None, key: str) -> Any:
-    source = base.get(section, {}) if section else base
-    value = source.get(key) if isinstance(source, dict) else None
-    return value if value is not None else DEFAULTS.get(key)
+def load_base(base: Path | None) -> ChipParams:
+    """The chip whose parameters the fits assume and the file keeps: ``--base`` or the
+    device model's defaults."""
+    if base is None:
+        return ChipParams()
+    if not Path(base).is_file():
+        raise LabctlError(f"{base}: no such chip parameter file")
+    try:
+        return load_chip_params(base)
+    except ChipParamsError as err:
+        raise LabctlError(str(err)) from None
 
 
 def calibrate_runs(
@@ -208,9 +202,10 @@ def calibrate_runs(
     """Fit the chip parameters to the runs and (with ``out``) write the chip parameter file."""
     runs = load_runs(Path(db), run_ids)
     refuse_unusable(runs)
-    base_chip = read_yaml_mapping(base, "chip parameter file") if base else {}
-    tau0 = float(_base_value(base_chip, "switching", "tau0_s"))
-    n = float(_base_value(base_chip, "switching", "n_exponent"))
+    base_chip = load_base(base)
+    kp = base_chip.kinetics
+    tau0 = base_chip.switching.tau0_s
+    n = base_chip.switching.n_exponent
     rates: list[RatePoint] = []
     curves: list[SwitchingCurve] = []
     readout: list[tuple[float, float]] = []
@@ -269,93 +264,84 @@ def calibrate_runs(
     r_ahe, offset = fit_readout(
         [a for a, _ in readout], [o for _, o in readout], ", ".join(used["readout"])
     )
-    anis = Anisotropy(
-        **{
-            k: v
-            for k, v in {
-                **(base_chip.get("anisotropy") or {}),
-                "x_init": base_chip.get("x_init", 0.35),
-            }.items()
-            if k in Anisotropy.__dataclass_fields__
-        }
-    )
     r0, A, V0, rate = fit_kinetics(
         trajectories,
         h0,
         delta,
-        anis,
-        V0_guess_V=float(_base_value(base_chip, "kinetics", "V0_V")),
-        asymmetry=float(_base_value(base_chip, "kinetics", "asymmetry")),
-        polarity=int(_base_value(base_chip, "kinetics", "oxidising_polarity")),
-        temperature_K=float(_base_value(base_chip, None, "temperature_K")),
-        E_a_eV=float(_base_value(base_chip, "kinetics", "E_a_eV")),
+        base_chip,
+        V0_guess_V=kp.V0_V,
+        asymmetry=kp.asymmetry,
+        polarity=kp.oxidising_polarity,
+        temperature_K=base_chip.temperature_K,
+        E_a_eV=kp.E_a_eV,
         tau0_s=tau0,
         n=n,
         source=", ".join(used["kinetics"]),
-        cycle_noise_rel=float(_base_value(base_chip, "kinetics", "cycle_noise_rel")),
+        cycle_noise_rel=kp.cycle_noise_rel,
     )
     estimates = {e.name: e for e in (h0, delta, r_ahe, offset, r0, A, V0, rate)}
     estimates["tau0"] = Estimate("tau0", tau0, math.nan, "s", "fixed", "held at its assumed value")
     estimates["n"] = Estimate("n", n, math.nan, "", "fixed", "held at its assumed value")
     if trajectories:  # what the kinetics fit assumes and does not measure
         for key, unit in (("E_a_eV", "eV"), ("asymmetry", ""), ("cycle_noise_rel", "")):
-            value = float(_base_value(base_chip, "kinetics", key))
+            value = float(getattr(kp, key))
             estimates[key] = Estimate(key, value, math.nan, unit, "fixed", "held (--base)")
-    chip = chip_file_content(base_chip, estimates, [r.label for r in runs])
-    calibration = Calibration(estimates, chip, out, [r.label for r in runs], notes)
+    calibration = Calibration(estimates, base_chip, out, [r.label for r in runs], notes)
     if not any(e.usable for e in estimates.values()):
         fits = ", ".join(f"{e.name} {e.status}" for e in estimates.values() if e.status != "fixed")
         raise LabctlError(
             f"calibrate: {', '.join(calibration.runs)} constrain no chip parameter ({fits}); "
             "no chip file written"
         )
+    calibration.chip = calibrated_chip(base_chip, estimates, calibration.runs)
     if out is not None:
-        write_chip_file(out, chip, calibration)
+        write_chip_file(out, calibration)
     return calibration
 
 
-def chip_file_content(
-    base: dict[str, Any], est: dict[str, Estimate], runs: list[str]
-) -> dict[str, Any]:
-    """The chip parameter file: ``base`` with every usable estimate put in, spreads zeroed."""
-    chip = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
-    chip["name"] = f"calibrated from {', '.join(runs)}"
-    chip.setdefault("device_type", "hall")
-
-    def put(section: str, key: str, name: str, transform: Any = float) -> None:
-        if est[name].usable:
-            chip.setdefault(section, {})[key] = transform(est[name].value)
-
-    put("anisotropy", "h0_T", "H0")
-    put("anisotropy", "delta0", "delta")
-    put("readout", "R_AHE_ohm", "R_AHE")
+def calibrated_chip(base: ChipParams, est: dict[str, Estimate], runs: list[str]) -> ChipParams:
+    """``base`` with every usable estimate put in and the device-to-device spreads zeroed."""
+    anisotropy, readout, kinetics = base.anisotropy, base.readout, base.kinetics
+    if est["H0"].usable:
+        anisotropy = dataclasses.replace(anisotropy, h0_T=est["H0"].value)
+    if est["delta"].usable:
+        anisotropy = dataclasses.replace(anisotropy, delta0=est["delta"].value)
+    if est["R_AHE"].usable:
+        readout = dataclasses.replace(readout, R_AHE_ohm=est["R_AHE"].value)
     if est["offset"].usable:
         r_ahe = est["R_AHE"].value if est["R_AHE"].usable else 1.0
-        chip.setdefault("readout", {})["R_offset_rel"] = min(1.0, abs(est["offset"].value) / r_ahe)
+        readout = dataclasses.replace(
+            readout, R_offset_rel=min(1.0, abs(est["offset"].value) / r_ahe)
+        )
     if est["A"].usable or est["rate"].usable:
         # A and V0 as fitted (or V0 as held): together they give the measured rate
-        kinetics = chip.setdefault("kinetics", {})
-        kinetics["A_per_s"] = float(est["A"].value)
-        kinetics["V0_V"] = float(est["V0"].value)
-    chip["variability"] = {
-        **(chip.get("variability") or {}),
-        **dict.fromkeys(VARIABILITY_KEYS, 0.0),
-    }
-    return chip
+        kinetics = dataclasses.replace(
+            kinetics, A_per_s=float(est["A"].value), V0_V=float(est["V0"].value)
+        )
+    no_spread = {f.name: 0.0 for f in dataclasses.fields(VariabilityParams)}
+    try:
+        return base.replace(
+            name=f"calibrated from {', '.join(runs)}",
+            anisotropy=anisotropy,
+            readout=readout,
+            kinetics=kinetics,
+            variability=VariabilityParams(**no_spread),
+        )
+    except ChipParamsError as err:
+        raise LabctlError(f"calibrate: the fitted values make no valid chip: {err}") from None
 
 
-def write_chip_file(path: Path, chip: dict[str, Any], calibration: Calibration) -> Path:
+def write_chip_file(path: Path, calibration: Calibration) -> Path:
+    """The chip parameter file, written by the device model's writer, the estimates and their
+    status in its header."""
     header = [
-        "# Chip parameters calibrated by labctl on "
+        "Chip parameters calibrated by labctl on "
         + dt.datetime.now().isoformat(timespec="seconds"),
-        f"# from {', '.join(calibration.runs)}. Format: sim_backend/chip/params.py.",
-        "# Device-to-device spreads are zero: the runs measured one device. The Hall offset of",
-        "# that device sets R_offset_rel (the twin draws offsets within ±R_offset_rel·R_AHE).",
+        f"from {', '.join(calibration.runs)}. Format: labctl/physics/params.py.",
+        "Device-to-device spreads are zero: the runs measured one device. The Hall offset of",
+        "that device sets R_offset_rel (the twin draws offsets within ±R_offset_rel·R_AHE).",
     ]
     for e in calibration.estimates.values():
         err = f" ± {e.error:.3g}" if math.isfinite(e.error) else ""
-        header.append(f"#   {e.name}: {e.value:.6g}{err} {e.unit} ({e.status})")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(header) + "\n" + yaml.safe_dump(chip, sort_keys=False))
-    return path
+        header.append(f"  {e.name}: {e.value:.6g}{err} {e.unit} ({e.status})")
+    return write_chip_params(path, calibration.chip, header)

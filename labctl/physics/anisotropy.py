@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from sim_backend.chip.params import AnisotropyParams, ChipParams
+from labctl.physics.params import AnisotropyParams, ChipParams, ChipParamsError
 
 MU0 = 4e-7 * math.pi  # vacuum permeability (T·m/A)
 
@@ -48,8 +48,6 @@ def K_eff_ref_J_per_m3(params: ChipParams) -> float:
         return ap.K_eff_ref_J_per_m3
     ref = float(K_eff_J_per_m3(ap, np.float64(params.x_init)))
     if ref <= 0:
-        from sim_backend.chip.params import ChipParamsError
-
         raise ChipParamsError(
             f"x_init: got {params.x_init}, expected a state with K_eff > 0 (K_eff = {ref:.3g}"
             " J/m³ there); move x_init into the PMA branch or give anisotropy.K_eff_ref_J_per_m3"
@@ -57,10 +55,15 @@ def K_eff_ref_J_per_m3(params: ChipParams) -> float:
     return ref
 
 
+def k_rel(params: ChipParams, x: np.ndarray, gate_V: np.ndarray | float = 0.0) -> np.ndarray:
+    """max(K_eff(x), 0)/K_eff,ref: the factor on h0, δ0 and Jc0 (0 once in-plane)."""
+    k = np.maximum(K_eff_J_per_m3(params.anisotropy, x, gate_V), 0.0)
+    return k / K_eff_ref_J_per_m3(params)
+
+
 def H0_T(params: ChipParams, x: np.ndarray, gate_V: np.ndarray | float = 0.0) -> np.ndarray:
     """Nominal µ0·H0 (T) without variability."""
-    k = np.maximum(K_eff_J_per_m3(params.anisotropy, x, gate_V), 0.0)
-    return params.anisotropy.h0_T * k / K_eff_ref_J_per_m3(params)
+    return params.anisotropy.h0_T * k_rel(params, x, gate_V)
 
 
 def delta(
@@ -72,12 +75,13 @@ def delta(
     """Nominal Δ without variability (Δ ∝ K_eff/T)."""
     ap = params.anisotropy
     T = params.temperature_K if temperature_K is None else temperature_K
-    k = np.maximum(K_eff_J_per_m3(ap, x, gate_V), 0.0)
-    return ap.delta0 * k / K_eff_ref_J_per_m3(params) * (ap.T_ref_K / T)
+    return ap.delta0 * k_rel(params, x, gate_V) * (ap.T_ref_K / T)
 
 
 class AnisotropyModel:
-    """Precomputed constants for the fast per-device update in the chip's inner loop."""
+    """The same law as :func:`k_rel` and :func:`M_s_rel`, with its constants precomputed and
+    in-place arithmetic, for the per-device update in the simulator's inner loop (1e6
+    devices per step)."""
 
     def __init__(self, params: ChipParams) -> None:
         ap = params.anisotropy

@@ -13,16 +13,21 @@ import math
 
 import numpy as np
 
-from sim_backend.chip.params import KineticsParams
+from labctl.physics.params import KineticsParams
 
 K_B_EV_PER_K = 8.617333262e-5  # Boltzmann constant (eV/K)
+
+
+def boltzmann_factor(E_a_eV: float, temperature_K: float) -> float:
+    """exp(−E_a/k_B T): the thermally activated part of the hopping rate."""
+    return math.exp(-E_a_eV / (K_B_EV_PER_K * temperature_K))
 
 
 def prefactor_A_per_s(kp: KineticsParams) -> float:
     """Oxidising-direction prefactor A⁺ (1/s): given, or set so 1/r(V_ref, T_ref) = tau_ref_s."""
     if kp.A_per_s is not None:
         return kp.A_per_s
-    boltz = math.exp(-kp.E_a_eV / (K_B_EV_PER_K * kp.T_ref_K))
+    boltz = boltzmann_factor(kp.E_a_eV, kp.T_ref_K)
     return 1.0 / (kp.tau_ref_s * boltz * math.sinh(kp.V_ref_V / kp.V0_V))
 
 
@@ -30,11 +35,12 @@ def rate_per_s(kp: KineticsParams, voltage_V: float, temperature_K: float) -> fl
     """Nominal ion-hopping rate |r| (1/s) at a gate voltage (sign picks A⁺ or A⁻)."""
     oxidising = voltage_V * kp.oxidising_polarity > 0
     A = prefactor_A_per_s(kp) / (1.0 if oxidising else kp.asymmetry)
-    return (
-        A
-        * math.exp(-kp.E_a_eV / (K_B_EV_PER_K * temperature_K))
-        * math.sinh(abs(voltage_V) / kp.V0_V)
-    )
+    return hopping_rate_per_s(A * boltzmann_factor(kp.E_a_eV, temperature_K), voltage_V, kp.V0_V)
+
+
+def hopping_rate_per_s(r0_per_s: float, voltage_V: float, V0_V: float) -> float:
+    """Cabrera–Mott rate r0·sinh(|V|/V0) (1/s), r0 = A·exp(−E_a/k_B T) of the direction."""
+    return r0_per_s * math.sinh(abs(voltage_V) / V0_V)
 
 
 def tau_s(kp: KineticsParams, voltage_V: float, temperature_K: float) -> float:
@@ -55,7 +61,7 @@ def drive_coefficients(
     of the current gate pulse.
     """
     s = gate_V * kp.oxidising_polarity
-    boltz = math.exp(-kp.E_a_eV / (K_B_EV_PER_K * temperature_K))
+    boltz = boltzmann_factor(kp.E_a_eV, temperature_K)
     A = prefactor_A_per_s(kp) * boltz
     r = A * A_scale * np.sinh(np.abs(s) / kp.V0_V)
     ox = s > 0
@@ -96,3 +102,28 @@ def step_x_inplace(x: np.ndarray, x_inf: np.ndarray, decay: np.ndarray) -> None:
     tmp *= decay
     x -= tmp
     np.clip(x, 0.0, 1.0, out=x)
+
+
+def x_after_gate(x0: float | np.ndarray, rate_per_s: float, duration_s: float, oxidising: bool):
+    """Exact x after a constant gate: 1 − (1 − x0)·e^{−rt} (oxidising) or x0·e^{−rt}
+    (reducing, ``rate_per_s`` being that direction's rate)."""
+    decay = math.exp(-rate_per_s * duration_s)
+    x0 = np.asarray(x0, dtype=float)
+    return 1.0 - (1.0 - x0) * decay if oxidising else x0 * decay
+
+
+def ramped_pulse_exposure_s(
+    voltage_V: float, width_s: float, V0_V: float, ramp_V_per_s: float
+) -> float:
+    """Effective duration (s) of a gate pulse ramped in and out at ``ramp_V_per_s``:
+    ∫ sinh(|V(t)|/V0) dt over the pulse in units of sinh(|V|/V0), i.e. the plateau plus what
+    the two ramps add (0 for a 0 V pulse; an infinite ramp rate adds nothing)."""
+    a = abs(voltage_V) / V0_V
+    if a == 0:
+        return 0.0
+    ramps = 0.0
+    if math.isfinite(ramp_V_per_s) and ramp_V_per_s > 0:
+        # a linear ramp 0 -> V takes V/R; its exposure is (V0/R)·(cosh a − 1), i.e.
+        # (V0/R)·tanh(a/2) in units of sinh(a)
+        ramps = 2.0 * (V0_V / ramp_V_per_s) * math.tanh(a / 2.0)
+    return width_s + ramps

@@ -1,5 +1,10 @@
 """The calibration fits, plain numpy/scipy on data already extracted from runs.
 
+The models fitted are the device model's laws (``labctl.physics``): Sharrock's law for a
+stepwise sweep and the Néel–Arrhenius switching probability for H0 and Δ, the anisotropy law
+inverted for the hidden state, the ion-hopping kinetics for the gate pulses — the functions
+the simulator integrates, never a copy.
+
 Every fit returns :class:`Estimate` objects: value, 1σ uncertainty, and a status —
 ``fitted``; ``unconstrained`` (the data do not pin it down: its uncertainty is not finite or
 exceeds half its value, or the data lack what it needs, e.g. one gate amplitude for V0);
@@ -16,13 +21,16 @@ from typing import Any
 import numpy as np
 from scipy.optimize import least_squares
 
-from labctl.recording.calibrate_models import (
-    K_B_EV_PER_K,
-    Anisotropy,
-    k_of_hc,
-    p_switch_field,
-    stepwise_hc_T,
+from labctl.physics.kinetics import (
+    boltzmann_factor,
+    hopping_rate_per_s,
+    ramped_pulse_exposure_s,
+    x_after_gate,
 )
+from labctl.physics.params import ChipParams
+from labctl.physics.sharrock import stepwise_hc_T
+from labctl.physics.switching import p_switch
+from protocols.calibration.states import k_of_hc, x_of_k
 
 UNCONSTRAINED_REL = 0.5  # relative 1σ above which a parameter counts as unconstrained
 BOOTSTRAP_RUNS = 24  # simulated data sets behind the kinetics' uncertainties
@@ -117,7 +125,9 @@ def fit_h0_delta(
         for c in curves:
             ok = c.trials > 0
             k, m = c.flips[ok], c.trials[ok]
-            p_model = p_switch_field(c.field_T[ok], H0, delta, c.width_s, tau0_s, n)
+            p_model = p_switch(
+                c.field_T[ok], "field", scale=H0, delta=delta, width_s=c.width_s, tau0_s=tau0_s, n=n
+            )
             p_tilde = (k + 1) / (m + 2)
             sigma = np.sqrt(p_tilde * (1 - p_tilde) / m)
             out.extend((p_model - k / m) / sigma)
@@ -180,28 +190,15 @@ class Trajectory:
     ramp_V_per_s: float  # the gate's ramp rate (ramps in and out add exposure)
 
 
-def exposure_s(voltage_V: float, width_s: float, V0_V: float, ramp_V_per_s: float) -> float:
-    """∫ sinh(|V(t)|/V0) dt of a ramped pulse, in units of sinh(|V|/V0)·s: the plateau plus
-    two ramps at ``ramp_V_per_s``."""
-    a = abs(voltage_V) / V0_V
-    if a == 0:
-        return 0.0
-    ramps = 0.0
-    if math.isfinite(ramp_V_per_s) and ramp_V_per_s > 0:
-        # a linear ramp 0 -> V takes V/R; its exposure is (V0/R)·(cosh a − 1), i.e.
-        # (V0/R)·tanh(a/2) in units of sinh(a)
-        ramps = 2.0 * (V0_V / ramp_V_per_s) * math.tanh(a / 2.0)
-    return width_s + ramps
-
-
 def states_of(
-    t: Trajectory, h0_T: float, delta0: float, anis: Anisotropy, tau0_s: float, n: float
+    t: Trajectory, h0_T: float, delta0: float, chip: ChipParams, tau0_s: float, n: float
 ) -> np.ndarray:
-    """The hidden state x at each verification, from its coercive field."""
+    """The hidden state x at each verification, from its coercive field (``chip``: the
+    anisotropy law's parameters and x_init)."""
     xs = []
     for hc in t.hc_T:
         k = k_of_hc(float(hc), t.t_step_s, t.step_T, h0_T, delta0, tau0_s, n)
-        xs.append(anis.x_of_k(k) if math.isfinite(k) else math.nan)
+        xs.append(x_of_k(chip, k) if math.isfinite(k) else math.nan)
     return np.asarray(xs)
 
 
@@ -209,7 +206,7 @@ def fit_kinetics(
     trajectories: Sequence[Trajectory],
     h0: Estimate,
     delta: Estimate,
-    anis: Anisotropy,
+    chip: ChipParams,
     *,
     V0_guess_V: float,
     asymmetry: float,
@@ -229,7 +226,7 @@ def fit_kinetics(
     each run's first state. With a single gate amplitude only r0·sinh(V/V0) is measured: V0
     is reported unconstrained and held at ``V0_guess_V``.
     """
-    boltz = math.exp(-E_a_eV / (K_B_EV_PER_K * temperature_K))
+    boltz = boltzmann_factor(E_a_eV, temperature_K)
     missing = [
         Estimate("r0", math.nan, math.nan, "1/s", "not measured", source),
         Estimate("A", math.nan, math.nan, "1/s", "not measured", source),
@@ -246,7 +243,7 @@ def fit_kinetics(
         )
     data = []
     for t in trajectories:
-        x = states_of(t, h0.value, delta.value, anis, tau0_s, n)
+        x = states_of(t, h0.value, delta.value, chip, tau0_s, n)
         if np.isfinite(x[0]) and np.isfinite(x[1:]).sum() >= 1:
             data.append((t, x))
     amplitudes = {round(abs(float(v)), 6) for t, _ in data for v in t.pulse_V[1:] if v != 0}
@@ -257,13 +254,13 @@ def fit_kinetics(
     ) -> np.ndarray:
         xs, x = [x0], x0
         for i, (v, w) in enumerate(zip(t.pulse_V[1:], t.width_s[1:], strict=True)):
-            r = r0 * math.sinh(abs(v) / V0) * exposure_s(v, w, V0, t.ramp_V_per_s)
+            r = hopping_rate_per_s(r0, v, V0)
             r *= 1.0 if scatter is None else float(scatter[i])
             s = v * polarity
-            if s > 0:
-                x = 1.0 - (1.0 - x) * math.exp(-r)
-            elif s < 0:
-                x = x * math.exp(-r / asymmetry)
+            if s != 0:
+                rate = r if s > 0 else r / asymmetry
+                exposure = ramped_pulse_exposure_s(v, w, V0, t.ramp_V_per_s)
+                x = float(x_after_gate(x, rate, exposure, oxidising=s > 0))
             xs.append(x)
         return np.asarray(xs)
 

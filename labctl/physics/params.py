@@ -1,4 +1,4 @@
-"""Typed, documented parameters of a virtual chip, loadable from YAML (PHYSICS.md §1–5).
+"""Typed, documented parameters of a chip, loadable from and written to YAML (PHYSICS.md §1–5).
 
 A chip is one frozen :class:`ChipParams` holding one frozen section per idea (kinetics,
 anisotropy, switching, readout, noise, gate, variability). Every field declares its unit and
@@ -11,33 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from labctl.physics.yamlfile import StrictLoader, load_yaml_mapping
+
 PRESET_DIR = Path(__file__).with_name("presets")
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that reads YAML 1.2 floats: PyYAML (1.1) keeps ``1e6`` and ``1.1e6`` strings."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-        |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
-        |[-+]?\.(?:inf|Inf|INF)
-        |\.(?:nan|NaN|NAN))$""",
-        re.X,
-    ),
-    list("-+0123456789."),
-)
 
 
 class ChipParamsError(ValueError):
@@ -294,18 +278,36 @@ def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
         raise ChipParamsError(f"{source}: {err}") from None
 
 
+def _file_error(file: str, key: str, problem: str) -> ChipParamsError:
+    if problem.startswith("cannot read"):
+        return ChipParamsError(f"{file}: {problem.replace('the file', 'chip parameters')}")
+    return ChipParamsError(f"{file}: not valid YAML ({problem})")
+
+
 def load_chip_params(path: str | Path) -> ChipParams:
-    """Load and validate a chip parameter YAML file."""
+    """Load and validate a chip parameter YAML file (an empty file: every default)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ChipParamsError(f"{path}: cannot read chip parameters ({err.strerror})") from None
-    try:
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as err:
-        raise ChipParamsError(f"{path}: not valid YAML ({err})") from None
-    return params_from_dict({} if data is None else data, str(path))
+    data = load_yaml_mapping(path, _file_error, empty_ok=True)
+    return params_from_dict(data, str(path))
+
+
+def params_to_dict(params: ChipParams) -> dict[str, Any]:
+    """Plain data (sections as mappings, in declaration order) that :func:`params_from_dict`
+    reads back to an equal :class:`ChipParams`."""
+    return dataclasses.asdict(params)
+
+
+def write_chip_params(path: str | Path, params: ChipParams, header: Sequence[str] = ()) -> Path:
+    """Write ``params`` as a chip parameter file every loader of the project reads back equal;
+    ``header`` lines go first as YAML comments (what the values came from)."""
+    path = Path(path)
+    comments = "".join(f"# {line}\n" if line else "#\n" for line in header)
+    text = comments + yaml.safe_dump(params_to_dict(params), sort_keys=False)
+    if params_from_dict(yaml.load(text, Loader=StrictLoader), str(path)) != params:
+        raise ChipParamsError(f"{path}: the parameters do not survive a YAML round trip")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def preset_names() -> list[str]:
@@ -314,7 +316,7 @@ def preset_names() -> list[str]:
 
 
 def load_preset(name: str) -> ChipParams:
-    """A bundled preset by name (``"ptco_gdox_hall"``, ``"cofeb_mgo_mtj"``)."""
+    """A bundled preset by name (a file of ``presets/``: ``"ptco_gdox_hall"``, ...)."""
     path = PRESET_DIR / f"{name}.yaml"
     if not path.is_file():
         raise ChipParamsError(f"unknown chip preset {name!r}, expected one of {preset_names()}")
