@@ -400,7 +400,8 @@ class SynapseArray(Role):
     ``read`` returns the binary weights (+1 up, -1 down) of ``indices``, one per index, in
     order; ``write`` sends one write pulse per device in ``indices`` toward ``polarity`` (+1/-1,
     per device or one for all); ``consolidate`` sends a gate pulse raising the hidden state.
-    ``counts`` tallies the cost. An empty ``indices`` does nothing and costs nothing.
+    ``counts`` tallies the cost. An empty ``write`` or ``consolidate`` does nothing and costs
+    nothing; an empty ``read`` returns no weight and counts no read.
 
     Bad requests are refused before the first device of the batch is touched: an index outside
     ``0..n_devices-1`` (:class:`DeviceIndexError`), a polarity other than ±1, and a pulse outside
