@@ -10,7 +10,8 @@ the registry without an entry here fails it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,20 +45,32 @@ class Implementation:
     name: str = ""  # the instrument to test in a station file (default: the role's one)
 
     @contextmanager
-    def open(self, role: str, directory: Path, clock: VirtualClock) -> Iterator[Role]:
+    def open(
+        self,
+        role: str,
+        directory: Path,
+        clock: VirtualClock,
+        visa: Callable[[str], str] | None = None,
+    ) -> Iterator[Role]:
+        """Open the station and yield the role; safe state and close on the way out.
+        ``visa`` rewrites the station's VISA library (to record it, or to replay a recording)."""
+        directory.mkdir(parents=True, exist_ok=True)
         if self.station_file:
             path = STATIONS / self.station_file
         else:
-            visa = "@labsim"
+            library = "@labsim"
             if self.lab:
                 lab_file = directory / "lab.yaml"
                 lab_file.write_text(self.lab)
-                visa = f"{lab_file}@labsim"
+                library = f"{lab_file}@labsim"
             entry = {"driver": self.driver, "role": role, **self.entry}
-            text = {"visa_library": visa, "clock": "virtual", "instruments": {role: entry}}
+            text = {"visa_library": library, "clock": "virtual", "instruments": {role: entry}}
             path = directory / "station.yaml"
             path.write_text(yaml.safe_dump(text, sort_keys=False))
-        bench: Bench = open_bench(load_station(path), clock)
+        station = load_station(path)
+        if visa is not None:
+            station = dataclasses.replace(station, visa_library=visa(station.visa_library))
+        bench: Bench = open_bench(station, clock)
         try:
             yield bench[self.name] if self.name else bench.one(_role_type(role))
         finally:
