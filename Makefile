@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ test: $(VENV)/.dev
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
+
+# Protocols against the role contracts (run.station.gate is a GateSource): pyright, standard
+# mode, configured in pyproject.toml. Not part of `lint`: it takes about a minute.
+typecheck: $(VENV)/.dev
+	$(BIN)/pyright
 
 bench: $(VENV)/.dev
 	$(BIN)/python scripts/bench_engine.py

@@ -177,7 +177,19 @@ class RouterLimits(Limits):
 
 @dataclass(frozen=True)
 class ArrayLimits(Limits):
-    pass
+    """What a synaptic array may do to its devices, whatever carries the pulses.
+
+    Checked by the array before the first device of a batch is touched. A write amplitude is
+    a magnitude whose sign the polarity gives, so both signs must lie in ``write_amplitude_V``.
+    An array built on other roles (router, pulse, gate) checks their limits too. The default
+    gate window stays well below the oxide breakdown of the Pt/Co/GdOx presets (8 V ± 5 %).
+    """
+
+    write_amplitude_V: Window = _window("V", -6.0, 6.0)
+    write_width_s: Window = _window("s", 1e-9, 1e-3)
+    gate_voltage_V: Window = _window("V", -3.0, 3.0)
+    gate_duration_s: Window = _window("s", 0.0, 60.0)
+    field_T: Window = _window("T", -0.3, 0.3)  # global field pulses (arrays offering them)
 
 
 # --------------------------------------------------------------------------- roles
@@ -362,7 +374,10 @@ class Router(Role):
 
 @dataclass
 class OperationCounts:
-    """What a :class:`SynapseArray` has done, for the device-cost report."""
+    """What a :class:`SynapseArray` has done, for the device-cost report.
+
+    The one definition for every array (routed over instruments or the vectorised virtual chip).
+    """
 
     reads: int = 0
     write_pulses: int = 0
@@ -375,18 +390,30 @@ class OperationCounts:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+class DeviceIndexError(IndexError, ValueError):
+    """A device index outside the array (an IndexError, and a ValueError like other bad input)."""
+
+
 class SynapseArray(Role):
     """Batched operations over the devices of a synaptic array.
 
-    ``read`` returns the binary weights (+1 up, -1 down) of ``indices``; ``write`` sends one
-    write pulse per device in ``indices`` toward ``polarity`` (+1/-1, per device or one for all);
-    ``consolidate`` sends a gate pulse raising the hidden state. ``counts`` tallies the cost.
+    ``read`` returns the binary weights (+1 up, -1 down) of ``indices``, one per index, in
+    order; ``write`` sends one write pulse per device in ``indices`` toward ``polarity`` (+1/-1,
+    per device or one for all); ``consolidate`` sends a gate pulse raising the hidden state.
+    ``counts`` tallies the cost. An empty ``write`` or ``consolidate`` does nothing and costs
+    nothing; an empty ``read`` returns no weight and counts no read.
+
+    Bad requests are refused before the first device of the batch is touched: an index outside
+    ``0..n_devices-1`` (:class:`DeviceIndexError`), a polarity other than ±1, and a pulse outside
+    the station's :class:`ArrayLimits` (:class:`LimitError`, never clipped). The checks below are
+    the one home of those rules; every implementation calls them.
     """
 
     role = "array"
     limits_type = ArrayLimits
+    limits: ArrayLimits
 
-    def __init__(self, name: str, limits: Limits, timebase: Timebase) -> None:
+    def __init__(self, name: str, limits: ArrayLimits, timebase: Timebase) -> None:
         super().__init__(name, limits, timebase)
         self.counts = OperationCounts()
 
@@ -410,6 +437,33 @@ class SynapseArray(Role):
     def consolidate(
         self, indices: Sequence[int] | np.ndarray, voltage_V: float, duration_s: float
     ) -> None: ...
+
+    # ------------------------------------------------------------------ shared checks
+    def device_indices(self, indices: Sequence[int] | np.ndarray | range) -> np.ndarray:
+        """``indices`` as a flat integer array, refused if any is not a device of the array."""
+        idx = np.asarray(indices, dtype=np.intp).ravel()
+        if idx.size:
+            n = self.n_devices
+            bad = idx[(idx < 0) | (idx >= n)] if (idx.min() < 0 or idx.max() >= n) else idx[:0]
+            if bad.size:
+                raise DeviceIndexError(
+                    f"{self.name}: no device {int(bad[0])} (device index out of range 0..{n - 1})"
+                )
+        return idx
+
+    def check_polarity(self, polarity: int | np.ndarray) -> None:
+        if not np.all(np.abs(np.asarray(polarity)) == 1):
+            raise ValueError(f"{self.name}: write polarity must be +1 or -1, got {polarity!r}")
+
+    def check_write(self, amplitude_V: float, width_s: float) -> None:
+        """Refuse a write pulse outside the limits (either sign: the polarity picks it)."""
+        self.limits.write_amplitude_V.check(self.name, "write amplitude", abs(amplitude_V))
+        self.limits.write_amplitude_V.check(self.name, "write amplitude", -abs(amplitude_V))
+        self.limits.write_width_s.check(self.name, "write pulse width", width_s)
+
+    def check_consolidation(self, voltage_V: float, duration_s: float) -> None:
+        self.limits.gate_voltage_V.check(self.name, "consolidation gate voltage", voltage_V)
+        self.limits.gate_duration_s.check(self.name, "consolidation duration", duration_s)
 
 
 ROLE_TYPES: dict[str, type[Role]] = {

@@ -20,11 +20,11 @@ from typing import Any
 
 import yaml
 
-from instruments.roles import Limits, Role, Window
+from instruments.roles import ROLE_TYPES, Limits, Role, Window
 from labctl.errors import StationError
 from labctl.yamlio import load_yaml_mapping
 
-ROLES = ("gate", "field", "hall", "pulse", "router", "array")
+ROLES = tuple(ROLE_TYPES)  # gate, field, hall, pulse, router, array
 VISA_LIBRARIES = ("@py", "@ivi", "@labsim", "@sim")
 TOP_KEYS = {"name", "description", "visa_library", "clock", "instruments", "chip"}
 INSTRUMENT_KEYS = {"driver", "address", "role", "limits", "settings", "description"}
@@ -37,7 +37,7 @@ class InstrumentSpec:
     address: str
     role: str
     adapter: type[Role]
-    limits: Limits | None
+    limits: Limits
     settings: Any
     description: str = ""
 
@@ -194,19 +194,13 @@ def _instrument(path: str, key: str, name: str, entry: Any) -> InstrumentSpec:
     if role not in ROLES:
         raise err("role", f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
     adapter = _adapter(entry["driver"], lambda problem: err("driver", problem))
-    if getattr(adapter, "role", None) != role:
+    if adapter.role != role or not issubclass(adapter, ROLE_TYPES[role]):
         raise err(
             "role",
-            f"driver {entry['driver']!r} plays the role {getattr(adapter, 'role', '?')!r}, "
-            f"not {role!r}",
+            f"driver {entry['driver']!r} plays the role {adapter.role!r}, not {role!r} "
+            f"(expected a {ROLE_TYPES[role].__name__})",
         )
-    limits_type = getattr(adapter, "limits_type", None)
-    if limits_type is None:  # a class-path adapter without limits (e.g. a virtual array)
-        if entry.get("limits"):
-            raise err("limits", f"{entry['driver']} takes no limits")
-        limits: Any = None
-    else:
-        limits = _limits(limits_type, entry.get("limits") or {}, err)
+    limits = _limits(adapter.limits_type, entry.get("limits") or {}, err)
     settings = _settings(adapter, entry.get("settings") or {}, err)
     if entry["driver"] in _registry_drivers() and getattr(adapter, "visa_address", True):
         _check_visa_address(entry["address"], lambda problem: err("address", problem))
@@ -221,8 +215,7 @@ def _instrument(path: str, key: str, name: str, entry: Any) -> InstrumentSpec:
             _check_visa_address(
                 gaussmeter_address, lambda problem: err("settings.gaussmeter.address", problem)
             )
-    if limits is not None:
-        _check_ratings(adapter, settings, limits, entry.get("limits") or {}, err)
+    _check_ratings(adapter, settings, limits, entry.get("limits") or {}, err)
     check = getattr(adapter, "check_settings", None)
     if check is not None and settings is not None and not isinstance(settings, dict):
         try:
@@ -296,7 +289,12 @@ def _adapter(driver: str, err: typing.Callable[[str], StationError]) -> type[Rol
             cls = getattr(importlib.import_module(module_name), class_name)
         except (ImportError, AttributeError) as exc:
             raise err(f"cannot load class path {driver!r}: {exc}") from None
-        return typing.cast(type[Role], cls)
+        # A class path must name a real role implementation (a subclass of a role of
+        # instruments.roles): its limits are checked and its counts are the role's own.
+        if not (isinstance(cls, type) and issubclass(cls, Role)) or not cls.role:
+            roles = ", ".join(r.__name__ for r in ROLE_TYPES.values())
+            raise err(f"{driver!r} is not a role implementation; expected a subclass of {roles}")
+        return cls
     if driver not in registry.DRIVERS:
         known = _unknown(driver, registry.DRIVERS, f"driver {driver!r}")
         raise err(f"{known} or a 'module:Class' path")

@@ -138,13 +138,6 @@ class RoutedSynapseArray(SynapseArray):
     def n_devices(self) -> int:
         return int(self._n)
 
-    def _indices(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
-        idx = np.asarray(indices, dtype=int).reshape(-1)
-        bad = idx[(idx < 0) | (idx >= self.n_devices)]
-        if bad.size:
-            raise ValueError(f"{self.name}: no device {int(bad[0])} (0..{self.n_devices - 1})")
-        return idx
-
     def _connect(self, terminal: str, device: int) -> None:
         """Route ``terminal`` to ``device``; count it unless the router reports a no-op."""
         ops = getattr(self.router, "operations", None)  # routers that count their changes
@@ -158,7 +151,7 @@ class RoutedSynapseArray(SynapseArray):
         self.transactions = total
 
     def read(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
-        idx = self._indices(indices)
+        idx = self.device_indices(indices)
         weights = np.empty(idx.size, dtype=int)
         try:
             for k, device in enumerate(idx):
@@ -179,11 +172,12 @@ class RoutedSynapseArray(SynapseArray):
         amplitude_V: float,
         width_s: float,
     ) -> None:
-        idx = self._indices(indices)
-        signs = np.broadcast_to(np.sign(np.asarray(polarity, dtype=float)), idx.shape)
-        if np.any(signs == 0):
-            raise ValueError(f"{self.name}: polarity must be +1 or -1")
-        # Refuse before the first pulse rather than half-way through the batch.
+        idx = self.device_indices(indices)
+        self.check_polarity(polarity)
+        signs = np.broadcast_to(np.asarray(polarity, dtype=float), idx.shape)
+        # Refuse before the first pulse rather than half-way through the batch: the array's
+        # limits, then those of the pulse source that carries the pulses.
+        self.check_write(amplitude_V, width_s)
         self.pulser.limits.amplitude_V.check(self.name, "write amplitude", abs(amplitude_V))
         self.pulser.limits.amplitude_V.check(self.name, "write amplitude", -abs(amplitude_V))
         self.pulser.limits.width_s.check(self.name, "write pulse width", width_s)
@@ -201,7 +195,8 @@ class RoutedSynapseArray(SynapseArray):
     def consolidate(
         self, indices: Sequence[int] | np.ndarray, voltage_V: float, duration_s: float
     ) -> None:
-        idx = self._indices(indices)
+        idx = self.device_indices(indices)
+        self.check_consolidation(voltage_V, duration_s)
         self.gate.limits.voltage_V.check(self.name, "consolidation gate voltage", voltage_V)
         self.gate.limits.pulse_duration_s.check(self.name, "consolidation duration", duration_s)
         try:

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
+from instruments.roles import LimitError
 from protocols.learning import make_rule
 from protocols.learning.comparison import (
     GOAL_GAP,
@@ -174,11 +175,12 @@ def test_medical_one_and_a_half_times_the_baseline_is_out_of_reach() -> None:
 def test_the_fast_array_refuses_unsafe_pulses_before_touching_the_chip() -> None:
     array = make_fast_array(32, seed=0)
     m_before, x_before = array.chip.m.copy(), array.chip.x.copy()
-    with pytest.raises(ValueError, match=r"array: refused gate voltage = 9 V: expected -3 to 3 V"):
+    refused_gate = r"array: refused consolidation gate voltage = 9: .*\[-3, 3\] V"
+    with pytest.raises(LimitError, match=refused_gate):
         array.consolidate([0], 9.0, 0.7)
-    with pytest.raises(ValueError, match=r"refused write amplitude = 12 V"):
+    with pytest.raises(LimitError, match=r"refused write amplitude = 12: .*\[-6, 6\] V"):
         array.write([0], 1, 12.0, 2e-8)
-    with pytest.raises(ValueError, match=r"refused write pulse width = 1 s"):
+    with pytest.raises(LimitError, match=r"refused write pulse width = 1: .*\[1e-09, 0\.001\] s"):
         array.write([0], 1, 3.5, 1.0)
     with pytest.raises(ValueError, match=r"polarity must be \+1 or -1"):
         array.write([0], 0, 3.5, 2e-8)
