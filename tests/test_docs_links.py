@@ -15,8 +15,6 @@ INLINE = re.compile(r"\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 REFERENCE = re.compile(r"^\s*\[[^\]]+\]:\s*(\S+)", re.MULTILINE)
 FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
 CODE = re.compile(r"`[^`\n]*`")
-# written on another branch of the same change; the exemption ends by itself once it exists
-PENDING = {"docs/learning/device_rule_tuning.md"}
 
 
 def relative_links(document: Path) -> list[str]:
@@ -42,8 +40,7 @@ def test_relative_links_resolve_inside_the_repository(document: Path) -> None:
     for target in relative_links(document):
         path = (document.parent / target.split("#", 1)[0]).resolve()
         inside = path.is_relative_to(ROOT.resolve())
-        pending = inside and path.relative_to(ROOT.resolve()).as_posix() in PENDING
-        if not inside or not (path.exists() or pending):
+        if not inside or not path.exists():
             broken.append(f"{target} ({'outside the repository' if not inside else 'missing'})")
     assert not broken, f"{document.relative_to(ROOT)}: broken links: {', '.join(broken)}"
 

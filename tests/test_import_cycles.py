@@ -5,8 +5,10 @@ every import statement of a module, wherever it sits."""
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import grimp
+import pytest
 
 PACKAGES = ("labctl", "instruments", "protocols", "sim_backend")
 
@@ -84,8 +86,17 @@ def test_no_import_cycles_counting_function_and_type_checking_imports() -> None:
     assert not cycles, "import cycles:\n" + "\n".join(describe(graph, c) for c in cycles)
 
 
-def test_the_cycle_check_sees_function_level_imports() -> None:
-    """The checker itself: grimp reports imports made inside a function (labctl.cli_main does
-    its imports inside main() so that Ctrl-C during them is handled)."""
-    graph = grimp.build_graph("labctl", cache_dir=None)
-    assert "labctl.cli" in graph.find_modules_directly_imported_by("labctl.cli_main")
+def test_the_cycle_check_sees_a_circle_through_function_and_type_checking_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "circle_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from circle_pkg import b\n")
+    (package / "b.py").write_text("def f():\n    from circle_pkg import c\n")
+    (package / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from circle_pkg import a\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    graph = grimp.build_graph("circle_pkg", cache_dir=None)
+    assert strongly_connected(graph) == [["circle_pkg.a", "circle_pkg.b", "circle_pkg.c"]]

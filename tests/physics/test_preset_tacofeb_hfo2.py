@@ -19,7 +19,7 @@ from labctl.physics.params import PRESET_DIR
 from labctl.physics.sharrock import sharrock_hc_T, stepwise_hc_T
 from labctl.protocol import find_protocol
 from labctl.station import load_station
-from sim_backend.lab import forget_labs, get_lab
+from sim_backend.open_labs import forget_labs, get_lab
 
 NAME = "tacofeb_hfo2_hall"
 STEP_T = 0.002

@@ -12,7 +12,7 @@ import pytest
 from labctl.errors import LabctlError
 from labctl.physics import load_preset, write_chip_params
 from labctl.recording.twin import replay_on_twin, twin_library
-from sim_backend.lab import forget_labs, get_lab
+from sim_backend.open_labs import forget_labs, get_lab
 
 from .conftest import record
 
