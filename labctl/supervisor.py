@@ -201,21 +201,15 @@ def _one_by_one(station: Any, clock: Any, bench_type: Any) -> list[str]:
 
 
 def mark_interrupted(db: Path, run_id: int, actions: list[str], error: str) -> None:
-    """Write the run's end as ``_finish`` would, retrying while the database is busy."""
-    from qcodes.dataset import load_by_id
-    from qcodes.dataset.sqlite.database import connect
-
+    """Write the run's end as ``_finish`` would: the three keys in ONE transaction (a reader
+    never sees "interrupted" without its safe state and error), retried while the database is
+    busy (:func:`labctl.database.write`) and while the run is not in it yet (a run killed
+    during its creation)."""
     values = {"status": "interrupted", "safe_state": actions, "error": error}
     deadline = time.monotonic() + DB_RETRY_S
     while True:
         try:
-            conn = connect(str(db))
-            try:
-                dataset = load_by_id(run_id, conn=conn)
-                for key, value in values.items():
-                    dataset.add_metadata(f"labctl_{key}", json.dumps(value))
-            finally:
-                conn.close()
+            _write_metadata(db, run_id, values)
             return
         except Exception as exc:
             if time.monotonic() > deadline:
@@ -225,6 +219,24 @@ def mark_interrupted(db: Path, run_id: int, actions: list[str], error: str) -> N
                 file=sys.stderr,
             )
             time.sleep(0.2)
+
+
+def _write_metadata(db: Path, run_id: int, values: dict[str, Any]) -> None:
+    from qcodes.dataset import load_by_id
+
+    from labctl.database import connect, write
+
+    conn = connect(db)
+    try:
+        dataset = load_by_id(run_id, conn=conn)
+
+        def add_all() -> None:
+            for key, value in values.items():
+                dataset.add_metadata(f"labctl_{key}", json.dumps(value))
+
+        write(conn, add_all, f"run {run_id}'s end")
+    finally:
+        conn.close()
 
 
 def main(argv: list[str]) -> int:

@@ -14,7 +14,7 @@ import pytest
 
 from labctl.clock import VirtualClock, use_clock
 from sim_backend import faults
-from sim_backend.lab import forget_labs
+from sim_backend.open_labs import forget_labs
 
 
 @pytest.fixture(autouse=True)
