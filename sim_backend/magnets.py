@@ -1,4 +1,4 @@
-"""Field magnets of the virtual lab (PHYSICS.md §6): what field the chip sees at a given time.
+"""Field magnets of the virtual lab (docs/physics.md §6): what field the chip sees at a given time.
 
 - :class:`Electromagnet`: ``B = k_coil·I + B_rem·s_hist``; the coil current follows its
   setpoint with a first-order lag τ_L = L/R (exact exponential), and the remanence sign

@@ -1,6 +1,6 @@
-"""No import cycle among the project's modules (DESIGN.md: "when two modules need each other, a
-third idea is missing"). Imports inside functions and under ``TYPE_CHECKING`` count: grimp reads
-every import statement of a module, wherever it sits."""
+"""No import cycle among the project's modules (docs/architecture.md: "when two modules need each
+other, a third idea is missing"). Imports inside functions and under ``TYPE_CHECKING`` count:
+grimp reads every import statement of a module, wherever it sits."""
 
 from __future__ import annotations
 

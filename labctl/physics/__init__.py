@@ -1,4 +1,4 @@
-"""The device model of a magneto-ionic synapse chip (PHYSICS.md §1–5), a leaf package.
+"""The device model of a magneto-ionic synapse chip (docs/physics.md §1–5), a leaf package.
 
 What a chip is (:mod:`~labctl.physics.params`: the typed parameter set, its YAML loader,
 validation and writer, and the bundled presets) and the laws it obeys, each written once:

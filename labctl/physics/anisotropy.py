@@ -1,4 +1,4 @@
-"""Anisotropy, moment, switching field and stability from the hidden state (PHYSICS.md §2).
+"""Anisotropy, moment, switching field and stability from the hidden state (docs/physics.md §2).
 
     K_s(x)   = K_s,max − a·(x − x_opt)²        (or K_s0 + ΔK_s·x)  + ξ·V_gate/t_ox while gated
     K_eff(x) = K_s(x)/t_F − µ0·M_s(x)²/2

@@ -1,4 +1,4 @@
-"""Magneto-ionic kinetics of the hidden state x (PHYSICS.md §1).
+"""Magneto-ionic kinetics of the hidden state x (docs/physics.md §1).
 
 Cabrera–Mott hopping ``r(V, T) = A·exp(−E_a/k_B T)·sinh(|V|/V0)``; the gate polarity that
 oxidises drives ``dx/dt = +r⁺·(1 − x)``, the other ``dx/dt = −r⁻·x`` with ``A⁻ = A⁺/asymmetry``;

@@ -1,4 +1,4 @@
-"""Typed, documented parameters of a chip, loadable from and written to YAML (PHYSICS.md §1–5).
+"""Typed, documented parameters of a chip, loadable from and written to YAML (docs/physics.md §1–5).
 
 A chip is one frozen :class:`ChipParams` holding one frozen section per idea (kinetics,
 anisotropy, switching, readout, noise, gate, variability). Every field declares its unit and
@@ -95,7 +95,7 @@ class _Section:
 
 @dataclass(frozen=True)
 class KineticsParams(_Section):
-    """Cabrera–Mott ion hopping: r(V, T) = A·exp(−E_a/k_B T)·sinh(|V|/V0) (PHYSICS §1)."""
+    """Cabrera–Mott ion hopping: r(V, T) = A·exp(−E_a/k_B T)·sinh(|V|/V0) (docs/physics.md §1)."""
 
     _key = "kinetics"
     E_a_eV: float = _p(0.9, "activation energy (eV): 0.9 for O²⁻, 0.4 for H⁺", gt=0)
@@ -117,7 +117,7 @@ class KineticsParams(_Section):
 
 @dataclass(frozen=True)
 class AnisotropyParams(_Section):
-    """K_s(x), K_eff(x), M_s(x), H0(x), Δ(x) and the VCMA term (PHYSICS §2)."""
+    """K_s(x), K_eff(x), M_s(x), H0(x), Δ(x) and the VCMA term (docs/physics.md §2)."""
 
     _key = "anisotropy"
     K_s_form: str = _p(
@@ -148,7 +148,7 @@ class AnisotropyParams(_Section):
 
 @dataclass(frozen=True)
 class SwitchingParams(_Section):
-    """Néel–Arrhenius field switching and SOT switching (PHYSICS §3)."""
+    """Néel–Arrhenius field switching and SOT switching (docs/physics.md §3)."""
 
     _key = "switching"
     tau0_s: float = _p(1e-9, "attempt time τ0 (s)", gt=0)
@@ -163,7 +163,7 @@ class SwitchingParams(_Section):
 
 @dataclass(frozen=True)
 class ReadoutParams(_Section):
-    """Anomalous-Hall and TMR readout (PHYSICS §4)."""
+    """Anomalous-Hall and TMR readout (docs/physics.md §4)."""
 
     _key = "readout"
     R_AHE_ohm: float = _p(1.0, "anomalous Hall resistance at M_s0 (Ω)", gt=0)
@@ -176,7 +176,7 @@ class ReadoutParams(_Section):
 
 @dataclass(frozen=True)
 class NoiseParams(_Section):
-    """Readout noise beyond Johnson (PHYSICS §4)."""
+    """Readout noise beyond Johnson (docs/physics.md §4)."""
 
     _key = "noise"
     flicker_corner_Hz: float = _p(10.0, "1/f corner of DC readout (Hz)", low=0)
@@ -198,7 +198,7 @@ class GateParams(_Section):
 
 @dataclass(frozen=True)
 class VariabilityParams(_Section):
-    """Device-to-device spreads, drawn once per chip (PHYSICS §5)."""
+    """Device-to-device spreads, drawn once per chip (docs/physics.md §5)."""
 
     _key = "variability"
     H0_rel: float = _p(0.07, "Gaussian σ/µ of H0", low=0, high=0.5)

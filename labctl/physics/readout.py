@@ -1,4 +1,4 @@
-"""Readout laws: anomalous Hall and TMR signals, and Johnson noise (PHYSICS.md §4).
+"""Readout laws: anomalous Hall and TMR signals, and Johnson noise (docs/physics.md §4).
 
     R_xy = R_AHE·(M_s/M_s0)·m_z + R_offset          (R_AHE ∝ M_s)
     R    = R_P·(1 + TMR(V)·(1 − m)/2),  TMR(V) = TMR0/(1 + (V/V_h)²)

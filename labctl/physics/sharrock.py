@@ -1,4 +1,5 @@
-"""Sharrock's law: the coercive field of a sweep versus the time spent per field (PHYSICS §3).
+"""Sharrock's law: the coercive field of a sweep versus the time spent per field
+(docs/physics.md §3).
 
 At a constant field a device opposing it switches with the Néel–Arrhenius rate
 ``(1/τ0)·exp(−Δ·(1 − H/H0)^n)``; the field at which half of the trials have switched within

@@ -1,4 +1,4 @@
-"""Thermally activated switching: Néel–Arrhenius field switching and SOT (PHYSICS.md §3).
+"""Thermally activated switching: Néel–Arrhenius field switching and SOT (docs/physics.md §3).
 
     field: P = 1 − exp(−(Δt/τ0)·exp[−Δ·(1 − |H_z|/H0)^n])
     SOT:   P = 1 − exp(−(t_p/τ0)·exp[−Δ·(1 − J/Jc0)])
@@ -57,7 +57,8 @@ def p_field(
     tau0_s: float,
     n: float,
 ) -> np.ndarray:
-    """P that a device opposing the field switches in ``dwell_s`` (PHYSICS §3, no back-rate).
+    """P that a device opposing the field switches in ``dwell_s`` (docs/physics.md §3, no
+    back-rate).
 
     ``field_assist_T`` is the field component along the target direction (> 0 assists).
     Devices with H0 = 0 (invalid) get P = 0.

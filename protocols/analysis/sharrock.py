@@ -1,4 +1,4 @@
-"""Fitting Sharrock's law: coercive field versus time gives Δ and H0 (PHYSICS §3).
+"""Fitting Sharrock's law: coercive field versus time gives Δ and H0 (docs/physics.md §3).
 
 The law itself is the device model's (``labctl.physics.sharrock``): the constant-field
 ``Hc(t) = H0·{1 − [ln(t/(τ0·ln 2))/Δ]^(1/n)}`` and the expected coercive field of a stepwise
@@ -60,7 +60,8 @@ def fit_sharrock(
 
     ``t_step_s``: time per field point (a sweep) or the waiting time (``step_T = 0``: the
     constant-field law). ``hc_err_T``: standard errors of ``hc_T``; without them the scatter
-    of the residuals sets the uncertainties. τ0 and n are held fixed (PHYSICS §3 convention).
+    of the residuals sets the uncertainties. τ0 and n are held fixed (docs/physics.md §3
+    convention).
     """
     t = np.asarray(t_step_s, dtype=float)
     hc = np.asarray(hc_T, dtype=float)

@@ -1,4 +1,4 @@
-"""Switching probability: fitting the Néel–Arrhenius model of PHYSICS §3.
+"""Switching probability: fitting the Néel–Arrhenius model of docs/physics.md §3.
 
 The model is the device model's ``labctl.physics.switching.p_switch`` (field, amplitude or
 width as the drive), built on the same switching probability the simulator draws with.

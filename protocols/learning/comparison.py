@@ -56,10 +56,11 @@ def default_arms(
     ]
 
 
-# Per-sequence settings, tuned to the number of steps per task (LEARNING.md: "m_meta must be tuned
-# to the network and the number of steps"): the medical sequence has ≈ 100 steps per task, 15×
-# fewer than permuted digits, so the reference needs a larger m_meta and the device rule must
-# consolidate sooner and harder. How each value was chosen, and what else was tried:
+# Per-sequence settings, tuned to the number of steps per task (docs/learning/README.md §6: m_meta
+# must be tuned to the network and the number of steps): the medical sequence has ≈ 100 steps
+# per task, 15× fewer than permuted digits, so the reference needs a larger m_meta and the
+# device rule must consolidate sooner and harder. How each value was chosen, and what else was
+# tried:
 # docs/learning/device_rule_tuning.md. Permuted digits use the device rule's defaults.
 PERMUTED_DEVICE: dict[str, Any] = {}  # the rule's defaults are these settings
 SEQUENCE_SETTINGS: dict[str, dict[str, Any]] = {

@@ -1,4 +1,5 @@
-"""Global-field neuromodulation: a field pulse on the whole array, in two phases (PHYSICS.md §7).
+"""Global-field neuromodulation: a field pulse on the whole array, in two phases
+(docs/physics.md §7).
 
 A global perpendicular field ``H_g`` acts on every device at once and only drives flips toward its
 own sign, so it is applied in two phases, ``+H_g`` then ``−H_g``. It is a *global* plasticity

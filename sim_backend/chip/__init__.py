@@ -1,4 +1,4 @@
-"""The virtual magneto-ionic synapse chip (PHYSICS.md §1–5): pure numpy, vectorized, seeded.
+"""The virtual magneto-ionic synapse chip (docs/physics.md §1–5): pure numpy, vectorized, seeded.
 
 ``VirtualChip`` is the public entry point: the chip's state and its evolution in time. What a
 chip is (``ChipParams``, ``load_preset``, ``load_chip_params``) and the laws it integrates are

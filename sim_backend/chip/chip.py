@@ -301,7 +301,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
 
         J = V / (R_channel·w·t) (A/m²). The target direction is sign(J)·sign(H_x) (or the
         preset's default bias sign when H_x = 0); ``polarity`` (+1/-1) overrides it. The
-        perpendicular field adds to the barrier (combined heuristic of PHYSICS §3), and Jc0
+        perpendicular field adds to the barrier (combined heuristic of docs/physics.md §3), and Jc0
         has the pulse-to-pulse spread ``switching.Jc_c2c_rel``. Time then advances to
         ``t_s + width_s`` for the whole chip (thermal switching of all devices included).
 
@@ -369,7 +369,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
     def switching_probability_field(
         self, field_T: float, dwell_s: float, indices: Indices = None
     ) -> np.ndarray:
-        """P of PHYSICS §3 that a device opposing ``field_T`` switches within ``dwell_s``.
+        """P of docs/physics.md §3 that a device opposing ``field_T`` switches within ``dwell_s``.
 
         No sampling, no state change. 0 for invalid devices.
         """

@@ -1,7 +1,7 @@
 """Closed-form predictions of what a measurement on the virtual chip should give.
 
 Pure functions of the parameters, used by tests to check simulated loops and pulses against
-the physics of PHYSICS.md §1 and §3 without running the simulator. Every law comes from the
+the physics of docs/physics.md §1 and §3 without running the simulator. Every law comes from the
 device model (``labctl.physics``); the sweep predictions are re-exported from it.
 """
 
@@ -36,7 +36,7 @@ def x_after_gate_program(
 ) -> float:
     """x after ``total_s`` seconds (sum of the pulse durations) at gate ``voltage_V`` (V).
 
-    The exact kinetics step of PHYSICS §1 at the nominal rate times the device's prefactor
+    The exact kinetics step of docs/physics.md §1 at the nominal rate times the device's prefactor
     factor ``A_scale`` (cycle-to-cycle noise averages out over many pulses).
     """
     kp = params.kinetics
@@ -69,8 +69,8 @@ def sot_switching_probability(
 ) -> float:
     """Population-mean Néel–Arrhenius probability that one SOT pulse switches a device.
 
-    Averages the per-device P of PHYSICS §3 over the devices given and over the pulse-to-pulse
-    Gaussian spread ``Jc_c2c_rel`` of Jc0 (Gauss–Hermite quadrature, 24 nodes).
+    Averages the per-device P of docs/physics.md §3 over the devices given and over the
+    pulse-to-pulse Gaussian spread ``Jc_c2c_rel`` of Jc0 (Gauss–Hermite quadrature, 24 nodes).
     """
     nodes, weights = np.polynomial.hermite_e.hermegauss(24)
     weights = weights / weights.sum()

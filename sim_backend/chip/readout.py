@@ -1,4 +1,4 @@
-"""The correlated readout noise a bench adds, evolving in time (PHYSICS.md §4).
+"""The correlated readout noise a bench adds, evolving in time (docs/physics.md §4).
 
 The signal laws (AHE, TMR) and Johnson noise are the device model's
 (``labctl.physics.readout``); Johnson noise is taken over the bandwidth Δf the instrument sets

@@ -1,4 +1,4 @@
-"""Device-to-device variability, drawn once per chip from its seeded generator (PHYSICS §5).
+"""Device-to-device variability, drawn once per chip from its seeded generator (docs/physics.md §5).
 
 Gaussian σ/µ factors (H0, Δ, R_AHE, Jc0, R, breakdown) are floored at a small positive value
 so a wide spread can never give a negative field or resistance; the ion-rate prefactor is

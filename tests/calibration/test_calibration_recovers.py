@@ -231,6 +231,6 @@ def test_calibration_recovers_drawn_parameters(tmp_path: Path) -> None:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_calibration_recovers_drawn_parameters_study(tmp_path: Path, seed: int) -> None:
     """The same checks on more seeds, with more loops and pulses. (At the default size the
-    rate's 1σ is 6–12 %: seeds 3 and 8 miss its 10 % there; see .helper_notes/H7.md.)"""
+    rate's 1σ is 6–12 %: seeds 3 and 8 miss its 10 % there.)"""
     misses = check_calibration(tmp_path, seed=seed, size=LARGE)
     assert not misses, misses

@@ -1,7 +1,7 @@
 """A tiny in-test SynapseArray: P_sw = p0·exp(−k·x), consolidation raises x (for tests only).
 
 Not a physics model (the virtual chip in ``sim_backend`` is): the write probability ignores the
-pulse amplitude and width; a gate pulse moves ``x`` with the exact step of PHYSICS.md §1,
+pulse amplitude and width; a gate pulse moves ``x`` with the exact step of docs/physics.md §1,
 ``x ← 1 − (1 − x)·exp(−r·Δt)`` for V > 0 and ``x ← x·exp(−r·Δt)`` for V < 0, with
 ``r = rate_at_2V · sinh(|V|/V0) / sinh(2/V0)`` (V0 = 0.15 V). Each call is one transaction;
 reads and pulses are counted per device.

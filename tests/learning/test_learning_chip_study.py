@@ -107,7 +107,7 @@ def test_full_permuted_digits_study_meets_the_issue_goals(permuted_study: pd.Dat
     met = goals(agg)
     print(met)
     assert bwt["baseline"] < -65.0  # forgetting reproduced (task 1 falls to chance)
-    assert acc["reference"] > 52.0  # LEARNING.md: ≈ 55 % at m_meta = 10
+    assert acc["reference"] > 52.0  # docs/learning/README.md §6: ≈ 55 % at m_meta = 10
     assert acc["mesu"] > acc["reference"] - 3.0
     # the issue's goals on device@chip (measured 2026-11-23: +1.0 points, 1.52×, 0.85×)
     assert met[GOAL_GAP][1], met[GOAL_GAP]

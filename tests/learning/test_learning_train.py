@@ -1,7 +1,7 @@
 """Training runs: small versions of the reference studies (fast), full versions (slow).
 
-Full study (LEARNING.md sizing): permuted digits × 5, 64-256-10, 20 epochs per task, batch 100,
-lr 0.005. Small version: 3 tasks, 64-128-10, 8 epochs per task, two seeds.
+Full study (docs/learning/README.md §6 sizing): permuted digits × 5, 64-256-10, 20 epochs per
+task, batch 100, lr 0.005. Small version: 3 tasks, 64-128-10, 8 epochs per task, two seeds.
 """
 
 from __future__ import annotations

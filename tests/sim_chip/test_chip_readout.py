@@ -12,7 +12,7 @@ from sim_backend.chip import ChipParams, VirtualChip, load_preset
 
 
 def test_johnson_constant() -> None:
-    # 4.07 nV/√Hz at 1 kΩ, 300 K (PHYSICS §4)
+    # 4.07 nV/√Hz at 1 kΩ, 300 K (docs/physics.md §4)
     assert johnson_rms_V(300.0, 1e3, 1.0) == pytest.approx(4.07e-9, rel=2e-3)
 
 

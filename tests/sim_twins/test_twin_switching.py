@@ -2,7 +2,7 @@
 an MTJ array read in 4-wire mode through a Keithley 2400 twin.
 
 Expected values come from the chip's parameters through ``sim_backend.chip.predict`` and the
-readout formulas of PHYSICS.md, never from constants.
+readout formulas of docs/physics.md, never from constants.
 """
 
 from __future__ import annotations
