@@ -101,6 +101,14 @@ def _base_type(hint: Any) -> type:
     return _base_type(args[0]) if args else str
 
 
+EXPECTED: dict[type, str] = {
+    bool: "true or false (yes/no, on/off, 1/0)",
+    int: "an integer",
+    float: "a finite number",
+    list: "comma-separated finite numbers",
+}
+
+
 def _convert(info: ParamInfo, raw: Any, protocol: str) -> Any:
     def fail(expected: str) -> ParamError:
         return ParamError(
@@ -130,10 +138,12 @@ def _convert(info: ParamInfo, raw: Any, protocol: str) -> Any:
         elif t is list:
             items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
             value = [float(v) for v in items]
+            if not all(math.isfinite(v) for v in value):
+                raise ValueError
         else:
             value = str(raw)
     except (TypeError, ValueError):
-        raise fail(f"a finite {t.__name__}") from None
+        raise fail(EXPECTED.get(t, f"a {t.__name__}")) from None
     numbers = value if isinstance(value, list) else [value]
     for v in numbers:
         if isinstance(v, int | float) and not isinstance(v, bool):

@@ -26,11 +26,11 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     [
         (
             ["run", "hall-loop", "--step-T", "abc"],
-            "hall-loop: parameter --step-T = 'abc': expected a finite float in T",
+            "hall-loop: parameter --step-T = 'abc': expected a finite number in T",
         ),
         (
             ["run", "hall-loop", "--step-T", "nan"],
-            "hall-loop: parameter --step-T = 'nan': expected a finite float in T",
+            "hall-loop: parameter --step-T = 'nan': expected a finite number in T",
         ),
         (
             ["run", "hall-loop", "--step-T", "5"],
@@ -38,7 +38,7 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
         ),
         (
             ["run", "hall-loop-series", "--loops-per-dwell", "2.5"],
-            "parameter --loops-per-dwell = '2.5': expected a finite int",
+            "parameter --loops-per-dwell = '2.5': expected an integer",
         ),
         (
             ["run", "gate-program", "--target", "x"],

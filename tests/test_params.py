@@ -12,6 +12,7 @@ class P:
     n: int = param(3, low=1)
     mode: str = param("a", choices=("a", "b"))
     live: bool = param(False)
+    levels_V: list[float] = param((1.0, 2.0), unit="V", low=0)
 
 
 def test_defaults_and_conversion() -> None:
@@ -23,12 +24,19 @@ def test_defaults_and_conversion() -> None:
     ("values", "message"),
     [
         ({"field_max_T": "3"}, "--field-max-T = '3': expected a value <= 2 in T"),
-        ({"field_max_T": "abc"}, "expected a finite float in T"),
+        ({"field_max_T": "abc"}, "expected a finite number in T"),
         ({"n": "0"}, "--n = '0': expected a value >= 1"),
-        ({"n": "1.5"}, "expected a finite int"),
+        ({"n": "1.5"}, "expected an integer"),
         ({"mode": "c"}, "expected one of a, b"),
         ({"nope": 1}, "unknown parameter(s) nope"),
-        ({"field_max_T": "nan"}, "expected a finite float"),
+        ({"field_max_T": "nan"}, "expected a finite number"),
+        ({"live": "maybe"}, "--live = 'maybe': expected true or false"),
+        (
+            {"levels_V": "1,nan"},
+            "--levels-V = '1,nan': expected comma-separated finite numbers in V",
+        ),
+        ({"levels_V": "1,x"}, "expected comma-separated finite numbers in V"),
+        ({"levels_V": "1,-2"}, "expected a value >= 0 in V"),
     ],
 )
 def test_errors_name_the_parameter(values: dict, message: str) -> None:

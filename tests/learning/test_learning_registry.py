@@ -77,7 +77,7 @@ def test_every_rule_parameter_is_an_option_with_unit_bounds_and_default() -> Non
     [
         (["--flip-threshold", "-1"], "--flip-threshold = '-1': expected a value >= 1e-06"),
         (["--gate-duration-s", "1e5"], "--gate-duration-s = '1e5': expected a value <= 3600 in s"),
-        (["--max-level", "2.5"], "--max-level = '2.5': expected a finite int"),
+        (["--max-level", "2.5"], "--max-level = '2.5': expected an integer"),
         (["--task-moments", "forget"], "expected one of reset, keep, keep_v"),
         (["--m-meta", "5"], "--m-meta is a parameter of meta-adam, not of rule 'device'"),
     ],
