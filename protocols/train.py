@@ -49,11 +49,11 @@ class TrainParams:
 
     def __post_init__(self) -> None:
         if any(h != int(h) for h in self.hidden):
-            raise ValueError(f"train: hidden widths must be integers, got {self.hidden}")
+            raise ValueError(f"hidden widths must be integers, got {self.hidden}")
         family = self.tasks.split(":", 1)[0]
         if family not in TASK_FAMILIES:
             raise ValueError(
-                f"train: tasks = {self.tasks!r}: unknown family {family!r}; "
+                f"tasks = {self.tasks!r}: unknown family {family!r}; "
                 f"expected one of {', '.join(TASK_FAMILIES)}"
             )
         self.rule_settings()  # refuse a bad rule parameter before the bench opens
