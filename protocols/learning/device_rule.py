@@ -265,7 +265,9 @@ class DeviceRule(Rule):
         flipped = np.zeros(devices.size, dtype=bool)
         for k in np.unique(lv):
             sel = np.flatnonzero(lv == k)
-            flipped[sel] = self.store.write(devices[sel], target[sel], volts[k], c.write_width_s)
+            flipped[sel] = self.store.write(
+                devices[sel], target[sel], float(volts[k]), c.write_width_s
+            )
         return flipped
 
     def _earn_credit(self) -> None:
