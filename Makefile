@@ -23,11 +23,13 @@ demo: $(VENV)/.runtime
 test: $(VENV)/.dev
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
+# The fast checks first; then the type check (about a minute).
 lint: $(VENV)/.dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
+	$(MAKE) --no-print-directory typecheck
 
 # Protocols against the role contracts (run.station.gate is a GateSource): pyright, standard
-# mode, configured in pyproject.toml. Not part of `lint`: it takes about a minute.
+# mode, configured in pyproject.toml (also run by tests/test_typecheck.py).
 typecheck: $(VENV)/.dev
 	$(BIN)/pyright
 

@@ -81,7 +81,11 @@ def array_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> No
     maps = result.get("map", {})
     if not maps.get("device"):  # the run ended before the map: the loops measured so far
         loops = [
-            Series(g["field_T"] * 1e3, g["v_hall_V"] * 1e6, f"device {device:g}")
+            Series(
+                g["field_T"].to_numpy(dtype=float) * 1e3,
+                g["v_hall_V"].to_numpy(dtype=float) * 1e6,
+                f"device {device:g}",
+            )
             for device, g in points.dropna(subset=["field_T"]).groupby("device")
         ]
         title = f"Hall loops of the {len(loops)} devices measured before the run ended"

@@ -143,7 +143,7 @@ def gate_program_figure(result: dict[str, Any], points: pd.DataFrame, path: Path
     band_x = np.concatenate([ends, [np.nan], ends])  # both tolerance lines, one colour
     band_y = np.array([target + tol] * 2 + [np.nan] + [target - tol] * 2)
     series = [
-        Series(x, traj["hc_T"] * 1e3, "measured Hc", symbol="o"),
+        Series(x, traj["hc_T"].to_numpy(dtype=float) * 1e3, "measured Hc", symbol="o"),
         Series(ends, np.full(2, target), f"target {target:.1f} mT"),
         Series(band_x, band_y, f"± {tol:.1f} mT"),
     ]
@@ -159,7 +159,13 @@ def gate_program_figure(result: dict[str, Any], points: pd.DataFrame, path: Path
                 "verification step",
                 "amplitude (V)  /  log10(width / s)",
                 [
-                    Series(steps, pulsed["pulse_V"], "amplitude (V)", line=False, symbol="o"),
+                    Series(
+                        steps,
+                        np.asarray(pulsed["pulse_V"], dtype=float),
+                        "amplitude (V)",
+                        line=False,
+                        symbol="o",
+                    ),
                     Series(
                         steps,
                         np.log10(pulsed["pulse_width_s"]),

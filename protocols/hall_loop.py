@@ -60,7 +60,11 @@ class HallLoopRunResult(Result):
 
 def hall_loop_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
     branches = [
-        Series(g["field_T"] * 1e3, g["v_hall_V"] * 1e6, "descending" if b == 0 else "ascending")
+        Series(
+            g["field_T"].to_numpy(dtype=float) * 1e3,
+            g["v_hall_V"].to_numpy(dtype=float) * 1e6,
+            "descending" if b == 0 else "ascending",
+        )
         for b, g in points.groupby("branch")
     ]
     vlines = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -68,8 +68,8 @@ def summarize_series(rows: list[dict[str, float]]) -> pd.DataFrame:
         sem = float(np.std(hc, ddof=1) / np.sqrt(hc.size)) if hc.size > 1 else float("nan")
         out.append(
             {
-                "dwell_s": float(dwell),
-                "t_step_s": float(g["t_step_s"].median()),
+                "dwell_s": float(cast(float, dwell)),  # a key of the numeric dwell_s column
+                "t_step_s": float(cast(pd.Series, g["t_step_s"]).median()),
                 "hc_T": float(np.mean(hc)) if hc.size else float("nan"),
                 "hc_sem_T": sem,
                 "samples": int(hc.size),
@@ -117,7 +117,9 @@ def series_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> N
     loops = []
     for dwell, g in points.groupby("dwell_s"):
         first = g[g["loop"] == g["loop"].min()]
-        loops.append(Series(first["field_T"] * 1e3, first["v_hall_V"] * 1e6, f"dwell {dwell:g} s"))
+        field_mT = np.asarray(first["field_T"], dtype=float) * 1e3
+        v_uV = np.asarray(first["v_hall_V"], dtype=float) * 1e6
+        loops.append(Series(field_mT, v_uV, f"dwell {dwell:g} s"))
     panels.append(Panel("first loop at each rate", "µ0H (mT)", "V_xy (µV)", loops))
     save_figure(path, panels, width_px=1200)
 

@@ -214,6 +214,7 @@ def neuromodulation(run: Run, params: NeuromodulationParams) -> NeuromodulationR
             holds_s: list[float] = []
             counts = _scan(run, params, refs, _hall_router(run), level_of, holds_s)
             hold_s = float(np.median(holds_s))
+            fields = params.fields()  # the shared grid
         else:
             i = batch[0]
             curve = measure_curve(
@@ -224,8 +225,6 @@ def neuromodulation(run: Run, params: NeuromodulationParams) -> NeuromodulationR
             fields = np.asarray(curve["drive"])
         for device, i in level_of.items():
             k, n = counts[device]
-            if parallel:
-                fields = params.fields()
             entry: dict[str, Any] = {
                 "level": i,
                 "device": device,

@@ -95,17 +95,17 @@ def _mean(values: np.ndarray) -> float:
 def retention_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
     rows = points.dropna(subset=["hold_s"]) if "hold_s" in points else points.iloc[:0]
     rows = rows[rows["hold_s"] > 0]
-    lt = np.log10(rows["hold_s"].to_numpy())
+    lt = np.log10(np.asarray(rows["hold_s"]))
     hc = result.get("hc", {})
     threshold = float(result.get("threshold_rel", 0.05))
     verdict = "non-volatile" if result.get("nonvolatile") else "volatile"
     bias = f"{result.get('bias_V', 0):g} V"
-    hc_T = rows["hc_T"].to_numpy(dtype=float)
+    hc_T = np.asarray(rows["hc_T"], dtype=float)
     hc_title = f"µ0Hc at {bias}: {verdict} (mean {_mean(hc_T) * 1e3:.1f} mT" + (
         f", drift {hc.get('span_drift_rel', np.nan):+.1%}"
         f" ± {hc.get('span_drift_rel_err', np.nan):.1%} over the span)"
     )
-    amp = rows["amplitude_V"].to_numpy(dtype=float)
+    amp = np.asarray(rows["amplitude_V"], dtype=float)
     amp_title = f"AHE amplitude (mean {_mean(amp) * 1e6:.1f} µV)"
     panels = [
         _change_panel(hc_title, lt, hc_T, threshold),

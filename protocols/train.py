@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -70,8 +70,11 @@ def train_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> No
     curves = Panel("test accuracy per task", "training step", "accuracy (%)")
     if not points.empty:
         for j, group in points.groupby("eval_task"):
-            curves.series.append(Series(group["step"], group["test_acc_pct"], f"task {int(j)}"))
-        curves.vlines = sorted(points.groupby("task")["step"].max().tolist())[:-1]
+            step = group["step"].to_numpy(dtype=float)
+            acc = group["test_acc_pct"].to_numpy(dtype=float)
+            task = int(cast(float, j))  # a key of the numeric eval_task column
+            curves.series.append(Series(step, acc, f"task {task}"))
+        curves.vlines = sorted(np.asarray(points.groupby("task")["step"].max()).tolist())[:-1]
     if "accuracy_matrix_pct" not in result:  # the run ended before its first task did
         save_figure(path, [curves])
         return

@@ -55,7 +55,9 @@ def K_eff_ref_J_per_m3(params: ChipParams) -> float:
     return ref
 
 
-def k_rel(params: ChipParams, x: np.ndarray, gate_V: np.ndarray | float = 0.0) -> np.ndarray:
+def k_rel(
+    params: ChipParams, x: np.ndarray | float, gate_V: np.ndarray | float = 0.0
+) -> np.ndarray:
     """max(K_eff(x), 0)/K_eff,ref: the factor on h0, δ0 and Jc0 (0 once in-plane)."""
     k = np.maximum(K_eff_J_per_m3(params.anisotropy, x, gate_V), 0.0)
     return k / K_eff_ref_J_per_m3(params)

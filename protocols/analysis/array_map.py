@@ -6,12 +6,13 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 def classify_devices(
-    amplitude_V: np.ndarray,
-    hc_T: np.ndarray,
-    squareness: np.ndarray,
+    amplitude_V: ArrayLike,
+    hc_T: ArrayLike,
+    squareness: ArrayLike,
     min_amplitude_rel: float = 0.3,
     min_squareness: float = 0.5,
 ) -> np.ndarray:
@@ -51,11 +52,11 @@ def spread(values: np.ndarray) -> dict[str, float]:
 
 
 def array_statistics(
-    devices: np.ndarray,
-    hc_T: np.ndarray,
-    r_ahe_ohm: np.ndarray,
-    r_offset_ohm: np.ndarray,
-    valid: np.ndarray,
+    devices: ArrayLike,
+    hc_T: ArrayLike,
+    r_ahe_ohm: ArrayLike,
+    r_offset_ohm: ArrayLike,
+    valid: ArrayLike,
 ) -> dict[str, Any]:
     """Variability over the valid devices; the invalid ones are listed."""
     valid = np.asarray(valid, dtype=bool)

@@ -217,10 +217,10 @@ def calibrate_runs(
         excitation = _station_value(r.station, "hall", "excitation_A")
         if r.info.protocol == "hall-loop-series":
             series = pd.DataFrame(res.get("series") or {})
-            for row in series.itertuples():
-                err = row.hc_sem_T if math.isfinite(row.hc_sem_T) else p["step_T"] / 2
+            for row in series.to_dict(orient="records"):
+                err = row["hc_sem_T"] if math.isfinite(row["hc_sem_T"]) else p["step_T"] / 2
                 rates.append(
-                    RatePoint(row.t_step_s, p["step_T"], row.hc_T, max(err, p["step_T"] / 10))
+                    RatePoint(row["t_step_s"], p["step_T"], row["hc_T"], max(err, p["step_T"] / 10))
                 )
             used["H0"].append(r.label)
             if excitation:
@@ -239,9 +239,9 @@ def calibrate_runs(
             sel = pts[pts["level"] == 0] if "level" in pts else pts
             curves.append(
                 SwitchingCurve(
-                    sel["drive"].to_numpy(float),
-                    sel["flips"].to_numpy(float),
-                    sel["trials"].to_numpy(float),
+                    np.asarray(sel["drive"], dtype=float),
+                    np.asarray(sel["flips"], dtype=float),
+                    np.asarray(sel["trials"], dtype=float),
                     float(p["width_s"]),
                 )
             )

@@ -10,6 +10,7 @@ inverts them: Hc → k (:func:`k_of_hc`) → x (:func:`x_of_k`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from scipy.optimize import brentq
@@ -17,6 +18,13 @@ from scipy.optimize import brentq
 from labctl.physics.anisotropy import k_rel
 from labctl.physics.params import ChipParams
 from labctl.physics.sharrock import stepwise_hc_T
+
+
+def _brentq(f: Callable[[float], float], lo: float, hi: float, xtol: float) -> float:
+    """scipy's brentq, typed: without full_output it returns the root alone, never a tuple."""
+    root = brentq(f, lo, hi, xtol=xtol)
+    assert not isinstance(root, tuple)
+    return float(root)
 
 
 def k_at(params: ChipParams, x: float) -> float:
@@ -35,7 +43,7 @@ def x_of_k(params: ChipParams, k: float) -> float:
         return lo
     if f_hi < 0:
         return hi
-    return float(brentq(lambda x: k_at(params, x) - k, lo, hi, xtol=1e-12))
+    return _brentq(lambda x: k_at(params, x) - k, lo, hi, xtol=1e-12)
 
 
 def k_of_hc(
@@ -51,4 +59,4 @@ def k_of_hc(
         hi *= 1.5
     if f(lo) > 0 or f(hi) < 0:
         return math.nan
-    return float(brentq(f, lo, hi, xtol=1e-10))
+    return _brentq(f, lo, hi, xtol=1e-10)

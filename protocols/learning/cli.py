@@ -275,8 +275,10 @@ def cmd_study(args: argparse.Namespace) -> int:
     df = pd.DataFrame(rows)
     csv, md = write_study(df, Path(args.out))
     table = md.read_text()
+    runs_json = df.to_json(orient="records")
+    assert runs_json is not None  # no path given: to_json returns the text
     payload = {
-        "runs": json.loads(df.to_json(orient="records")),
+        "runs": json.loads(runs_json),
         "csv": str(csv),
         "md": str(md),
     }

@@ -109,9 +109,9 @@ def goals(agg: pd.DataFrame, arm: str = "device@chip") -> dict[str, tuple[float,
     """The issue's targets for ``arm`` (default ``device@chip``): (measured value, met?)."""
     acc = agg["acc_pct_mean"]
     writes = agg["write_pulses_mean"]
-    gap = float(acc[arm] - acc["reference"])
-    ratio = float(acc[arm] / acc["baseline"])
-    write_ratio = float(writes[arm] / writes["baseline@chip"])
+    gap = float(acc.at[arm] - acc.at["reference"])
+    ratio = float(acc.at[arm] / acc.at["baseline"])
+    write_ratio = float(writes.at[arm] / writes.at["baseline@chip"])
     return {
         GOAL_GAP: (gap, gap >= -3.0),
         GOAL_RATIO: (ratio, ratio >= 1.5),

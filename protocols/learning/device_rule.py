@@ -274,7 +274,7 @@ class DeviceRule(Rule):
         theta = self._theta
         devices = np.flatnonzero(self.acc <= -theta)
         if devices.size:
-            theta = theta[devices] if np.ndim(theta) else theta
+            theta = theta[devices] if isinstance(theta, np.ndarray) and theta.ndim else theta
             earned = np.floor(-self.acc[devices] / theta)
             self.credit[devices] += earned.astype(np.int32)
             self.acc[devices] += (earned * theta).astype(self.acc.dtype)

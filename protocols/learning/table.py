@@ -62,9 +62,12 @@ def aggregate(df: pd.DataFrame, by: Sequence[str] = BY_RULE) -> pd.DataFrame:
     ``("arm",)``), configurations in the order they first appear; columns ``n_seeds`` and
     ``<name>_mean``/``<name>_std`` for every column of :data:`COLUMNS` that holds a number."""
     keys = list(by)
-    present = [(src, name) for src, name, _, _ in COLUMNS if src in df and df[src].notna().any()]
+    present = [
+        (src, name) for src, name, _, _ in COLUMNS if src in df and bool(df[src].notna().any())
+    ]
     g = df.rename(columns=dict(present)).groupby(keys, sort=False, dropna=False)
     out = g[[name for _, name in present]].agg(["mean", "std"])
+    assert isinstance(out, pd.DataFrame)  # a list of functions: one column per (name, function)
     out.columns = [f"{a}_{b}" for a, b in out.columns]
     out.insert(0, "n_seeds", g.size())
     return out
@@ -93,9 +96,9 @@ def format_table(agg: pd.DataFrame) -> str:
     for key, row in agg.iterrows():
         key = key if isinstance(key, tuple) else (key,)
         cells = [_key_cell(n, k) for n, k in zip(names, key, strict=True)]
-        cells.append(str(int(row["n_seeds"])))
+        cells.append(str(int(row.at["n_seeds"])))
         for name, _, f in shown:
-            mean, std = row[f"{name}_mean"], row[f"{name}_std"]
+            mean, std = row.at[f"{name}_mean"], row.at[f"{name}_std"]
             std = 0.0 if math.isnan(std) else std  # one seed: no spread
             cells.append("–" if math.isnan(mean) else f"{mean:{f}} ± {std:{f}}")
         lines.append("| " + " | ".join(cells) + " |")

@@ -83,7 +83,7 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits
 
     x, y = load_digits(return_X_y=True)
-    return x / 16.0, y
+    return np.asarray(x) / 16.0, np.asarray(y)
 
 
 def _mnist() -> tuple[np.ndarray, np.ndarray]:
@@ -101,7 +101,8 @@ def permuted_digits(n_tasks: int = 5, seed: int = 0, test_fraction: float = 0.2)
 def permuted_iris(n_tasks: int = 2, seed: int = 0, test_fraction: float = 0.2) -> list[Task]:
     from sklearn.datasets import load_iris
 
-    x, y = load_iris(return_X_y=True)
+    x_raw, y_raw = load_iris(return_X_y=True)
+    x, y = np.asarray(x_raw), np.asarray(y_raw)
     return _permuted("piris", (x - x.mean(axis=0)) / x.std(axis=0), y, n_tasks, seed, test_fraction)
 
 
@@ -136,8 +137,10 @@ def _standardised_padded(
 def medical(seed: int = 0, test_fraction: float = 0.2) -> list[Task]:
     from sklearn.datasets import load_breast_cancer, load_diabetes
 
-    xb, yb = load_breast_cancer(return_X_y=True)
-    xd, td = load_diabetes(return_X_y=True)
+    xb_raw, yb_raw = load_breast_cancer(return_X_y=True)
+    xd_raw, td_raw = load_diabetes(return_X_y=True)
+    xb, yb = np.asarray(xb_raw), np.asarray(yb_raw)
+    xd, td = np.asarray(xd_raw), np.asarray(td_raw)
     yd = (td > np.median(td)).astype(np.int64)
     width = max(xb.shape[1], xd.shape[1])
     out = []

@@ -147,6 +147,7 @@ def train_sequence(
 
     for i, task in enumerate(task_list):
         rule.begin_task()
+        accs: list[float] | None = None
         for epoch in range(1, epochs + 1):
             losses = []
             for idx in _batches(len(task.y_train), batch, rng):
@@ -170,6 +171,7 @@ def train_sequence(
                 curve_rows.append(row)
                 if log is not None:
                     log(dict(row, task_name=task.name))
+        assert accs is not None  # the last epoch always evaluates (epochs >= 1)
         R[i] = accs
         bn_states.append(net.get_bn_state())
         bn_opt.reset()
