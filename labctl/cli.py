@@ -1,6 +1,10 @@
 """The ``labctl`` command line. Errors exit non-zero with one readable line (``--debug`` for a
 traceback); every command that produces a result accepts ``--json``."""
 
+# Start-up: building the parser (``labctl --help``) must not import pandas, qcodes, scipy,
+# scikit-learn, Qt or the engine (2 s on a lab PC; tests/test_cli_startup.py). This module and
+# the modules it imports at module level keep those imports inside the functions that use them.
+
 from __future__ import annotations
 
 import argparse
@@ -11,7 +15,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from instruments.roles import Window
 from labctl import __version__
 from labctl.cli_live import add_live_option
 from labctl.cli_live import register as register_live
@@ -30,7 +33,6 @@ from labctl.database import describe
 from labctl.errors import LabctlError
 from labctl.params import describe_params
 from labctl.protocol import ProtocolSpec, available_protocols, find_protocol
-from labctl.station import load_station
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -158,6 +160,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------ station / listing
 @command("station")
 def cmd_station(args: argparse.Namespace) -> int:
+    from instruments.roles import Window
+    from labctl.station import load_station
+
     station = load_station(args.file)
     summary = station.summary()
 
