@@ -20,20 +20,14 @@ from labctl.cli_live import add_live_option
 from labctl.cli_live import register as register_live
 from labctl.cli_output import emit, fmt, param_help, params_lines, result_lines
 from labctl.cli_replay import register as register_replay
-from labctl.cli_run import (
-    EXIT_ABORTED,
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    report,
-    run_protocol,
-)
 from labctl.data import export_run, list_runs, load_run, resolve_db
 from labctl.database import describe
 from labctl.errors import LabctlError
 from labctl.params import describe_params
 from labctl.protocol import ProtocolSpec, available_protocols, find_protocol
 
+# as labctl.cli_run's, which imports the engine (qcodes, pandas): imported by the commands that run
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 130
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
@@ -64,6 +58,8 @@ def _protocol_parser(spec: ProtocolSpec) -> argparse.ArgumentParser:
 
 @command("run")
 def cmd_run(args: argparse.Namespace) -> int:
+    from labctl.cli_run import report, run_protocol
+
     spec = find_protocol(args.protocol)
     parser = _protocol_parser(spec)
     # the common options may also come after the protocol name
@@ -85,6 +81,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 @command("demo")
 def cmd_demo(args: argparse.Namespace) -> int:
     """A Hall loop on the built-in simulated station."""
+    from labctl.cli_run import report, run_protocol
+
     args.station = None
     return report(args, run_protocol(args, find_protocol("hall-loop"), {}))
 

@@ -1,21 +1,21 @@
 """Running a protocol from a command and reporting its outcome: shared by ``labctl run`` and the
 sub-commands that packages register through the ``labctl.commands`` entry points (``labctl
 train`` …), which import it from here, never from :mod:`labctl.cli` (that would be a cycle).
-It imports the engine (and through it qcodes) inside :func:`run_protocol` only: :mod:`labctl.cli`
-imports this module at every start, and a command module may import it at module level."""
+It imports the engine: such a command module imports it in its handlers, not at module level."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from labctl.cli_output import emit, result_lines
 from labctl.data import resolve_db
-
-if TYPE_CHECKING:
-    from labctl.engine import RunOutcome
-    from labctl.protocol import ProtocolSpec
+from labctl.engine import RunOutcome, execute
+from labctl.params import build_params
+from labctl.progress import ProgressBar
+from labctl.protocol import ProtocolSpec
+from labctl.station import load_station
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 130
 
@@ -23,11 +23,6 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 130
 def run_protocol(
     args: argparse.Namespace, spec: ProtocolSpec, raw_params: dict[str, Any]
 ) -> RunOutcome:
-    from labctl.engine import execute
-    from labctl.params import build_params
-    from labctl.progress import ProgressBar
-    from labctl.station import load_station
-
     params = build_params(spec.params_type, raw_params, spec.name)
     station = load_station(args.station)
     db = resolve_db(args.db)
