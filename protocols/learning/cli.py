@@ -140,7 +140,7 @@ class _DeferredOptionsParser(argparse.ArgumentParser):
 
     _fill: Callable[[argparse.ArgumentParser], None] | None = None
 
-    @property  # type: ignore[override]
+    @property
     def _actions(self) -> list[argparse.Action]:
         fill, self._fill = self._fill, None
         if fill is not None:
@@ -148,7 +148,7 @@ class _DeferredOptionsParser(argparse.ArgumentParser):
         return self.__dict__["_actions"]
 
     @_actions.setter
-    def _actions(self, value: list[argparse.Action]) -> None:
+    def _actions(self, value: list[argparse.Action]) -> None:  # pyright: ignore[reportIncompatibleVariableOverride]
         self.__dict__["_actions"] = value
 
 
