@@ -1,6 +1,10 @@
 """The ``labctl`` command line. Errors exit non-zero with one readable line (``--debug`` for a
 traceback); every command that produces a result accepts ``--json``."""
 
+# Start-up: building the parser (``labctl --help``) must not import pandas, qcodes, scipy,
+# scikit-learn, Qt or the engine (2 s on a lab PC; tests/test_cli_startup.py). This module and
+# the modules it imports at module level keep those imports inside the functions that use them.
+
 from __future__ import annotations
 
 import argparse
@@ -11,27 +15,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from instruments.roles import Window
 from labctl import __version__
 from labctl.cli_live import add_live_option
 from labctl.cli_live import register as register_live
 from labctl.cli_output import emit, fmt, param_help, params_lines, result_lines
 from labctl.cli_replay import register as register_replay
-from labctl.cli_run import (
-    EXIT_ABORTED,
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    report,
-    run_protocol,
-)
 from labctl.data import export_run, list_runs, load_run, resolve_db
 from labctl.database import describe
 from labctl.errors import LabctlError
 from labctl.params import describe_params
 from labctl.protocol import ProtocolSpec, available_protocols, find_protocol
-from labctl.station import load_station
 
+# as labctl.cli_run's, which imports the engine (qcodes, pandas): imported by the commands that run
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 130
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
@@ -62,6 +58,8 @@ def _protocol_parser(spec: ProtocolSpec) -> argparse.ArgumentParser:
 
 @command("run")
 def cmd_run(args: argparse.Namespace) -> int:
+    from labctl.cli_run import report, run_protocol
+
     spec = find_protocol(args.protocol)
     parser = _protocol_parser(spec)
     # the common options may also come after the protocol name
@@ -83,6 +81,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 @command("demo")
 def cmd_demo(args: argparse.Namespace) -> int:
     """A Hall loop on the built-in simulated station."""
+    from labctl.cli_run import report, run_protocol
+
     args.station = None
     return report(args, run_protocol(args, find_protocol("hall-loop"), {}))
 
@@ -158,6 +158,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------ station / listing
 @command("station")
 def cmd_station(args: argparse.Namespace) -> int:
+    from instruments.roles import Window
+    from labctl.station import load_station
+
     station = load_station(args.file)
     summary = station.summary()
 

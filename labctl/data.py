@@ -2,24 +2,32 @@
 
 The database path comes from ``--db``, else ``$LABCTL_DB``, else ``./labdata/labctl.db``.
 Metadata keys written by labctl start with ``labctl_``; values are JSON.
+
+pandas and qcodes are imported by the functions that need them, not at module level: the
+command line imports this module at every start (``labctl --help`` must not pay 2 s for them).
+:func:`list_runs` (``labctl runs``) reads the qcodes ``runs`` table with :mod:`sqlite3` alone,
+which gives the same fields as ``load_by_id`` without importing qcodes (1 s); a database
+it cannot read that way goes through qcodes as before.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-from qcodes.dataset import load_by_id
+from typing import TYPE_CHECKING, Any
 
 from labctl import database
 from labctl.errors import LabctlError
 from labctl.supervisor import process_gone
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_DB = Path("labdata") / "labctl.db"
 META_PREFIX = "labctl_"
@@ -77,21 +85,37 @@ def _decode(value: Any) -> Any:
 
 
 def _info(dataset: Any) -> RunInfo:
+    return _make_info(
+        dataset.run_id,
+        dataset.name,
+        dataset.completed,
+        dataset.run_timestamp(),
+        dataset.number_of_results,
+        dataset.metadata,
+    )
+
+
+def _make_info(
+    run_id: int,
+    name: str,
+    completed: bool,
+    started: str | None,
+    points: int,
+    metadata: dict[str, Any],
+) -> RunInfo:
     meta = {
-        k[len(META_PREFIX) :]: _decode(v)
-        for k, v in dataset.metadata.items()
-        if k.startswith(META_PREFIX)
+        k[len(META_PREFIX) :]: _decode(v) for k, v in metadata.items() if k.startswith(META_PREFIX)
     }
-    status = str(meta.get("status", "completed" if dataset.completed else "interrupted"))
+    status = str(meta.get("status", "completed" if completed else "interrupted"))
     if status == "running" and isinstance(meta.get("process"), dict):
         if process_gone(meta["process"]):
             status = "interrupted"  # its process died; its supervisor writes this for real
     return RunInfo(
-        run_id=dataset.run_id,
-        protocol=str(meta.get("protocol", dataset.name)),
+        run_id=run_id,
+        protocol=str(meta.get("protocol", name)),
         status=status,
-        started=str(dataset.run_timestamp() or ""),
-        points=int(dataset.number_of_results),
+        started=str(started or ""),
+        points=int(points),
         result=meta.get("result") or {},
         params=meta.get("params") or {},
         metadata=meta,
@@ -107,13 +131,56 @@ def list_runs(db: Path) -> list[RunInfo]:
     if not db.exists():
         database.check_folder(db, write=False)  # a parent that is a file still says so
         return []
+    database.check_path(db, write=False)
+    fast = _list_runs_sqlite(db)
+    if fast is not None:
+        return fast
+    from qcodes.dataset import load_by_id
+
     with open_db(db, write=False) as conn:
         ids = [r[0] for r in conn.execute("SELECT run_id FROM runs ORDER BY run_id")]
         return [_info(load_by_id(i, conn=conn)) for i in ids]
 
 
+# the columns of qcodes' runs table that list_runs reads (the same that load_by_id gives)
+_RUN_COLUMNS = ("run_id", "name", "result_table_name", "is_completed", "run_timestamp")
+
+
+def _list_runs_sqlite(db: Path) -> list[RunInfo] | None:
+    """Every run's :class:`RunInfo` read from qcodes' schema with plain SQLite (read-only), as
+    :func:`_info` gives it from ``load_by_id``; ``None`` if the file is not such a database
+    in a form this reads (qcodes then opens it: it may need to create or upgrade the schema,
+    and its errors say what is wrong)."""
+    try:
+        conn = sqlite3.connect(
+            f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=database.BUSY_TIMEOUT_S
+        )
+    except sqlite3.Error:
+        return None
+    try:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(runs)")]
+        if not set(_RUN_COLUMNS) <= set(columns):
+            return None
+        meta = [c for c in columns if c.startswith(META_PREFIX)]
+        select = ", ".join(f'"{c}"' for c in (*_RUN_COLUMNS, *meta))
+        runs = []
+        for row in conn.execute(f"SELECT {select} FROM runs ORDER BY run_id").fetchall():
+            run_id, name, table, is_completed, ts, *values = row
+            (points,) = conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()
+            started = None if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+            metadata = {k: v for k, v in zip(meta, values, strict=True) if v is not None}
+            runs.append(_make_info(run_id, name, bool(is_completed), started, points, metadata))
+        return runs
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
 def load_run(db: Path, run_id: int) -> tuple[RunInfo, pd.DataFrame]:
     """The run's metadata and its points as a flat DataFrame (one column per recorded column)."""
+    from qcodes.dataset import load_by_id
+
     with open_db(db, write=False) as conn:
         try:
             dataset = load_by_id(run_id, conn=conn)
@@ -124,6 +191,8 @@ def load_run(db: Path, run_id: int) -> tuple[RunInfo, pd.DataFrame]:
 
 def points_frame(dataset: Any) -> pd.DataFrame:
     """All columns of a dataset side by side, in recording order."""
+    import pandas as pd
+
     data = dataset.get_parameter_data()
     columns: dict[str, Any] = {}
     for group in data.values():
@@ -148,6 +217,8 @@ def export_run(db: Path, run_id: int, fmt: str, out_dir: Path) -> Path:
         return path
     if fmt == "netcdf":
         path = stem.with_suffix(".nc")
+        from qcodes.dataset import load_by_id
+
         with open_db(db, write=False) as conn:
             dataset = load_by_id(run_id, conn=conn)
             ds = frame.to_xarray()

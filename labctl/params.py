@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from instruments.roles import Window
 from labctl.errors import ParamError
 
 if TYPE_CHECKING:
@@ -179,6 +178,10 @@ def build_params(params_type: type, values: Mapping[str, Any], protocol: str) ->
 def check_station_limits(params: Any, station: Station, protocol: str) -> None:
     """Refuse parameters beyond the station limits they declare (``param(limit=...)``), before
     any instrument is contacted: a run must not stop at its first pulse, points into it."""
+    # here, not at module level: the command line imports this module at every start, and the
+    # role contracts import numpy (0.25 s)
+    from instruments.roles import Window
+
     for f in dataclasses.fields(params):
         target = f.metadata.get("limit")
         if not target:

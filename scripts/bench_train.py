@@ -2,6 +2,13 @@
 
 Prints ratios against anchors measured in the same run (never absolute timing claims):
 
+0. **As installed**: ``labctl train`` run as a user runs it (the console script in a
+   subprocess, no ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``/``LABCTL_BLAS_THREADS`` in its
+   environment) against the same run (protocol, station, options, seed) executed in this
+   process; the training wall times (``wall_time_s`` of the result) are compared, best of
+   ``--installed-repeats``. Goal ≤ 1.1×: labctl sizes BLAS's thread pool itself
+   (``protocols/learning/threads.py``), so no entry point depends on the environment. The
+   accuracies must be equal. The BLAS thread setting (outside and during training) is printed.
 1. **Fast path**: wall time of the ``device`` rule on the vectorised virtual chip
    (``sim_backend.fast_array``) over the wall time of the pure-software reference
    (``meta-adam``, no array) on the same network, tasks, epochs and seed (best of
@@ -26,26 +33,105 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from threadpoolctl import threadpool_limits  # ships with scikit-learn
+from threadpoolctl import threadpool_info  # ships with scikit-learn
 
 from labctl.bench import open_bench
 from labctl.clock import VirtualClock, use_clock
 from labctl.engine import execute
 from labctl.params import build_params
 from labctl.protocol import find_protocol
-from labctl.station import load_station
+from labctl.station import builtin_station, load_station
 from protocols.learning import make_tasks, train_sequence
 from protocols.learning.device_rule import DeviceRuleConfig
 from protocols.learning.tasks import n_synapses
+from protocols.learning.threads import ENV_VAR, sized_blas
 from sim_backend.fast_array import make_fast_array
 
 ROOT = Path(__file__).resolve().parents[1]
 STATION = ROOT / "labctl" / "stations" / "simulated_synapse_array.yaml"
+THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", ENV_VAR)
+
+
+def thread_setting() -> dict[str, Any]:
+    """BLAS libraries and their thread counts: as loaded, and while labctl trains."""
+
+    def describe() -> str:
+        infos = [i for i in threadpool_info() if i["user_api"] == "blas"]
+        return ", ".join(f"{i['internal_api']} {i['num_threads']} thread(s)" for i in infos)
+
+    outside = describe()
+    with sized_blas():
+        during = describe()
+    given = {k: os.environ[k] for k in THREAD_ENV if k in os.environ}
+    return {
+        "blas_outside_training": outside or "none loaded",
+        "blas_during_training": during or "none loaded",
+        "thread_env_of_this_process": " ".join(f"{k}={v}" for k, v in given.items()) or "none",
+    }
+
+
+def _labctl_script() -> list[str]:
+    """The installed ``labctl`` console script next to this interpreter (else on PATH)."""
+    script = Path(sys.executable).with_name("labctl")
+    return [str(script)] if script.exists() else ["labctl"]
+
+
+def installed(args: argparse.Namespace) -> dict[str, Any]:
+    """``labctl train`` in a subprocess with no thread variables against the same run here."""
+    options = [
+        "--rule", "device", "--tasks", args.tasks, "--epochs", str(args.epochs),
+        "--seed", str(args.seed), "--hidden", *map(str, args.hidden),
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_ENV}
+    spec = find_protocol("train")
+    raw = {
+        "rule": "device",
+        "tasks": args.tasks,
+        "hidden": [float(h) for h in args.hidden],
+        "epochs": args.epochs,
+        "seed": args.seed,
+    }
+    station = load_station(builtin_station("virtual_chip_fast.yaml"))  # `--path fast`
+    sub_s, here_s, sub_total_s, here_total_s = [], [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.installed_repeats):  # interleaved: both see the same load
+            t0 = time.perf_counter()
+            done = subprocess.run(
+                [*_labctl_script(), "--json", "--db", f"{tmp}/sub{i}.db", "train", *options],
+                env=env, capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            sub_total_s.append(time.perf_counter() - t0)
+            if done.returncode != 0:
+                raise SystemExit(f"labctl train failed: {done.stderr.strip()}")
+            sub = json.loads(done.stdout)["result"]
+            t0 = time.perf_counter()
+            params = build_params(spec.params_type, raw, "train")
+            outcome = execute(
+                spec, params, station, Path(tmp) / f"here{i}.db", handle_signals=False
+            )
+            here_total_s.append(time.perf_counter() - t0)
+            if outcome.status != "completed":
+                raise SystemExit(f"in-process train: run {outcome.status}: {outcome.error}")
+            here = outcome.result
+            sub_s.append(sub["wall_time_s"])
+            here_s.append(here["wall_time_s"])
+    return {
+        "installed_command": "labctl train " + " ".join(options),
+        "installed_train_s": min(sub_s),
+        "in_process_train_s": min(here_s),
+        "installed_over_in_process": min(sub_s) / min(here_s),
+        "installed_process_wall_s": min(sub_total_s),
+        "in_process_run_wall_s": min(here_total_s),
+        "installed_acc_pct": sub["average_accuracy_pct"],
+        "in_process_acc_pct": here["average_accuracy_pct"],
+    }
 
 
 def fast_path(args: argparse.Namespace) -> dict[str, Any]:
@@ -165,18 +251,35 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--repeats", type=int, default=5, help="best of N times")
     p.add_argument("--instrument-epochs", type=int, default=5)
+    p.add_argument("--installed-repeats", type=int, default=3, help="best of N, part 0")
+    p.add_argument("--skip-installed", action="store_true", help="leave out part 0")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     os.environ.setdefault("LABCTL_RECORD", "0")  # the bench counts transactions, not traffic
-    with threadpool_limits(limits=1):  # small matrices: BLAS threads only add contention
-        report = fast_path(args)
-        report.update(instrument_path(args))
+    # no thread limit here: the training sizes BLAS itself, as for every user
+    report = thread_setting()
+    if not args.skip_installed:
+        report.update(installed(args))
+    report.update(fast_path(args))
+    report.update(instrument_path(args))
     if args.json:
         print(json.dumps(report))
         return
     for key, value in report.items():
         print(f"{key:>32}: {value:.4g}" if isinstance(value, float) else f"{key:>32}: {value}")
-    print(f"\nfast path / software reference: {report['fast_over_reference']:.2f}× (goal ≤ 1.5×)")
+    print(
+        f"\nBLAS threads: {report['blas_outside_training']} outside training, "
+        f"{report['blas_during_training']} while training "
+        f"(${ENV_VAR} to change; thread variables here: {report['thread_env_of_this_process']})"
+    )
+    if not args.skip_installed:
+        ratio = report["installed_over_in_process"]
+        same = report["installed_acc_pct"] == report["in_process_acc_pct"]
+        print(
+            f"labctl train as installed (no thread variables) / the same run in-process: "
+            f"{ratio:.2f}× (goal ≤ 1.1×); accuracy {'identical' if same else 'DIFFERS'}"
+        )
+    print(f"fast path / software reference: {report['fast_over_reference']:.2f}× (goal ≤ 1.5×)")
     cpu = report["fast_over_reference_cpu"]
     print(f"  the same in CPU time of the training thread (less sensitive to load): {cpu:.2f}×")
     ratio = report["transactions_over_minimum"]

@@ -18,8 +18,6 @@ import argparse
 import time
 from pathlib import Path
 
-from threadpoolctl import threadpool_limits  # ships with scikit-learn
-
 from protocols.learning.comparison import (
     aggregate,
     arms_for,
@@ -43,16 +41,16 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     for tasks in args.tasks:
         t0 = time.perf_counter()
-        with threadpool_limits(limits=1):
-            df = run_arms(
-                tasks,
-                range(args.seeds),
-                make_fast_array,
-                arms_for(tasks, args.m_meta, chip_mesu=not args.no_chip_mesu),
-                jobs=args.jobs,
-                hidden=tuple(args.hidden),
-                epochs=args.epochs,
-            )
+        # BLAS threads: the training pins them itself (protocols/learning/threads.py)
+        df = run_arms(
+            tasks,
+            range(args.seeds),
+            make_fast_array,
+            arms_for(tasks, args.m_meta, chip_mesu=not args.no_chip_mesu),
+            jobs=args.jobs,
+            hidden=tuple(args.hidden),
+            epochs=args.epochs,
+        )
         agg = aggregate(df)
         sizes = "-".join(map(str, ["in", *args.hidden, "out"]))
         print(f"\n## {tasks}, {sizes}, {args.epochs} epochs/task, seeds 0..{args.seeds - 1}\n")

@@ -22,6 +22,7 @@ from .network import AffineAdam, BinaryMLP
 from .registry import make_rule
 from .rule import Rule
 from .tasks import Task, make_tasks, pad_outputs
+from .threads import with_sized_blas
 from .weights import Refresh, make_store
 
 LogCallback = Callable[[dict[str, Any]], None]
@@ -84,6 +85,7 @@ def _batches(n: int, batch: int, rng: np.random.Generator) -> list[np.ndarray]:
     return out
 
 
+@with_sized_blas  # small matrices: BLAS threads cost more than they give (see .threads)
 def train_sequence(
     tasks: Sequence[Task] | str,
     rule: Rule | str = "meta-adam",
@@ -112,6 +114,7 @@ def train_sequence(
     size for the BatchNorm statistics at test time (``None``: the whole test set at once).
     ``curves``: evaluate every task after every epoch (else only at task ends).
     ``log`` is called with a dict after every epoch.
+    BLAS runs on one thread meanwhile (``$LABCTL_BLAS_THREADS`` to change it, see :mod:`.threads`).
     """
     t0 = time.perf_counter()
     task_list = make_tasks(tasks, seed) if isinstance(tasks, str) else list(tasks)
