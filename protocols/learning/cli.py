@@ -22,10 +22,7 @@ keeps the weights on the host (the reference). ``--station`` replaces the built-
 ``study`` writes ``<out>.csv`` (one row per run) and ``<out>.md`` (mean ± std over seeds).
 
 Module-level imports stay light (every ``labctl`` start loads this module): the engine, pandas
-and the training code are imported by the handlers. The rule options of ``train`` and ``study``
-are added when one of those parsers is first used (parsing, help, or a look at its actions),
-not when it is registered: they come from the rule classes, and importing those imports numpy,
-which alone would double the time of ``labctl --help`` (tests/test_cli_startup.py).
+and the training code are imported by the handlers.
 """
 
 from __future__ import annotations
@@ -36,13 +33,19 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from labctl.cli_output import param_help
 from labctl.errors import ParamError
 
-if TYPE_CHECKING:
-    from .registry import RuleSpec
+from .registry import (
+    DEFAULT_RULE,
+    DEFAULT_STUDY_RULES,
+    RuleSpec,
+    available_rules,
+    check_settings,
+    settings_text,
+)
 
 PATH_STATIONS = {
     "fast": "virtual_chip_fast.yaml",
@@ -132,75 +135,31 @@ def _add_rule_options(
         )
 
 
-class _DeferredOptionsParser(argparse.ArgumentParser):
-    """A parser whose options are added by ``_fill(parser)`` on the first look at its actions.
-
-    argparse reads ``_actions`` first in everything it does with a parser (parsing, usage,
-    help), so the options are there whenever they are needed, and only then."""
-
-    _fill: Callable[[argparse.ArgumentParser], None] | None = None
-
-    @property
-    def _actions(self) -> list[argparse.Action]:
-        fill, self._fill = self._fill, None
-        if fill is not None:
-            fill(self)
-        return self.__dict__["_actions"]
-
-    @_actions.setter
-    def _actions(self, value: list[argparse.Action]) -> None:  # pyright: ignore[reportIncompatibleVariableOverride]
-        self.__dict__["_actions"] = value
-
-
-def _deferred(p: argparse.ArgumentParser, fill: Callable[[argparse.ArgumentParser], None]) -> None:
-    if type(p) is argparse.ArgumentParser:  # labctl's parsers; another class is filled now
-        p.__class__ = _DeferredOptionsParser
-        p._fill = fill  # type: ignore[attr-defined]
-    else:
-        fill(p)
-
-
-def _fill_train(p: argparse.ArgumentParser) -> None:
-    from .registry import DEFAULT_RULE, available_rules
-
-    rules = available_rules()
-    listed = "; ".join(f"{n}: {spec.doc.rstrip('.')}" for n, spec in rules.items() if spec.doc)
-    p.add_argument(
-        "--rule", default=DEFAULT_RULE, choices=tuple(rules), help=f"learning rule ({listed})"
-    )
-    p.add_argument("--seed", type=int, default=0)
-    _training_options(p)
-    options = _rule_options(rules)
-    _add_rule_options(p, options, rules, grid=False)
-    p.set_defaults(rule_options=options)
-
-
-def _fill_study(p: argparse.ArgumentParser) -> None:
-    from .registry import DEFAULT_STUDY_RULES, available_rules
-
-    rules = available_rules()
-    p.add_argument("--rules", nargs="+", choices=tuple(rules), default=list(DEFAULT_STUDY_RULES))
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--out", default="study", help="output stem for .csv and .md")
-    _training_options(p)
-    options = _rule_options(rules)
-    _add_rule_options(p, options, rules, grid=True)
-    p.set_defaults(rule_options=options)
-
-
 def register(
     subparsers: Any, common: argparse.ArgumentParser
 ) -> dict[str, Callable[[argparse.Namespace], int]]:
-    """Add ``train`` and ``study`` to the ``labctl`` sub-commands; returns their handlers. Their
-    rule options are added on first use (see :class:`_DeferredOptionsParser`)."""
+    """Add ``train`` and ``study`` to the ``labctl`` sub-commands; returns their handlers."""
+    rules = available_rules()
+    options = _rule_options(rules)
+    names = tuple(rules)
     p = subparsers.add_parser(
         "train", parents=[common], help="train a network on the chip", allow_abbrev=False
     )
-    _deferred(p, _fill_train)
+    listed = "; ".join(f"{n}: {spec.doc.rstrip('.')}" for n, spec in rules.items() if spec.doc)
+    p.add_argument("--rule", default=DEFAULT_RULE, choices=names, help=f"learning rule ({listed})")
+    p.add_argument("--seed", type=int, default=0)
+    _training_options(p)
+    _add_rule_options(p, options, rules, grid=False)
+    p.set_defaults(rule_options=options)
     p = subparsers.add_parser(
         "study", parents=[common], help="rules × seeds × settings table", allow_abbrev=False
     )
-    _deferred(p, _fill_study)
+    p.add_argument("--rules", nargs="+", choices=names, default=list(DEFAULT_STUDY_RULES))
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--out", default="study", help="output stem for .csv and .md")
+    _training_options(p)
+    _add_rule_options(p, options, rules, grid=True)
+    p.set_defaults(rule_options=options)
     return {"train": cmd_train, "study": cmd_study}
 
 
@@ -222,8 +181,6 @@ def _checked(
                 f"labctl {command}: {o.option} is a parameter of {', '.join(o.rules)}, "
                 f"not of rule {rule!r}"
             )
-    from .registry import check_settings
-
     where = f"labctl {command}: rule {rule}"
     try:
         check_settings(rule, {o.param: v for o, v in mine.items()}, where, settable_only=True)
@@ -238,8 +195,6 @@ def _checked(
 def _raw_params(
     args: argparse.Namespace, rule: str, seed: int, settings: dict[str, Any]
 ) -> dict[str, Any]:
-    from .registry import settings_text
-
     return {
         "rule": rule,
         "tasks": args.tasks,
@@ -302,7 +257,6 @@ def cmd_study(args: argparse.Namespace) -> int:
     from labctl.cli_output import emit
     from labctl.cli_run import EXIT_FAILED, EXIT_OK
 
-    from .registry import check_settings, settings_text
     from .table import result_row, write_study
 
     rows = []
