@@ -43,9 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from labctl.physics.params import ChipParams
+from labctl.physics.yamlfile import load_yaml_mapping
 
 TERMINALS = ("gate", "pulse", "readout")
 WIRING_KEYS = ("terminal", "coil", "probe", "magnet", "matrix", "voltmeter")
@@ -103,16 +102,16 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
+def _lab_file_error(file: str, key: str, problem: str) -> LabFileError:
+    return LabFileError(f"{file}: {key + ': ' if key else ''}lab file: {problem}")
+
+
 def load_lab_file(path: str | Path) -> LabSpec:
     """Read and validate a lab file."""
     from sim_backend.twins import MODELS  # the registry of models, imported late
 
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as err:
-        raise LabFileError(f"{path}: cannot read lab file ({err})") from err
-    doc = _mapping(raw, f"{path}")
+    doc = load_yaml_mapping(path, _lab_file_error)  # the one YAML reader (YAML 1.2 floats)
     if is_chip_file(doc):
         return default_lab_with_chip(path)
     known = LAB_KEYS
