@@ -34,7 +34,7 @@ typecheck: $(VENV)/.dev
 	$(BIN)/pyright
 
 bench: $(VENV)/.dev
-	$(BIN)/python scripts/bench_engine.py
+	$(BIN)/python scripts/bench_all.py
 
 clean:
 	rm -rf $(VENV) labdata
