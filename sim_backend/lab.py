@@ -493,6 +493,10 @@ class Terminals:
             return float(self.rng.normal(0.0, OPEN_CIRCUIT_NOISE_V))
         t = self._lab.read_instant_s(bandwidth_Hz)
         chip = self._lab.chip
+        if devices.size == 1:  # the common single-device readout, without the list
+            return float(
+                chip.hall_voltage_V(int(devices[0]), current_A, bandwidth_Hz, t, dc_coupled)
+            )
         v = [
             chip.hall_voltage_V(int(d), current_A, bandwidth_Hz, t, dc_coupled=dc_coupled)
             for d in devices
