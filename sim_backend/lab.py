@@ -87,6 +87,7 @@ class Lab:
         )
         self.rng = np.random.default_rng(spec.chip.seed + 7919)
         self.chip_t_s = self.t_s  # how far field and chip are integrated (<= t_s)
+        self._read_t_s: float | None = None  # chip_t_s, if a reading integrated it last
         self.field_T = self._total_field(self.t_s)
         if self.field_T:
             self.chip.set_field(self.field_T, self.t_s)
@@ -113,6 +114,7 @@ class Lab:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.__dict__.setdefault("chip_t_s", self.t_s)
+        self.__dict__.setdefault("_read_t_s", None)
         self.journal = StateJournal.from_env()
         self.store = None
 
@@ -187,6 +189,7 @@ class Lab:
         same physics as many short ones (the kinetics step is exact, switching is drawn from
         the exact two-state solution at constant field).
         """
+        self._read_t_s = None  # a drive may change next: no reading reuses an earlier state
         t1 = self.t_s
         t0 = self.chip_t_s
         if t1 <= t0:
@@ -197,19 +200,26 @@ class Lab:
         self.chip.advance_to(t1)
 
     def read_instant_s(self, bandwidth_Hz: float) -> float:
-        """The instant a reading over ``bandwidth_Hz`` samples the chip at: now, or the chip's
-        last integration if that is within ``READ_RESOLUTION`` of the reading's averaging
-        time 1/(2·Δf) (a boxcar of length T has ENBW 1/(2T)).
+        """The instant a reading over ``bandwidth_Hz`` samples the chip at: now, or the instant
+        the previous reading integrated the chip, if no drive changed since and that is within
+        ``READ_RESOLUTION`` of the reading's averaging time 1/(2·Δf) (a boxcar of length T has
+        ENBW 1/(2T)).
 
         An instrument that averages over T cannot tell the state now from the state a small
         fraction of T ago; re-integrating the chip for every such reading is work without a
-        physical consequence. Any drive change catches up first, so the skipped stretch is
-        one of constant drives, integrated exactly by the next catch-up. The reading's own
-        noise is drawn per reading all the same.
+        physical consequence. The skipped stretch has constant drives (a drive change catches
+        up and ends the reuse), and the next integration covers it exactly. A reading just
+        after a drive change always integrates. Its own noise is drawn per reading all the same.
         """
-        if bandwidth_Hz > 0 and self.t_s - self.chip_t_s <= READ_RESOLUTION / (2.0 * bandwidth_Hz):
-            return self.chip_t_s
+        last = self._read_t_s
+        if (
+            last is not None
+            and bandwidth_Hz > 0
+            and self.t_s - last <= READ_RESOLUTION / (2.0 * bandwidth_Hz)
+        ):
+            return last
         self.catch_up()
+        self._read_t_s = self.t_s
         return self.t_s
 
     def _total_field(self, t_s: float) -> float:

@@ -2,8 +2,9 @@
 
 A gate source's leakage reading does not depend on the chip's magnetic state: it costs no
 integration however much time passes. A Hall reading integrates the chip up to now, unless the
-chip was integrated within a tenth of the reading's averaging time (the instrument cannot tell
-those instants apart). A drive change always integrates first, so every integrated stretch has
+previous reading integrated it within a tenth of the reading's averaging time and no drive
+changed since (the instrument cannot tell those instants apart). A drive change always
+integrates first, so every integrated stretch has
 constant drives: one integration over it is the same physics as many.
 """
 
@@ -73,3 +74,8 @@ def test_a_hall_reading_integrates_unless_within_its_resolution(
         clock.sleep(0.01)  # 15 ms since the last integration: beyond the resolution
         lockin.query("OUTP? 1")
         assert advances[-1] == lab.t_s and len(advances) == 2
+        bop = _open(rm, "GPIB0::6::INSTR")
+        bop.write("FUNC:MODE CURR;VOLT 30;CURR 0.5;OUTP 1")  # a drive change: catches up
+        clock.sleep(0.001)
+        lockin.query("OUTP? 1")  # so a reading right after it integrates, resolution or not
+        assert advances[-1] == lab.t_s
