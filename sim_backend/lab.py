@@ -3,18 +3,25 @@
 Like a real bench, the magnets' field acts on the whole chip, while the gate source, the pulse
 source and the readout reach devices through the switch matrix (rows = instrument terminals,
 columns = devices, as the lab file maps them; device 0 when no crosspoint is closed). Every twin
-operation first brings the lab to ``labctl.clock.get_clock().now()``: the field follows the
-magnets in small steps (≤ 1 mT, ≤ τ_L/10) while it moves, and the chip integrates its physics.
+operation happens at ``labctl.clock.get_clock().now()``; the chip is brought there only when
+something can have changed what the operation sees or does (:meth:`Lab.catch_up`): a reading of
+the chip, a drive that changes (gate, crosspoints, pulse, coil, magnet command). A query whose
+answer does not depend on the chip's state (a gate source's leakage, a gaussmeter's field, a
+setting) costs no physics. The chip then integrates the whole elapsed interval in one call —
+exact for drives held constant over it, which they are, since every drive change catches up
+first. The field follows the magnets in steps bounded by how much the switching hazard can
+change across one (:func:`field_steps`), at the step times the magnets give in closed form.
 
 Twins never see the lab: each is given a clock (:class:`LabClock`) and its wiring
 (:class:`Terminals`), the two collaborators :mod:`sim_backend.wiring` describes. The VISA session
-brings the lab to "now" once per message (:meth:`Lab.sync`) and hands the message over with
-:meth:`Lab.deliver`; the twin's physics calls then act at that instant, so one query costs one
-chip integration.
+brings the lab to "now" once per message (:meth:`Lab.sync`: the twins' clock and their ramps)
+and hands the message over with :meth:`Lab.deliver`; the twin's physics calls then act at that
+instant, and the first one that needs the chip integrates it there (at most once per instant).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 from typing import Any
@@ -22,13 +29,22 @@ from typing import Any
 import numpy as np
 
 from labctl.clock import VirtualClock, get_clock, use_clock
+from labctl.physics import switching
 from sim_backend.commands.base import InstrumentError, Twin
 from sim_backend.labs.journal import LabStore, StateJournal
 from sim_backend.labs.schema import InstrumentSpec, LabSpec, MagnetSpec, load_lab_file
 from sim_backend.wiring import Ticker
 
-FIELD_STEP_T = 1e-3
 MAX_FIELD_SUBSTEPS = 2000
+# A reading samples the chip at its last integration when that is within this fraction of
+# the reading's averaging time (Lab.read_instant_s).
+READ_RESOLUTION = 0.1
+# While the field moves, one step may change any device's barrier (in k_B T) by at most this:
+# the field is held at its mean over the step, which errs in the escape rate by ~ε²/24 (0.3 %).
+HAZARD_STEP_KT = 0.25
+# ... or more, as long as a device's expected escapes over the interval can change by no more
+# than this (a device that can hardly switch needs no fine steps).
+ESCAPE_TOL = 1e-4
 OPEN_CIRCUIT_NOISE_V = 5e-9
 
 
@@ -70,6 +86,8 @@ class Lab:
             else {name: build_magnet(m, self.t_s) for name, m in spec.magnets.items()}
         )
         self.rng = np.random.default_rng(spec.chip.seed + 7919)
+        self.chip_t_s = self.t_s  # how far field and chip are integrated (<= t_s)
+        self._read_t_s: float | None = None  # chip_t_s, if a reading integrated it last
         self.field_T = self._total_field(self.t_s)
         if self.field_T:
             self.chip.set_field(self.field_T, self.t_s)
@@ -95,6 +113,8 @@ class Lab:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("chip_t_s", self.t_s)
+        self.__dict__.setdefault("_read_t_s", None)
         self.journal = StateJournal.from_env()
         self.store = None
 
@@ -145,20 +165,62 @@ class Lab:
 
     # --- time -----------------------------------------------------------------------------
     def sync(self) -> float:
-        """Bring field and chip to the clock's now; return now (never goes backwards)."""
+        """Bring the lab's time to the clock's now; return now (never goes backwards).
+
+        Ramping twins tick here (their outputs move with time). Field and chip follow lazily:
+        :meth:`catch_up` integrates them when an operation needs them.
+        """
         t1 = get_clock().now()
         t0 = self.t_s
         if t1 <= t0:
             return t0
         for twin in list(self._tickers.values()):
             twin.tick(t0, t1)
-        if self.magnets:
-            self._follow_field(t0, t1)
-        self.chip.advance_to(t1)
         self.t_s = t1
         if self.store is not None:
             self.store.note_time(t1)
         return t1
+
+    def catch_up(self) -> None:
+        """Integrate field and chip up to the lab's now (no-op when already there).
+
+        Called before anything reads the chip or changes a drive, so the drives are constant
+        over every interval the chip integrates: one call over a long quiet stretch is the
+        same physics as many short ones (the kinetics step is exact, switching is drawn from
+        the exact two-state solution at constant field).
+        """
+        self._read_t_s = None  # a drive may change next: no reading reuses an earlier state
+        t1 = self.t_s
+        t0 = self.chip_t_s
+        if t1 <= t0:
+            return
+        self.chip_t_s = t1
+        if self.magnets:
+            self._follow_field(t0, t1)
+        self.chip.advance_to(t1)
+
+    def read_instant_s(self, bandwidth_Hz: float) -> float:
+        """The instant a reading over ``bandwidth_Hz`` samples the chip at: now, or the instant
+        the previous reading integrated the chip, if no drive changed since and that is within
+        ``READ_RESOLUTION`` of the reading's averaging time 1/(2·Δf) (a boxcar of length T has
+        ENBW 1/(2T)).
+
+        An instrument that averages over T cannot tell the state now from the state a small
+        fraction of T ago; re-integrating the chip for every such reading is work without a
+        physical consequence. The skipped stretch has constant drives (a drive change catches
+        up and ends the reuse), and the next integration covers it exactly. A reading just
+        after a drive change always integrates. Its own noise is drawn per reading all the same.
+        """
+        last = self._read_t_s
+        if (
+            last is not None
+            and bandwidth_Hz > 0
+            and self.t_s - last <= READ_RESOLUTION / (2.0 * bandwidth_Hz)
+        ):
+            return last
+        self.catch_up()
+        self._read_t_s = self.t_s
+        return self.t_s
 
     def _total_field(self, t_s: float) -> float:
         return float(sum(m.field_at(t_s) for m in self.magnets.values()))
@@ -167,17 +229,15 @@ class Lab:
         b1 = self._total_field(t1)
         if abs(b1 - self.field_T) < 1e-9:
             return
-        tau = min(
-            getattr(getattr(m, "params", None), "tau_L_s", math.inf) for m in self.magnets.values()
-        )
-        n = math.ceil(abs(b1 - self.field_T) / FIELD_STEP_T)
-        if math.isfinite(tau) and tau > 0:
-            n = max(n, math.ceil(min(t1 - t0, 8 * tau) / (tau / 10)))
-        n = max(1, min(n, MAX_FIELD_SUBSTEPS))
-        dt = (t1 - t0) / n
-        for k in range(n):
-            ta = t0 + k * dt
-            b = self._total_field(ta + dt / 2)
+        times = field_steps(self.chip, list(self.magnets.values()), t0, t1, self.field_T, b1)
+        # each step holds the field's mean over it (Simpson on the closed-form field: the
+        # step is short enough for the field to be nearly linear across it)
+        for ta, tb in itertools.pairwise(times):
+            b = (
+                self._total_field(ta)
+                + 4 * self._total_field(0.5 * (ta + tb))
+                + self._total_field(tb)
+            ) / 6
             if b != self.field_T:
                 self.chip.set_field(b, ta)
                 self.field_T = b
@@ -216,12 +276,14 @@ class Lab:
         return {t: np.array(sorted(d), dtype=int) for t, d in routes.items()}
 
     def set_crosspoints(self, name: str, closed: set[tuple[str, int]]) -> None:
+        self.catch_up()
         self._crosspoints[name] = set(closed)
         self._routes = None
         self._apply_gates()
 
     # --- gate ----------------------------------------------------------------------------------
     def drive_gate(self, name: str, terminal: str, on: bool, voltage_V: float) -> None:
+        self.catch_up()
         drivers = self._gate_sources.setdefault(terminal, {})
         if on:
             others = [n for n in drivers if n != name]
@@ -275,13 +337,73 @@ class Lab:
                 for address, twin in self.twins.items()
             },
             "chip": {
-                "field_T": float(self.field_T),
+                # the field now, whether or not the chip has been brought here yet
+                "field_T": self._total_field(self.t_s) if self.magnets else float(self.field_T),
                 "gate_V": [float(v) for v in np.asarray(self.chip.gate_V)],
             },
         }
 
 
 _NO_DEVICES = np.array([], dtype=int)
+
+
+def hazard_step_T(chip: Any, dt_s: float, b0_T: float, b1_T: float) -> float:
+    """The largest field step (T) a field moving from ``b0_T`` to ``b1_T`` over ``dt_s`` may
+    be held constant over, for ``chip``.
+
+    Per device, the expected escapes E over ``dt_s`` in the worst case: the largest |field|
+    assisting a device that opposes it (every device, if the field changes sign); zero field
+    for a device along it (its barrier only grows). A field error δB changes its barrier by
+    at most κ·δB (κ = n·Δ/H0 bounds |d barrier/dB|), so E by a factor e^(κ·δB). A step may
+    change the barrier by ``HAZARD_STEP_KT`` (holding the step's mean field, the rate then
+    errs by ~ε²/24), or by more as long as E·(e^(κ·δB) − 1) <= ``ESCAPE_TOL`` (a device that can
+    hardly switch needs no fine steps). ``inf`` when no device can escape.
+    """
+    delta, H0 = np.asarray(chip.delta()), np.asarray(chip.H0_T())
+    valid = H0 > 0
+    if not valid.any():
+        return math.inf
+    delta, H0, m = delta[valid], H0[valid], np.asarray(chip.m)[valid]
+    sw = chip.params.switching
+    field_max_T = max(abs(b0_T), abs(b1_T))
+    if b0_T * b1_T > 0:  # one sign throughout: only the devices against it are pushed
+        assist_T = np.where(m * b1_T < 0, field_max_T, 0.0)
+    else:
+        assist_T = np.full(H0.shape, field_max_T)
+    barrier = delta * switching.field_barrier_factor(assist_T / H0, sw.n_exponent)
+    escapes = switching.escape_hazard(dt_s, barrier, sw.tau0_s)
+    live = escapes > 0
+    if not live.any():
+        return math.inf
+    allowed_kT = np.maximum(HAZARD_STEP_KT, np.log1p(ESCAPE_TOL / escapes[live]))
+    kappa_per_T = max(sw.n_exponent, 1.0) * delta[live] / H0[live]
+    return float(np.min(allowed_kT / kappa_per_T))
+
+
+def field_steps(
+    chip: Any, magnets: list[Any], t0_s: float, t1_s: float, b0_T: float, b1_T: float
+) -> list[float]:
+    """Times t0 < … < t1 between which the field may be held constant for ``chip``.
+
+    Each moving magnet gives, in closed form, the times at which its field has moved by one
+    hazard step (:func:`hazard_step_T`); a magnet without that method is stepped uniformly.
+    Where the field cannot switch anything the interval is one step.
+    """
+    step_T = hazard_step_T(chip, t1_s - t0_s, b0_T, b1_T)
+    if not math.isfinite(step_T):
+        return [t0_s, t1_s]
+    moving = [m for m in magnets if m.field_at(t1_s) != m.field_at(t0_s)]
+    step_T *= 1.0 / max(1, len(moving))  # the moving fields add
+    inner: set[float] = set()
+    for magnet in moving:
+        steps = getattr(magnet, "field_step_times", None)
+        if steps is not None:
+            inner.update(steps(t0_s, t1_s, step_T, MAX_FIELD_SUBSTEPS))
+            continue
+        n = math.ceil(abs(magnet.field_at(t1_s) - magnet.field_at(t0_s)) / step_T)
+        n = min(max(n, 1), MAX_FIELD_SUBSTEPS)
+        inner.update(t0_s + k * (t1_s - t0_s) / n for k in range(1, n))
+    return [t0_s, *sorted(t for t in inner if t0_s < t < t1_s), t1_s]
 
 
 def is_pure_query(message: str, replied: bool) -> bool:
@@ -353,15 +475,18 @@ class Terminals:
         devices = self.routed()
         if devices.size == 0:
             return math.inf
+        self._lab.catch_up()  # an MTJ's resistance follows its state
         r = np.asarray(self._lab.chip.device_resistance_ohm(devices), dtype=float)
         return float(1.0 / np.sum(1.0 / r))
 
     # magnets
     def drive_coil(self, current_A: float) -> None:
+        self._lab.catch_up()  # the magnet keeps no history: the field before now is used first
         t = self._lab.t_s
         self._lab.magnets[self.connections["coil"]].set_current(current_A, t)
 
     def magnet(self) -> Any:
+        self._lab.catch_up()  # the caller may command it (a magnet keeps no history)
         return self._lab.magnets[self.connections["magnet"]]
 
     def field_T(self) -> float:
@@ -373,11 +498,15 @@ class Terminals:
 
     # readout
     def hall_voltage_V(self, current_A: float, bandwidth_Hz: float, dc_coupled: bool) -> float:
-        t = self._lab.t_s
         devices = self._lab.routed("readout")
         if devices.size == 0:
             return float(self.rng.normal(0.0, OPEN_CIRCUIT_NOISE_V))
+        t = self._lab.read_instant_s(bandwidth_Hz)
         chip = self._lab.chip
+        if devices.size == 1:  # the common single-device readout, without the list
+            return float(
+                chip.hall_voltage_V(int(devices[0]), current_A, bandwidth_Hz, t, dc_coupled)
+            )
         v = [
             chip.hall_voltage_V(int(d), current_A, bandwidth_Hz, t, dc_coupled=dc_coupled)
             for d in devices
@@ -385,10 +514,10 @@ class Terminals:
         return float(sum(v) / len(v))
 
     def device_voltage_V(self, current_A: float, bandwidth_Hz: float) -> float:
-        t = self._lab.t_s
         devices = self._lab.routed("readout")
         if devices.size == 0:
             return math.copysign(1e3, current_A) if current_A else 0.0
+        t = self._lab.read_instant_s(bandwidth_Hz)
         chip = self._lab.chip
         v = [chip.device_voltage_V(int(d), current_A, bandwidth_Hz, t) for d in devices]
         return float(sum(v) / len(v))
@@ -407,6 +536,7 @@ class Terminals:
         devices = self._lab.routed(terminal)
         if devices.size == 0 or amplitude_V == 0:
             return 0
+        self._lab.catch_up()
         switched = self._lab.chip.sot_pulse(devices, amplitude_V, width_s, t)
         return int(np.count_nonzero(switched))
 

@@ -80,6 +80,32 @@ class Electromagnet:
         self._s0 = self._sign_at(I_now)
         self._t0, self._I0, self._I_set = float(t_s), I_now, float(I_A)
 
+    def field_step_times(
+        self, t0_s: float, t1_s: float, step_T: float, max_steps: int
+    ) -> list[float]:
+        """Times in (t0, t1) at which the field has moved by whole ``step_T`` from its value
+        at t0 (at most ``max_steps``, coarser steps otherwise), plus the instant the
+        remanence flips if it does: the exact exponential lag, inverted in closed form."""
+        _check_time(t0_s, self._t0, "field_step_times")
+        I_a, I_b, I_set = self.current_at(t0_s), self.current_at(t1_s), self._I_set
+        tau = self.params.tau_L_s
+        if I_a == I_set:
+            return []
+
+        def time_at(I_A: float) -> float:  # I(t) = I_set + (I_a − I_set)·exp(−(t − t0)/τ)
+            return t0_s + tau * math.log((I_a - I_set) / (I_A - I_set))
+
+        span_A = abs(I_b - I_a)
+        step_A = max(step_T / abs(self.params.k_coil_T_per_A), span_A / max_steps)
+        n = int(span_A / step_A)
+        direction = math.copysign(1.0, I_set - I_a)
+        times = [time_at(I_a + direction * k * step_A) for k in range(1, n + 1)]
+        I_sat = self.params.B_sat_T / self.params.k_coil_T_per_A
+        for edge_A in (I_sat, -I_sat):
+            if min(I_a, I_b) < edge_A < max(I_a, I_b):
+                times.append(time_at(edge_A))
+        return [t for t in times if t0_s < t < t1_s]
+
     def settle_time_s(self, tolerance_T: float, t_s: float) -> float:
         """Time (s) after ``t_s`` until k·|I − I_set| < ``tolerance_T`` (0 if already)."""
         err = self.params.k_coil_T_per_A * abs(self.current_at(t_s) - self._I_set)
