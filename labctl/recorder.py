@@ -43,13 +43,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("labctl")
 
-# Pending points that make the writer flush before its interval is up: what a run holds in
-# memory at most (about 6 MB for three float columns), whatever its length.
+# Pending points that make the writer flush before its interval is up (about 6 MB for three
+# float columns). Twice that many pending and ``record`` waits for the writer: points can come
+# faster than SQLite takes them, and a run of any length must not grow in memory for that.
 FLUSH_POINTS = 1 << 16
+HOLD_FACTOR = 2
 # Rows per INSERT statement: long enough that the per-statement cost vanishes, short enough
 # that SQLite compiles it fast (1000 rows beat 10,000 here; qcodes' limit is the variable count).
 INSERT_ROWS = 1000
-READ_ROWS = 1 << 16  # rows fetched at a time when a run is read back (bounds the temporary tuples)
+READ_ROWS = 1 << 14  # rows fetched at a time when a run is read back (bounds the temporary tuples)
 
 UNIT_SUFFIXES = {
     "_T": "T",
@@ -121,8 +123,11 @@ class RunWriter:
         self.columns: tuple[str, ...] = ()  # the columns after t_s, in the buffer's order
         self.width = 1  # values per point in the buffer (t_s included)
         self.flush_at = flush_points  # a buffer this long asks for a flush before the interval
+        self.hold_at = HOLD_FACTOR * flush_points  # ... and this long waits for the writer
         self._kinds: dict[str, str] = {}  # column -> kind of its first recorded value
         self._nudged = False
+        self._failing = False  # the last write failed: nobody waits for the writer then
+        self._written = threading.Condition()  # notified after every write attempt
         self._control: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -149,6 +154,7 @@ class RunWriter:
         self.columns = tuple(c for c in columns.columns if c != "t_s")
         self.width = 1 + len(self.columns)
         self.flush_at = self.flush_points * self.width
+        self.hold_at = HOLD_FACTOR * self.flush_at
         self._call("begin", columns)
         self._started = True
 
@@ -171,6 +177,18 @@ class RunWriter:
         buffer.extend(point)
         if len(buffer) >= self.flush_at:
             self.nudge()
+            if len(buffer) >= self.hold_at:
+                self._hold()
+
+    def _hold(self) -> None:
+        """Wait until the writer has caught up (the pending points below ``hold_at``); not
+        while writes fail: the run then goes on and keeps its points until one succeeds."""
+        with self._written:
+            while (
+                len(self.buffer) >= self.hold_at and not self._failing and self._thread.is_alive()
+            ):
+                self.nudge()
+                self._written.wait(self.flush_interval_s)
 
     def nudge(self) -> None:
         """Ask for a flush now (many points are pending); at most one request in flight, and
@@ -275,8 +293,11 @@ class RunWriter:
                 elif arg is not None:
                     waiters.append(arg[1])
             written = self._guarded(partial(self._write, conn, dataset), errors)
-            if written:
-                self._nudged = False  # a failing write keeps nudges off until one succeeds
+            with self._written:
+                if written:
+                    self._nudged = False  # a failing write keeps nudges off until one succeeds
+                self._failing = not written
+                self._written.notify_all()
             for flush in self._flushers:
                 flush(conn, closing is not None)
             for box in reads:
@@ -384,44 +405,70 @@ class RunWriter:
                     break
 
     def _read(self, conn: Any, dataset: Any) -> pd.DataFrame:
+        """The committed points (read in chunks, each column straight into a numpy array:
+        no Python object per value outlives its chunk) and the pending ones."""
+        import numpy as np
         import pandas as pd
 
         names = ("t_s", *self.columns)
-        frames = []
+        chunks: list[list[Any]] = []  # per chunk, one array per column
         if dataset.started and self.rows_written:
             # ``+column`` is the stored value without the column's declared type: no qcodes
-            # converter runs per value (a NaN stays the text 'nan' qcodes stored; see _frame)
+            # converter runs per value (a NaN stays the text 'nan' qcodes stored: _array)
             select = ", ".join(f'+"{c}"' for c in names)
             cursor = conn.execute(f'SELECT {select} FROM "{dataset.table_name}" ORDER BY id')
-            while chunk := cursor.fetchmany(READ_ROWS):
-                frames.append(self._frame(chunk, names))
+            while rows := cursor.fetchmany(READ_ROWS):
+                chunks.append(self._arrays(list(zip(*rows, strict=True)), names))
         width = self.width
         end = len(self.buffer) // width * width
         if end:  # pending: the database refused the last writes
             self._learn_kinds(end)
-            flat = self.buffer[:end]
-            frames.append(self._frame(list(zip(*[iter(flat)] * width, strict=True)), names))
-        if not frames:
+            columns = [self.buffer[i:end:width] for i in range(width)]
+            chunks.append(self._arrays(columns, names))
+        if not chunks:
             return pd.DataFrame()
-        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        # columns that never received a value were not in the points (a dict per point)
-        return frame[[n for n in names if n in self._kinds]]
+        frame: dict[str, np.ndarray] = {}
+        for i, name in enumerate(names):
+            parts = [chunk[i] for chunk in chunks]
+            for chunk in chunks:
+                chunk[i] = None  # freed as soon as joined
+            # columns that never received a value were not in the points (a dict per point)
+            if name in self._kinds:
+                frame[name] = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return pd.DataFrame(frame, copy=False)
 
-    def _frame(self, rows: list[tuple[Any, ...]], names: tuple[str, ...]) -> pd.DataFrame:
-        import pandas as pd
+    def _arrays(self, columns: list[Any], names: tuple[str, ...]) -> list[Any]:
+        return [
+            _array(values, self._kinds.get(name))
+            for name, values in zip(names, columns, strict=True)
+        ]
 
-        frame = pd.DataFrame.from_records(rows, columns=list(names))
-        for name in names:
-            kind = self._kinds.get(name)
-            column = frame[name]
-            if kind in ("float", "int", "bool") and column.dtype == object:
-                column = pd.to_numeric(column, errors="coerce")  # None, 'nan' -> NaN
-            if kind == "float" and column.dtype.kind in "iub":
-                column = column.astype(float)
-            elif kind == "bool" and column.dtype.kind in "iu":
-                column = column.astype(bool)
-            frame[name] = column
-        return frame
+
+def _array(values: Any, kind: str | None) -> Any:
+    """One column's values as the array pandas made of the recorded values: ``float`` even
+    where SQLite's NUMERIC affinity stored 2.0 as the integer 2, NaN for None and for the
+    text 'nan' that qcodes stores a NaN as, int or bool while no value is missing."""
+    import numpy as np
+
+    if kind in ("int", "bool"):
+        array = np.array(values)
+        if array.dtype.kind in "iub":
+            return array.astype(bool) if kind == "bool" else array
+        if kind == "bool":  # some missing: pandas keeps True/False and NaN as objects
+            numbers = np.array(values, dtype=float)
+            array = np.empty(len(values), dtype=object)
+            array[:] = [bool(v) for v in numbers]
+            array[np.isnan(numbers)] = np.nan
+            return array
+        kind = "float"  # a value missing, or floats among the ints
+    if kind == "float":
+        try:
+            return np.array(values, dtype=float)
+        except (TypeError, ValueError):
+            pass  # text among the numbers: as recorded
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def _kind(value: Any) -> str:
