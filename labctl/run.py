@@ -51,6 +51,8 @@ class Run:
         self._n_values = -1
         self._pick: Callable[[dict[str, Any]], Any] = itemgetter("t_s")
         self._check_health = partial(station.check_health, spec.tolerates)
+        self._buffer = writer.buffer  # the writer's pending points (it never replaces the list)
+        self._flush_at = writer.flush_at
         self.subscribers: list[Callable[[dict[str, Any]], None]] = []
         self.figures: list[Path] = []
         if spec.columns:
@@ -91,6 +93,7 @@ class Run:
         self._writer.begin(ColumnSpec(columns, tuple(self.spec.setpoints)))
         self._columns = frozenset(columns)
         self._n_values = len(columns) - 1
+        self._flush_at = self._writer.flush_at
         names = self._writer.columns
         self._pick = itemgetter("t_s", *names) if names else lambda values: (values["t_s"],)
 
@@ -110,7 +113,10 @@ class Run:
                 point = self._point_of(values, checked=True)
         else:
             point = self._point_of(values, checked=False)
-        self._writer.extend(point)
+        buffer = self._buffer
+        buffer.extend(point)  # one list operation: the writer thread never sees half a point
+        if len(buffer) >= self._flush_at:
+            self._writer.extend(())  # asks for a flush (and waits if the writer is behind)
         self._n_points += 1
         if self.subscribers:
             row = {"t_s": values["t_s"], **values}
