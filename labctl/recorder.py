@@ -176,13 +176,20 @@ class RunWriter:
         buffer = self.buffer
         buffer.extend(point)
         if len(buffer) >= self.flush_at:
-            self.nudge()
-            if len(buffer) >= self.hold_at:
-                self._hold()
+            self.make_room()
+
+    def make_room(self) -> None:
+        """``flush_at`` values or more are pending: ask for a flush now, and wait for the
+        writer once ``hold_at`` are (see :meth:`_hold`)."""
+        self.nudge()
+        if len(self.buffer) >= self.hold_at:
+            self._hold()
 
     def _hold(self) -> None:
         """Wait until the writer has caught up (the pending points below ``hold_at``); not
-        while writes fail: the run then goes on and keeps its points until one succeeds."""
+        while writes fail: the run then goes on and keeps its points until one succeeds. (A
+        write that waits on another process's lock holds the run up to then: bounded memory
+        is worth more to a long run than going on meanwhile.)"""
         with self._written:
             while (
                 len(self.buffer) >= self.hold_at and not self._failing and self._thread.is_alive()

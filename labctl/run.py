@@ -116,7 +116,7 @@ class Run:
         buffer = self._buffer
         buffer.extend(point)  # one list operation: the writer thread never sees half a point
         if len(buffer) >= self._flush_at:
-            self._writer.extend(())  # asks for a flush (and waits if the writer is behind)
+            self._writer.make_room()  # a flush now (and a wait if the writer is far behind)
         self._n_points += 1
         if self.subscribers:
             row = {"t_s": values["t_s"], **values}
