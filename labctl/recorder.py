@@ -30,7 +30,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qcodes.dataset import load_or_create_experiment, new_data_set
+from qcodes.dataset import load_by_id, load_or_create_experiment, new_data_set
 from qcodes.dataset.descriptions.dependencies import InterDependencies_
 from qcodes.dataset.sqlite.settings import SQLiteSettings
 from qcodes.parameters import ParamSpecBase
@@ -228,6 +228,15 @@ class RunWriter:
         columns that ever received a value; empty before the first point."""
         box: dict[str, Any] = {}
         self._call("read", box, report=False)
+        if not box:  # the writer has stopped (the run is closed): read on this thread
+            try:
+                conn = database.connect(self.db_path, write=False)
+                try:
+                    box["frame"] = self._read(conn, load_by_id(self.run_id, conn=conn))
+                finally:
+                    conn.close()
+            except Exception as exc:
+                box["error"] = exc
         if "error" in box:
             raise LabctlError(
                 f"reading run {self.run_id} back failed: "

@@ -253,6 +253,8 @@ def test_points_leave_memory_once_committed(tmp_path: Path) -> None:
     assert writer.rows_written > 0  # flushed without waiting for the 60 s interval
     assert most <= writer.hold_at + writer.width
     writer.close()
+    frame = writer.read_points()  # after close too; the stored doubles exactly
+    assert list(frame["v_V"]) == [i * 1e-3 for i in range(5000)]
     _, frame = load_run(db, writer.run_id)
     assert list(frame["i"]) == list(range(5000))
     # (qcodes reads NUMERIC values back through their text form: 15 significant digits)

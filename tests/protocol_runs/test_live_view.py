@@ -106,6 +106,10 @@ def test_watch_shows_a_finished_run(tmp_path: Path) -> None:
     assert follower.status() == "completed"
     assert coloured_pixels(path) > 200
     assert follower.poll() == []  # nothing new
+    again = RunFollower(tmp_path / "runs.db", ran.outcome.run_id)  # a few rows at a time
+    ids = [row["id"] for rows in iter(lambda: again.poll(limit=7), []) for row in rows]
+    assert ids == list(range(ids[0], ids[0] + ran.outcome.points))
+    again.close()
     window.close()
     follower.close()
 
