@@ -55,7 +55,10 @@ def _bench_protocol(run: Run, params: _Params) -> dict[str, float]:
         record(field_T=i * 1e-3, v_hall_V=i * 1e-6)
     if params.read_back:
         points = run.points()
-        return {"rows_read": float(len(points)), "v_sum": float(points["v_hall_V"].sum())}
+        return {
+            "rows_read": float(len(points)),
+            "v_sum": float(points["v_hall_V"].to_numpy().sum()),
+        }
     return {}
 
 
@@ -218,7 +221,7 @@ def figures(quick: bool = False, points: int | None = None) -> list[Figure]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--points", type=int, default=None, help="points per P1 run")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--memory-child", nargs=2, metavar=("N", "DB"), help=argparse.SUPPRESS)
