@@ -280,7 +280,12 @@ def _reach_safe_state(bench: Bench | None, run_id: int) -> list[str]:
 def _figures(spec: ProtocolSpec, run: Run, result: dict[str, Any]) -> list[Path]:
     """The protocol's figure function, run on whatever points exist (also after an abort)."""
     if spec.figure is not None and run.n_points:
-        draw_figure(spec, result, run.points(), run.figure_path("main"), run.run_id)
+        try:
+            points = run.points()  # read back from the dataset
+        except LabctlError as exc:  # a figure must never lose a run
+            log.warning("run %d: figure skipped: %s", run.run_id, exc)
+            return []
+        draw_figure(spec, result, points, run.figure_path("main"), run.run_id)
         run.figures = [p for p in run.figures if p.exists()]
     return [p for p in run.figures if p.exists()]
 

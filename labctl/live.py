@@ -21,6 +21,10 @@ from typing import Any
 from labctl.figures import COLORS, ensure_qt_platform, gui_loop, qt_app
 
 REFRESH_MS = 100
+# Points a live curve keeps. Past that it keeps every other one and takes new points at twice
+# the stride: a run of any length draws its whole shape at a bounded memory and drawing cost
+# (the newest point is always drawn). A figure or an analysis reads the run from the database.
+LIVE_POINTS = 20_000
 
 
 def has_display() -> bool:
@@ -37,6 +41,36 @@ def _number(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
+class Series:
+    """One curve's points, evenly decimated to at most ``LIVE_POINTS`` (see there)."""
+
+    def __init__(self, limit: int = LIVE_POINTS) -> None:
+        self.xs: list[float] = []
+        self.ys: list[float] = []
+        self.limit = max(2, limit)
+        self.stride = 1  # the kept points are those whose index is a multiple of this
+        self.seen = 0
+        self.last: tuple[float, float] | None = None  # the newest point, if not kept
+
+    def add(self, x: float, y: float) -> None:
+        if self.seen % self.stride:
+            self.last = (x, y)
+        else:
+            self.last = None
+            self.xs.append(x)
+            self.ys.append(y)
+            if len(self.xs) > self.limit:
+                del self.xs[1::2], self.ys[1::2]
+                self.stride *= 2
+        self.seen += 1
+
+    def data(self) -> tuple[list[float], list[float]]:
+        """What to draw: the kept points and the newest one."""
+        if self.last is None:
+            return self.xs, self.ys
+        return [*self.xs, self.last[0]], [*self.ys, self.last[1]]
+
+
 class LiveWindow:
     """A window with one scatter-line plot per axes pair; thread-safe ``push`` of rows."""
 
@@ -49,7 +83,7 @@ class LiveWindow:
         self.widget.setWindowTitle(title)
         self.widget.resize(500 * len(self.axes), 420)
         self._queue: queue.SimpleQueue[Mapping[str, Any]] = queue.SimpleQueue()
-        self._data: list[tuple[list[float], list[float]]] = []
+        self._data: list[Series] = []
         self._curves = []
         for i, (x, y) in enumerate(self.axes):
             plot = self.widget.addPlot(title=f"{y} vs {x}")
@@ -60,7 +94,7 @@ class LiveWindow:
             curve = plot.plot([], [], pen=pg.mkPen(color, width=1.5), symbol="o",
                               symbolSize=4, symbolBrush=color, symbolPen=None)  # fmt: skip
             self._curves.append(curve)
-            self._data.append(([], []))
+            self._data.append(Series())
         self.points = 0
         self.status = ""
         self._timers: list[Any] = []
@@ -93,15 +127,14 @@ class LiveWindow:
             except queue.Empty:
                 break
             n += 1
-            for (x, y), (xs, ys) in zip(self.axes, self._data, strict=True):
+            for (x, y), series in zip(self.axes, self._data, strict=True):
                 vx, vy = _number(row.get(x)), _number(row.get(y))
                 if vx is not None and vy is not None:
-                    xs.append(vx)
-                    ys.append(vy)
+                    series.add(vx, vy)
         if n:
             self.points += n
-            for curve, (xs, ys) in zip(self._curves, self._data, strict=True):
-                curve.setData(xs, ys)
+            for curve, series in zip(self._curves, self._data, strict=True):
+                curve.setData(*series.data())
         return n
 
     def set_status(self, text: str) -> None:

@@ -18,6 +18,10 @@ from labctl.errors import LabctlError
 from labctl.live import REFRESH_MS, LiveWindow, has_display
 
 POLL_MS = 500
+# Rows read at a time: a long run is drawn in steps (the window keeps a decimated curve), never
+# read whole into memory; a poll tick reads up to POLL_CHUNKS of them.
+POLL_ROWS = 20_000
+POLL_CHUNKS = 10
 
 
 class RunFollower:
@@ -41,11 +45,13 @@ class RunFollower:
         rows = self._conn.execute(f'PRAGMA table_info("{self.table}")').fetchall()
         return [r[1] for r in rows if r[1] != "id"]
 
-    def poll(self) -> list[dict[str, Any]]:
-        """Rows committed since the last poll (empty while the run has not started)."""
+    def poll(self, limit: int = POLL_ROWS) -> list[dict[str, Any]]:
+        """The next rows committed since the last poll, ``limit`` at most (empty while the run
+        has not started)."""
         try:
             cursor = self._conn.execute(
-                f'SELECT * FROM "{self.table}" WHERE id > ? ORDER BY id', (self._last_id,)
+                f'SELECT * FROM "{self.table}" WHERE id > ? ORDER BY id LIMIT ?',
+                (self._last_id, limit),
             )
         except sqlite3.OperationalError:  # the table exists once the run has begun
             return []
@@ -81,13 +87,25 @@ class RunFollower:
         self._conn.close()
 
 
+def catch_up(window: LiveWindow, follower: RunFollower, chunks: int | None = None) -> None:
+    """Draw the rows committed since the last poll, ``POLL_ROWS`` at a time (``chunks`` of
+    them at most; all if None)."""
+    while chunks is None or chunks > 0:
+        rows = follower.poll()
+        window.extend(rows)
+        window.drain()
+        if len(rows) < POLL_ROWS:
+            return
+        chunks = None if chunks is None else chunks - 1
+
+
 def open_watch_window(follower: RunFollower) -> LiveWindow:
     """A live window fed by ``follower`` every ``POLL_MS`` (call from the GUI thread; close
     the window before the follower: the poll stops with the window)."""
     window = LiveWindow(follower.axes(), f"labctl watch: run {follower.run_id}")
 
     def poll() -> None:
-        window.extend(follower.poll())
+        catch_up(window, follower, POLL_CHUNKS)
         window.set_status(
             f"labctl watch: run {follower.run_id} {follower.protocol}: {follower.status()}"
         )
@@ -116,7 +134,7 @@ def watch(db: Path, run_id: int, snapshot: Path | None = None) -> str:
         while window.widget.isVisible():
             app.processEvents()
             if not interactive and follower.status() != "running":
-                window.extend(follower.poll())  # the rows committed with the final status
+                catch_up(window, follower)  # the rows committed with the final status
                 break
             threading.Event().wait(REFRESH_MS / 1000)
         return follower.status()

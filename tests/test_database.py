@@ -158,6 +158,8 @@ def test_a_locked_database_delays_the_points_but_loses_none(
     while writer._error is None and time.monotonic() < deadline:  # a failed flush happened
         time.sleep(0.02)
     assert writer._error is not None and writer.rows_written == 100
+    frame = writer.read_points()  # the committed points and the pending ones
+    assert list(frame["i"]) == list(range(300)) and writer.rows_written == 100
     other.execute("COMMIT")
     other.close()
     writer.close()
@@ -235,3 +237,25 @@ def test_an_unusable_database_through_the_real_command(tmp_path: Path) -> None:
     assert out.stderr == (
         f"labctl: error: database {tmp_path / 'folder.db'} is a folder, not an SQLite file\n"
     )
+
+
+def test_points_leave_memory_once_committed(tmp_path: Path) -> None:
+    """A run holds at most ``hold_at`` pending values whatever its length: the writer flushes
+    early once ``flush_points`` are pending (here long before its interval), and record waits
+    for it beyond twice that; every point is in the database at the end, in order."""
+    db = tmp_path / "stream.db"
+    writer = RunWriter(db, "exp", "sample", "stream", flush_interval_s=60.0, flush_points=50)
+    writer.begin(ColumnSpec({"t_s": "s", "i": "", "v_V": "V"}))
+    most = 0
+    for i in range(5000):
+        writer.record(i * 0.5, {"i": i, "v_V": i * 1e-3})
+        most = max(most, len(writer.buffer))
+    assert writer.rows_written > 0  # flushed without waiting for the 60 s interval
+    assert most <= writer.hold_at + writer.width
+    writer.close()
+    frame = writer.read_points()  # after close too; the stored doubles exactly
+    assert list(frame["v_V"]) == [i * 1e-3 for i in range(5000)]
+    _, frame = load_run(db, writer.run_id)
+    assert list(frame["i"]) == list(range(5000))
+    # (qcodes reads NUMERIC values back through their text form: 15 significant digits)
+    assert list(frame["v_V"]) == pytest.approx([i * 1e-3 for i in range(5000)], rel=1e-14)

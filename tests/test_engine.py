@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from labctl.api import Run, param, protocol
@@ -123,3 +124,49 @@ def test_undeclared_column_is_an_error(tmp_path: Path) -> None:
         handle_signals=False,
     )
     assert outcome.status == "failed" and "column(s) b not declared" in outcome.error
+
+
+# ------------------------------------------------------------------ points read back
+MIXED = [  # one point per dict: what a protocol may hand run.record
+    {"x": 0.5, "n": 3, "flag": True, "label": "up", "level_V": float("nan")},
+    {"x": 2.0, "n": 4, "flag": False, "label": "down", "level_V": 1.0},
+    {"x": -1.25e-9, "n": -7, "flag": True, "label": "", "level_V": 2.5},
+    {"x": 3.0, "label": "partial"},  # columns left out: missing in the frame, NaN
+    {"x": 1e300, "n": 2**40, "flag": False, "label": "big", "level_V": -0.0},
+]
+
+
+@protocol("mixed", columns={"x": "", "n": "", "flag": "", "label": "text", "level_V": "V",
+                            "never": ""})  # fmt: skip
+def mixed(run: Run, params: StepParams) -> dict[str, object]:
+    """Record MIXED several times; compare run.points() with the frame pandas makes of the
+    same values in memory (what run.points() was before points were streamed)."""
+    expected: list[dict[str, object]] = []
+    seen = {}
+    for repeat in range(params.points):
+        for values in MIXED:
+            expected.append({"t_s": run.now(), **values})
+            run.record(**values)
+            run.sleep(0.25)
+        if repeat == 0:  # mid-run: some points committed, some pending
+            seen["first"] = (run.points(), pd.DataFrame(expected))
+    seen["last"] = (run.points(), pd.DataFrame(expected))
+    for got, want in seen.values():
+        pd.testing.assert_frame_equal(got, want, check_like=True)
+    return {"rows": len(seen["last"][0])}
+
+
+def test_points_read_back_from_the_dataset_as_recorded(tmp_path: Path) -> None:
+    """Every value comes back with the dtype pandas gave the in-memory points: floats that
+    SQLite's NUMERIC affinity stored as integers, NaN (qcodes stores it as text), bools,
+    text, columns left out, a declared column never recorded (absent)."""
+    outcome = execute(
+        spec_of(mixed),
+        build_params(StepParams, {"points": 3}, "mixed"),
+        load_station(STATION),
+        tmp_path / "t.db",
+        handle_signals=False,
+        flush_interval_s=0.01,
+    )
+    assert outcome.status == "completed", outcome.error
+    assert outcome.result == {"rows": 3 * len(MIXED)}

@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from labctl.figures import gui_loop
-from labctl.live import LiveWindow, run_live
+from labctl.live import LiveWindow, Series, run_live
 from labctl.params import build_params
 from labctl.protocol import find_protocol
 from labctl.station import load_station
@@ -106,6 +106,10 @@ def test_watch_shows_a_finished_run(tmp_path: Path) -> None:
     assert follower.status() == "completed"
     assert coloured_pixels(path) > 200
     assert follower.poll() == []  # nothing new
+    again = RunFollower(tmp_path / "runs.db", ran.outcome.run_id)  # a few rows at a time
+    ids = [row["id"] for rows in iter(lambda: again.poll(limit=7), []) for row in rows]
+    assert ids == list(range(ids[0], ids[0] + ran.outcome.points))
+    again.close()
     window.close()
     follower.close()
 
@@ -177,3 +181,17 @@ def test_cli_live_run_and_watch_return_offscreen(tmp_path: Path, capsys) -> None
     assert coloured_pixels(Path(watched["snapshot"])) > 200
     assert main(["watch", "7", "--db", str(db)]) != 0  # no such run: an error, not a window
     assert "no run 7" in capsys.readouterr().err
+
+
+def test_a_live_curve_stays_bounded_and_evenly_decimated() -> None:
+    """A curve fed far more points than it keeps: at most ``limit`` kept, evenly spaced over
+    the whole run (the first point included), and the newest point is always drawn."""
+    series = Series(limit=100)
+    for i in range(10_007):
+        series.add(float(i), -float(i))
+    assert len(series.xs) <= 100 and series.seen == 10_007
+    steps = np.diff(series.xs)
+    assert series.xs[0] == 0.0 and np.all(steps == series.stride)
+    assert series.xs[-1] > 10_007 - 1 - series.stride
+    xs, ys = series.data()
+    assert xs[-1] == 10_006.0 and ys[-1] == -10_006.0
