@@ -63,7 +63,7 @@ def _step_refresh(every, idx, step, x, x_inf, decay, gate, any_gate, c, h0_dev,
     h_min = np.inf
     count = x.size if every else idx.size
     for j in prange(count):
-        i = j if every else idx[j]
+        i = np.intp(j) if every else np.intp(idx[j])  # one integer type for both
         xi, kk, mm, v, h, ih, d = step_refresh_one(
             step, x[i], x_inf[i] if step else 0.0, decay[j] if step else 0.0,
             gate[i] if any_gate else 0.0, c, h0_dev[i], d0_dev[i], t_factor,

@@ -28,6 +28,8 @@ PARALLEL_MIN_SIZE = 32768
 # error_model="numpy": a float division by zero gives inf/nan as in numpy instead of raising
 # (and costs no check per element).
 _FLAGS = {"cache": True, "error_model": "numpy"}
+# The one-device laws are inlined into the loops that call them (numba IR inlining): a call
+# per element would keep the loops from vectorising and cost more than the arithmetic.
 njit = numba.njit(**_FLAGS)
 
 

@@ -414,7 +414,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         if (
             self._one
             and (indices is None or (type(indices) is int and indices == 0))
-            and np.ndim(voltage_V) == 0
+            and isinstance(voltage_V, float | int)
         ):
             self._set_gate_one(float(voltage_V))
             return
@@ -442,7 +442,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
             # rng.standard_normal() draws what rng.standard_normal(1) draws
             self._c2c[0] = max(1.0 + sigma * self.rng.standard_normal(), 0.0)
         g = 0.0 if self.broken[0] else V
-        self._gate_eff = np.array([g])
+        self._gate_eff[0] = g
         self._any_gate = g != 0.0
         kp = self.params.kinetics
         if self._drive_T != self.temperature_K:
