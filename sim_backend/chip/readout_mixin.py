@@ -34,6 +34,7 @@ class ReadoutMixin:
     broken: np.ndarray
     temperature_K: float
     _ms: np.ndarray
+    _one: bool  # a 1-device chip
     _noise: DriftingNoise
 
     def _idx(self, indices: Indices) -> np.ndarray: ...  # provided by VirtualChip
@@ -71,7 +72,7 @@ class ReadoutMixin:
         """
         self.advance_to(t_s)
         s = self.spread
-        if type(index) is int and index == 0 and self.m.size == 1:  # one device: on floats
+        if self._one and type(index) is int and index == 0:  # one device: on floats
             R = readout.hall_resistance_ohm(float(s.R_AHE_ohm[0]), float(self._ms[0]),
                                             float(self.m[0]), float(s.R_offset_ohm[0]))  # fmt: skip
         else:
