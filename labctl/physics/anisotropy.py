@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from labctl.physics.jit import njit
+from labctl.physics.jit import law
+from labctl.physics.kinetics import step_x_one
 from labctl.physics.params import AnisotropyParams, ChipParams, ChipParamsError
 
 MU0 = 4e-7 * math.pi  # vacuum permeability (T·m/A)
@@ -81,7 +82,7 @@ def delta(
     return ap.delta0 * k_rel(params, x, gate_V) * (ap.T_ref_K / T)
 
 
-@njit
+@law
 def k_ms_one(x: float, gate_V: float, c: tuple) -> tuple[float, float, bool]:
     """(K_eff/K_eff,ref or 0 if invalid, M_s/M_s0, valid) of one device: the law of
     :func:`k_rel` and :func:`M_s_rel` compiled, with the constants ``c`` of
@@ -98,6 +99,22 @@ def k_ms_one(x: float, gate_V: float, c: tuple) -> tuple[float, float, bool]:
     K -= demag * ms * ms
     valid = K > 0.0 and ms > valid_ms
     return (K * inv_K_ref if valid else 0.0), ms, valid
+
+
+@law
+def step_refresh_one(step: bool, x: float, x_inf: float, decay: float, gate_V: float, c: tuple,
+                     h0_dev: float, d0_dev: float, t_factor: float) -> tuple:  # fmt: skip
+    """One device: x after its exact step (when ``step``), then (x, k, M_s/M_s0, valid, H0,
+    1/H0 (0 if invalid), Δ) with H0 = k·h0_dev and Δ = k·d0_dev·t_factor. The kernels of
+    :mod:`~labctl.physics.arrays` apply it to every device; a 1-device chip calls it directly."""
+    if step:
+        x = step_x_one(x, x_inf, decay)
+    k, ms, v = k_ms_one(x, gate_V, c)
+    h = k * h0_dev
+    d = k * d0_dev
+    if t_factor != 1.0:
+        d *= t_factor
+    return x, k, ms, v, h, (1.0 / h if v else 0.0), d
 
 
 class AnisotropyModel:

@@ -18,9 +18,9 @@ import math
 import numpy as np
 from numba import prange
 
-from labctl.physics.anisotropy import k_ms_one
+from labctl.physics.anisotropy import step_refresh_one
 from labctl.physics.jit import kernel, njit
-from labctl.physics.kinetics import step_x_one
+from labctl.physics.kinetics import drive_one
 from labctl.physics.switching import (
     flips_one,
     log_hazard_out_one,
@@ -30,28 +30,27 @@ from labctl.physics.switching import (
 
 __all__ = [
     "bounds",
+    "drive_loop",
     "flip_two_state",
+    "p_two_state_loop",
     "refresh",
     "step_refresh",
-    "step_refresh_one",
     "step_switch",
 ]
 
 
 @njit
-def step_refresh_one(step: bool, x: float, x_inf: float, decay: float, gate_V: float, c: tuple,
-                     h0_dev: float, d0_dev: float, t_factor: float) -> tuple:  # fmt: skip
-    """One device: x after its exact step (when ``step``), then (x, k, M_s/M_s0, valid, H0,
-    1/H0 (0 if invalid), Δ) with H0 = k·h0_dev and Δ = k·d0_dev·t_factor. The kernels below
-    apply it to every device; a 1-device chip calls it directly."""
-    if step:
-        x = step_x_one(x, x_inf, decay)
-    k, ms, v = k_ms_one(x, gate_V, c)
-    h = k * h0_dev
-    d = k * d0_dev
-    if t_factor != 1.0:
-        d *= t_factor
-    return x, k, ms, v, h, (1.0 / h if v else 0.0), d
+def p_two_state_loop(m, field_T, inv_H0_per_T, delta, log_dt_tau0, n, out):
+    """:func:`~labctl.physics.switching.p_two_state_one` of each device into ``out``."""
+    for i in range(out.size):
+        out[i] = p_two_state_one(m[i], field_T, inv_H0_per_T[i], delta[i], log_dt_tau0, n)
+
+
+@njit
+def drive_loop(s_V, A_per_s, A_scale, V0_V, asymmetry, ret_per_s, x_eq, a, b):
+    """:func:`~labctl.physics.kinetics.drive_one` of each device into ``a`` and ``b``."""
+    for i in range(s_V.size):
+        a[i], b[i] = drive_one(s_V[i], A_per_s, A_scale[i], V0_V, asymmetry, ret_per_s, x_eq)
 
 
 @kernel

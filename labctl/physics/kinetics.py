@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from labctl.physics.jit import njit
+from labctl.physics.jit import law
 from labctl.physics.params import KineticsParams
 
 K_B_EV_PER_K = 8.617333262e-5  # Boltzmann constant (eV/K)
@@ -50,7 +50,7 @@ def tau_s(kp: KineticsParams, voltage_V: float, temperature_K: float) -> float:
     return math.inf if r == 0 else 1.0 / r
 
 
-@njit
+@law
 def drive_one(s_V: float, A_per_s: float, A_scale: float, V0_V: float, asymmetry: float,
               ret_per_s: float, x_eq: float) -> tuple[float, float]:  # fmt: skip
     """Coefficients (a, b) (1/s) of ``dx/dt = a − b·x`` of one device.
@@ -59,7 +59,7 @@ def drive_one(s_V: float, A_per_s: float, A_scale: float, V0_V: float, asymmetry
     prefactor times the Boltzmann factor, ``A_scale`` the device's and the pulse's rate
     factors; ``ret_per_s`` the retention rate (< 0: no retention).
     """
-    r = A_per_s * A_scale * np.sinh(abs(s_V) / V0_V)
+    r = A_per_s * A_scale * math.sinh(abs(s_V) / V0_V)
     r_ox = r if s_V > 0 else 0.0
     r_red = r / asymmetry if s_V < 0 else 0.0
     a = r_ox
@@ -68,12 +68,6 @@ def drive_one(s_V: float, A_per_s: float, A_scale: float, V0_V: float, asymmetry
         a = a + ret_per_s * x_eq
         b = b + ret_per_s
     return a, b
-
-
-@njit
-def _drive_loop(s_V, A_per_s, A_scale, V0_V, asymmetry, ret_per_s, x_eq, a, b):
-    for i in range(s_V.size):
-        a[i], b[i] = drive_one(s_V[i], A_per_s, A_scale[i], V0_V, asymmetry, ret_per_s, x_eq)
 
 
 def drive_constants(kp: KineticsParams, temperature_K: float) -> tuple[float, float, float]:
@@ -102,10 +96,12 @@ def drive_coefficients(
     """
     s = np.ascontiguousarray(np.asarray(gate_V, dtype=float) * kp.oxidising_polarity)
     A_scale = np.ascontiguousarray(np.broadcast_to(np.asarray(A_scale, dtype=float), s.shape))
+    from labctl.physics import arrays  # numba loads with the kernels, not with this module
+
     A, ret, x_eq = drive_constants(kp, temperature_K)
     a = np.empty(s.shape)
     b = np.empty(s.shape)
-    _drive_loop(s.ravel(), A, A_scale.ravel(), float(kp.V0_V), float(kp.asymmetry), ret, x_eq,
+    arrays.drive_loop(s.ravel(), A, A_scale.ravel(), float(kp.V0_V), float(kp.asymmetry), ret, x_eq,
                 a.ravel(), b.ravel())  # fmt: skip
     return a, b
 
@@ -123,7 +119,7 @@ def step_x(x: np.ndarray, a: np.ndarray, b: np.ndarray, dt_s: float) -> np.ndarr
     return out
 
 
-@njit
+@law
 def step_x_one(x: float, x_inf: float, decay: float) -> float:
     """Exact step x∞ + (x − x∞)·e^{−bΔt} of one device, given ``decay`` = expm1(−b·Δt) (≤ 0).
 

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from labctl.physics.jit import njit
+from labctl.physics.jit import law
 
 
 def _pow(q: np.ndarray, n: float) -> np.ndarray:
@@ -97,7 +97,7 @@ def p_sot(
     return np.where(H0 > 0, P, 0.0)
 
 
-@njit
+@law
 def _pow_one(q: float, n: float) -> float:
     if n == 2.0:
         return q * q
@@ -106,7 +106,7 @@ def _pow_one(q: float, n: float) -> float:
     return q**n
 
 
-@njit
+@law
 def log_hazard_out_one(m: float, field_T: float, inv_H0_per_T: float, delta: float,
                     log_dt_tau0: float, n: float) -> float:  # fmt: skip
     """ln Λ_out = ln(Δt/τ0) − Δ·max(0, 1 − s)^n, s = −m·H/H0 (the escape out of state m)."""
@@ -114,7 +114,7 @@ def log_hazard_out_one(m: float, field_T: float, inv_H0_per_T: float, delta: flo
     return log_dt_tau0 - _pow_one(max(1.0 - s, 0.0), n) * delta
 
 
-@njit
+@law
 def p_two_state_one(m: float, field_T: float, inv_H0_per_T: float, delta: float,
                     log_dt_tau0: float, n: float) -> float:  # fmt: skip
     """Exact probability that one device ends Δt in the other state (two-state chain).
@@ -126,10 +126,10 @@ def p_two_state_one(m: float, field_T: float, inv_H0_per_T: float, delta: float,
     (:mod:`labctl.physics.arrays`) apply it to device arrays.
     """
     s = m * (-field_T) * inv_H0_per_T
-    lam_out = np.exp(log_hazard_out_one(m, field_T, inv_H0_per_T, delta, log_dt_tau0, n))
-    lam_back = np.exp(log_dt_tau0 - _pow_one(max(s + 1.0, 0.0), n) * delta)
+    lam_out = math.exp(log_hazard_out_one(m, field_T, inv_H0_per_T, delta, log_dt_tau0, n))
+    lam_back = math.exp(log_dt_tau0 - _pow_one(max(s + 1.0, 0.0), n) * delta)
     total = lam_back + lam_out
-    return -(lam_out / total * np.expm1(-total))
+    return -(lam_out / total * math.expm1(-total))
 
 
 # ln-units by which Λ_out must stay below a draw u to decide "no flip" without P: far above
@@ -137,14 +137,14 @@ def p_two_state_one(m: float, field_T: float, inv_H0_per_T: float, delta: float,
 _NO_FLIP_MARGIN = 1e-6
 
 
-@njit
+@law
 def may_flip_one(u: float, log_hazard_out: float) -> bool:
     """False when a draw ``u`` is surely above P (<= Λ_out): ln Λ_out + margin < −(1 − u)/u
     <= ln u, tested as 1 + u·(ln Λ_out + margin − 1) < 0 (no exponential, no division)."""
     return 1.0 + u * (log_hazard_out + (_NO_FLIP_MARGIN - 1.0)) >= 0.0
 
 
-@njit
+@law
 def flips_one(u: float, m: float, field_T: float, inv_H0_per_T: float, delta: float,
               log_dt_tau0: float, n: float) -> bool:  # fmt: skip
     """``u < p_two_state_one(...)``: does a device with uniform draw ``u`` flip over Δt.
@@ -158,12 +158,6 @@ def flips_one(u: float, m: float, field_T: float, inv_H0_per_T: float, delta: fl
     return u < p_two_state_one(m, field_T, inv_H0_per_T, delta, log_dt_tau0, n)
 
 
-@njit
-def _p_two_state_loop(m, field_T, inv_H0_per_T, delta, log_dt_tau0, n, out):
-    for i in range(out.size):
-        out[i] = p_two_state_one(m[i], field_T, inv_H0_per_T[i], delta[i], log_dt_tau0, n)
-
-
 def flip_probability_two_state(
     m: np.ndarray,
     field_T: float,
@@ -174,9 +168,11 @@ def flip_probability_two_state(
     n: float,
 ) -> np.ndarray:
     """:func:`p_two_state_one` of each device (new array) over ``dt_s``."""
+    from labctl.physics import arrays  # numba loads with the kernels, not with this module
+
     m = np.ascontiguousarray(m, dtype=float)
     out = np.empty(m.shape)
-    _p_two_state_loop(
+    arrays.p_two_state_loop(
         m.ravel(), float(field_T), np.ascontiguousarray(inv_H0_per_T, dtype=float).ravel(),
         np.ascontiguousarray(delta, dtype=float).ravel(), math.log(dt_s / tau0_s), float(n),
         out.ravel(),

@@ -21,11 +21,12 @@ Conventions
 from __future__ import annotations
 
 import math
+from types import ModuleType
 
 import numpy as np
 
-from labctl.physics import arrays, kinetics, switching
-from labctl.physics.anisotropy import AnisotropyModel, K_eff_J_per_m3
+from labctl.physics import kinetics, switching
+from labctl.physics.anisotropy import AnisotropyModel, K_eff_J_per_m3, step_refresh_one
 from labctl.physics.params import ChipParams, load_preset
 from sim_backend.chip.readout import DriftingNoise
 from sim_backend.chip.readout_mixin import Indices, ReadoutMixin
@@ -42,6 +43,14 @@ _SKIP_LOG_HAZARD = math.log(1e-10)
 _FUSED_MIN_DEVICES = 4096
 # ln-units below the skip bound at which the last step counts as quiet (no speculative draw)
 _QUIET_MARGIN = 2.0
+
+
+def _arrays() -> ModuleType:
+    """The compiled array kernels, imported on first use: numba loads (about a second) only
+    for a chip of more than one device."""
+    from labctl.physics import arrays
+
+    return arrays
 
 
 def _nothing_flips(n_valid: int, log_bound: float, u_min: float) -> bool:
@@ -191,7 +200,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         if self._one:
             self._refresh_one(None if decay is None else float(decay[0]), t_factor, assign_m)
             return
-        n_changed, self._bounds = arrays.step_refresh(
+        n_changed, self._bounds = _arrays().step_refresh(
             idx, self.x, self._x_inf, decay, self._gate_eff if self._any_gate else None,
             self._model.consts, self._h0_dev, self._d0_dev, t_factor, self._derived,
         )  # fmt: skip
@@ -212,7 +221,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
     def _refresh_one(self, decay: float | None, t_factor: float, assign_m: bool) -> None:
         """``_refresh`` of a 1-device chip: the same one-device law, called on Python floats
         (no array operations: a 1-device step costs what its arithmetic costs)."""
-        x, k, ms, v, h, ih, d = arrays.step_refresh_one(
+        x, k, ms, v, h, ih, d = step_refresh_one(
             decay is not None, float(self.x[0]), float(self._x_inf[0]),
             0.0 if decay is None else decay, float(self._gate_eff[0]), self._model.consts,
             self._h0_one, self._d0_one, t_factor,
@@ -242,6 +251,9 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         self._any_gate = bool(np.any(self._gate_eff))
 
     def _update_drive(self, idx: np.ndarray) -> None:
+        if self._one:
+            self._update_drive_one()
+            return
         kp = self.params.kinetics
         a, b = kinetics.drive_coefficients(
             kp, self._gate_eff[idx], self.temperature_K, self.spread.A_scale[idx] * self._c2c[idx]
@@ -262,7 +274,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         """(n valid, ln of a bound on every device's flip probability over ``dt_s``)."""
         sw = self.params.switching
         if self._bounds is None:
-            self._bounds = arrays.bounds(self._delta, self._H0, self._valid)
+            self._bounds = _arrays().bounds(self._delta, self._H0, self._valid)
         dmin, h0min, nv = self._bounds
         if nv == 0:
             return 0, -math.inf
@@ -290,7 +302,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         u = self.rng.random(self.n_devices)
         if _nothing_flips(nv, log_bound, float(u.min())):
             return  # every draw is above every P: nothing flips (same draws, same outcome)
-        arrays.flip_two_state(self.m, u, self._valid, self.field_T, self._inv_H0, self._delta,
+        _arrays().flip_two_state(self.m, u, self._valid, self.field_T, self._inv_H0, self._delta,
                               dt_s, sw.tau0_s, sw.n_exponent)  # fmt: skip
 
     def _advance_one(self, dt_s: float) -> None:
@@ -340,7 +352,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         if draw:
             state = self.rng.bit_generator.state
             self.rng.random(out=self._u)
-        _, self._bounds, n_flipped, u_min = arrays.step_switch(
+        _, self._bounds, n_flipped, u_min = _arrays().step_switch(
             self.x, self._x_inf, self._decay if step else None,
             self._gate_eff if self._any_gate else None, self._model.consts, self._h0_dev,
             self._d0_dev, self.params.anisotropy.T_ref_K / self.temperature_K, self.m,
@@ -444,21 +456,24 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         g = 0.0 if self.broken[0] else V
         self._gate_eff[0] = g
         self._any_gate = g != 0.0
+        self._update_drive_one()
+        self._refresh_one(None, self.params.anisotropy.T_ref_K / self.temperature_K, True)
+
+    def _update_drive_one(self) -> None:
+        """``_update_drive`` of a 1-device chip on Python floats."""
         kp = self.params.kinetics
         if self._drive_T != self.temperature_K:
             self._drive_c = kinetics.drive_constants(kp, self.temperature_K)
             self._drive_T = self.temperature_K
         A, ret, x_eq = self._drive_c
-        a, b = kinetics.drive_one(
-            g * kp.oxidising_polarity, A, float(self.spread.A_scale[0] * self._c2c[0]),
-            kp.V0_V, kp.asymmetry, ret, x_eq,
-        )  # fmt: skip
+        s_V = float(self._gate_eff[0]) * kp.oxidising_polarity
+        A_scale = float(self.spread.A_scale[0] * self._c2c[0])
+        a, b = kinetics.drive_one(s_V, A, A_scale, kp.V0_V, kp.asymmetry, ret, x_eq)
         self._a[0] = a
         self._b[0] = b
         self._x_inf[0] = a / b if b > 0 else 0.0
         self._decay_dt = None
         self._active = slice(None) if b != 0 else None
-        self._refresh_one(None, self.params.anisotropy.T_ref_K / self.temperature_K, True)
 
     def gate_pulse(
         self, indices: Indices, voltage_V: float | np.ndarray, duration_s: float, t_s: float
