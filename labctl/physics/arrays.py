@@ -20,7 +20,8 @@ from numba import prange
 
 from labctl.physics.anisotropy import step_refresh_one
 from labctl.physics.jit import kernel, njit
-from labctl.physics.kinetics import drive_one
+from labctl.physics.kinetics import drive_constants, drive_one
+from labctl.physics.params import KineticsParams
 from labctl.physics.switching import (
     flips_one,
     log_hazard_out_one,
@@ -30,7 +31,9 @@ from labctl.physics.switching import (
 
 __all__ = [
     "bounds",
+    "drive_coefficients",
     "drive_loop",
+    "flip_probability_two_state",
     "flip_two_state",
     "p_two_state_loop",
     "refresh",
@@ -51,6 +54,49 @@ def drive_loop(s_V, A_per_s, A_scale, V0_V, asymmetry, ret_per_s, x_eq, a, b):
     """:func:`~labctl.physics.kinetics.drive_one` of each device into ``a`` and ``b``."""
     for i in range(s_V.size):
         a[i], b[i] = drive_one(s_V[i], A_per_s, A_scale[i], V0_V, asymmetry, ret_per_s, x_eq)
+
+
+def drive_coefficients(
+    kp: KineticsParams,
+    gate_V: np.ndarray,
+    temperature_K: float,
+    A_scale: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients (a, b) (1/s) of ``dx/dt = a − b·x`` per device
+    (:func:`~labctl.physics.kinetics.drive_one`).
+
+    ``A_scale`` folds in the device-to-device lognormal factor and the cycle-to-cycle factor
+    of the current gate pulse.
+    """
+    s = np.ascontiguousarray(np.asarray(gate_V, dtype=float) * kp.oxidising_polarity)
+    A_scale = np.ascontiguousarray(np.broadcast_to(np.asarray(A_scale, dtype=float), s.shape))
+    A, ret, x_eq = drive_constants(kp, temperature_K)
+    a = np.empty(s.shape)
+    b = np.empty(s.shape)
+    drive_loop(s.ravel(), A, A_scale.ravel(), float(kp.V0_V), float(kp.asymmetry), ret, x_eq,
+                a.ravel(), b.ravel())  # fmt: skip
+    return a, b
+
+
+def flip_probability_two_state(
+    m: np.ndarray,
+    field_T: float,
+    inv_H0_per_T: np.ndarray,
+    delta: np.ndarray,
+    dt_s: float,
+    tau0_s: float,
+    n: float,
+) -> np.ndarray:
+    """:func:`~labctl.physics.switching.p_two_state_one` of each device over ``dt_s`` (new
+    array)."""
+    m = np.ascontiguousarray(m, dtype=float)
+    out = np.empty(m.shape)
+    p_two_state_loop(
+        m.ravel(), float(field_T), np.ascontiguousarray(inv_H0_per_T, dtype=float).ravel(),
+        np.ascontiguousarray(delta, dtype=float).ravel(), math.log(dt_s / tau0_s), float(n),
+        out.ravel(),
+    )  # fmt: skip
+    return out
 
 
 @kernel

@@ -67,7 +67,7 @@ def register_laws() -> None:
 
     numba.config.CACHE_DIR = _cache_dir()
     for fn in _LAWS:
-        register_jitable(inline="always", error_model="numpy")(fn)
+        register_jitable(error_model="numpy")(fn)
     _registered = True
 
 

@@ -83,29 +83,6 @@ def drive_constants(kp: KineticsParams, temperature_K: float) -> tuple[float, fl
     return A, ret, float(kp.x_eq)
 
 
-def drive_coefficients(
-    kp: KineticsParams,
-    gate_V: np.ndarray,
-    temperature_K: float,
-    A_scale: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients (a, b) (1/s) of ``dx/dt = a − b·x`` per device (:func:`drive_one`).
-
-    ``A_scale`` folds in the device-to-device lognormal factor and the cycle-to-cycle factor
-    of the current gate pulse.
-    """
-    s = np.ascontiguousarray(np.asarray(gate_V, dtype=float) * kp.oxidising_polarity)
-    A_scale = np.ascontiguousarray(np.broadcast_to(np.asarray(A_scale, dtype=float), s.shape))
-    from labctl.physics import arrays  # numba loads with the kernels, not with this module
-
-    A, ret, x_eq = drive_constants(kp, temperature_K)
-    a = np.empty(s.shape)
-    b = np.empty(s.shape)
-    arrays.drive_loop(s.ravel(), A, A_scale.ravel(), float(kp.V0_V), float(kp.asymmetry), ret, x_eq,
-                a.ravel(), b.ravel())  # fmt: skip
-    return a, b
-
-
 def step_x(x: np.ndarray, a: np.ndarray, b: np.ndarray, dt_s: float) -> np.ndarray:
     """Exact step of ``dx/dt = a − b·x`` over ``dt_s``: x → x∞ + (x − x∞)·exp(−b·Δt).
 

@@ -122,8 +122,7 @@ def p_two_state_one(m: float, field_T: float, inv_H0_per_T: float, delta: float,
     Escape hazards over Δt: Λ_out = (Δt/τ0)·exp(−Δ·max(0, 1 − s)^n) out of the present state
     and Λ_back with (1 + s), where s = −m·H/H0 > 0 when the field opposes m. Then
     P = Λ_out/(Λ_out + Λ_back)·(1 − exp(−(Λ_out + Λ_back))). ``log_dt_tau0`` = ln(Δt/τ0).
-    Compiled: :func:`flip_probability_two_state` and the simulator's fused step
-    (:mod:`labctl.physics.arrays`) apply it to device arrays.
+    The kernels of :mod:`labctl.physics.arrays` apply it to device arrays.
     """
     s = m * (-field_T) * inv_H0_per_T
     lam_out = math.exp(log_hazard_out_one(m, field_T, inv_H0_per_T, delta, log_dt_tau0, n))
@@ -156,28 +155,6 @@ def flips_one(u: float, m: float, field_T: float, inv_H0_per_T: float, delta: fl
     if not may_flip_one(u, lh):
         return False
     return u < p_two_state_one(m, field_T, inv_H0_per_T, delta, log_dt_tau0, n)
-
-
-def flip_probability_two_state(
-    m: np.ndarray,
-    field_T: float,
-    inv_H0_per_T: np.ndarray,
-    delta: np.ndarray,
-    dt_s: float,
-    tau0_s: float,
-    n: float,
-) -> np.ndarray:
-    """:func:`p_two_state_one` of each device (new array) over ``dt_s``."""
-    from labctl.physics import arrays  # numba loads with the kernels, not with this module
-
-    m = np.ascontiguousarray(m, dtype=float)
-    out = np.empty(m.shape)
-    arrays.p_two_state_loop(
-        m.ravel(), float(field_T), np.ascontiguousarray(inv_H0_per_T, dtype=float).ravel(),
-        np.ascontiguousarray(delta, dtype=float).ravel(), math.log(dt_s / tau0_s), float(n),
-        out.ravel(),
-    )  # fmt: skip
-    return out
 
 
 SWITCHING_MODES = ("field", "amplitude", "width")

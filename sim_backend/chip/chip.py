@@ -255,7 +255,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
             self._update_drive_one()
             return
         kp = self.params.kinetics
-        a, b = kinetics.drive_coefficients(
+        a, b = _arrays().drive_coefficients(
             kp, self._gate_eff[idx], self.temperature_K, self.spread.A_scale[idx] * self._c2c[idx]
         )
         self._a[idx] = a
@@ -292,7 +292,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
             max_barrier = math.log(dt_s / sw.tau0_s) + math.log(nv) - _SKIP_LOG_HAZARD
             sel = np.flatnonzero((self._delta < max_barrier) & self._valid)
             if sel.size < self.n_devices // 4:
-                P = switching.flip_probability_two_state(
+                P = _arrays().flip_probability_two_state(
                     self.m[sel], 0.0, self._inv_H0[sel], self._delta[sel], dt_s, sw.tau0_s,
                     sw.n_exponent,
                 )  # fmt: skip

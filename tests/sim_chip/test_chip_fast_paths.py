@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from labctl.physics import arrays, jit, switching
+from labctl.physics import arrays, jit
 from sim_backend.chip import ChipParams, VirtualChip
 
 
@@ -93,7 +93,7 @@ def test_no_flip_bound_never_changes_a_decision() -> None:
     inv_H0 = 1.0 / rng.uniform(0.03, 0.09, n)
     delta = rng.uniform(5.0, 80.0, n)
     dt_s, tau0_s, field_T = 1e-3, 1e-9, -0.02
-    P = switching.flip_probability_two_state(m, field_T, inv_H0, delta, dt_s, tau0_s, 2.0)
+    P = arrays.flip_probability_two_state(m, field_T, inv_H0, delta, dt_s, tau0_s, 2.0)
     # draws a relative 1e-12 either side of each device's P: the bound must leave every one
     # of them to the exact comparison
     for rel in (1.0 - 1e-12, 1.0 + 1e-12):
