@@ -15,7 +15,8 @@ IEEE results of the written operations in the written order, on one thread or se
 
 :class:`Kernel` compiles one loop twice: serially (small arrays: a parallel launch costs
 microseconds) and with ``parallel=True`` (``prange`` over the devices; element-wise work and
-min/count reductions give the same numbers on any number of threads).
+min/count reductions give the same numbers on any number of threads), the latter only when
+more than one thread is set (:func:`set_threads`; one by default).
 """
 
 from __future__ import annotations
@@ -27,9 +28,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# Arrays at least this long run the parallel twin of a kernel (below it the thread launch
-# costs more than the work).
+# Arrays at least this long run the parallel twin of a kernel when more than one thread is
+# set (below it the thread launch costs more than the work).
 PARALLEL_MIN_SIZE = 32768
+# Threads of the parallel kernels. One by default: on the 2-core machines this runs on, shared
+# with the rest of the process (the twins' servers, the station) or other jobs, a 1e6-device
+# step measured 1.5-2.5x faster on one thread than on two (scripts/bench_chip.py prints both).
+# LABCTL_KERNEL_THREADS=2 (or set_threads) uses more; the numbers are the same either way.
+_threads = max(1, int(os.environ.get("LABCTL_KERNEL_THREADS", "1")))
 
 _LAWS: list[Callable[..., Any]] = []
 _registered = False
@@ -99,8 +105,11 @@ class Kernel:
         self.__name__ = fn.__name__
 
     def pick(self, n: int) -> Callable[..., Any]:
-        """The compiled loop to run over ``n`` elements."""
-        return self.parallel if n >= PARALLEL_MIN_SIZE else self.serial
+        """The compiled loop to run over ``n`` elements (the parallel one is compiled only
+        when first picked)."""
+        if _threads > 1 and n >= PARALLEL_MIN_SIZE:
+            return self.parallel
+        return self.serial
 
 
 def kernel(fn: Callable[..., Any] | None = None, **flags: Any) -> Any:
@@ -112,14 +121,26 @@ def kernel(fn: Callable[..., Any] | None = None, **flags: Any) -> Any:
 
 
 def set_threads(n: int) -> None:
-    """Threads of the parallel kernels (1 to the number of cores numba found)."""
+    """Threads of the kernels (1: serial; up to the number of cores numba found)."""
+    global _threads
     import numba
 
-    numba.set_num_threads(n)
+    _threads = max(1, int(n))
+    if _threads > 1:
+        numba.set_num_threads(min(_threads, numba.config.NUMBA_NUM_THREADS))
 
 
 def get_threads() -> int:
-    """Threads the parallel kernels run on now."""
+    """Threads the kernels run on now."""
+    if _threads == 1:
+        return 1
     import numba
 
     return numba.get_num_threads()
+
+
+def max_threads() -> int:
+    """Threads available to the parallel kernels (numba's count of cores)."""
+    import numba
+
+    return numba.config.NUMBA_NUM_THREADS

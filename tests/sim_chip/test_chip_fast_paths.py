@@ -112,12 +112,13 @@ def test_parallel_kernels_give_the_serial_numbers(
     n = jit.PARALLEL_MIN_SIZE + 7
     default = jit.get_threads()
     try:
-        jit.set_threads(min(threads, default))
+        jit.set_threads(min(threads, jit.max_threads()))
         parallel = VirtualChip(hall, n_devices=n, seed=5)
         _field_walk(parallel)
     finally:
         jit.set_threads(default)
     monkeypatch.setattr(jit, "PARALLEL_MIN_SIZE", 10**12)  # every kernel serial
+    monkeypatch.setattr(jit, "_threads", 2)  # (however many threads are set)
     serial = VirtualChip(hall, n_devices=n, seed=5)
     _field_walk(serial)
     _same_state(parallel, serial)
