@@ -25,6 +25,7 @@ HEAVY = (
     "pyqtgraph",
     "matplotlib",
     "labctl.engine",
+    "numba",  # the device model's compiled laws (0.3 s, more if a cache is cold): simulator only
 )
 
 

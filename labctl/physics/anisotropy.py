@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from labctl.physics.jit import law
+from labctl.physics.kinetics import step_x_one
 from labctl.physics.params import AnisotropyParams, ChipParams, ChipParamsError
 
 MU0 = 4e-7 * math.pi  # vacuum permeability (T·m/A)
@@ -80,10 +82,44 @@ def delta(
     return ap.delta0 * k_rel(params, x, gate_V) * (ap.T_ref_K / T)
 
 
+@law
+def k_ms_one(x: float, gate_V: float, c: tuple) -> tuple[float, float, bool]:
+    """(K_eff/K_eff,ref or 0 if invalid, M_s/M_s0, valid) of one device: the law of
+    :func:`k_rel` and :func:`M_s_rel` compiled, with the constants ``c`` of
+    :attr:`AnisotropyModel.consts` (the simulator's per-device update, 1e6 devices per step).
+    """
+    parabolic, k_a, k_b, x_opt, vcma_per_V, demag, x_ox, valid_ms, inv_K_ref = c
+    if parabolic:
+        d = x - x_opt
+        K = d * d * k_a + k_b
+    else:
+        K = x * k_a + k_b
+    K += gate_V * vcma_per_V
+    ms = 1.0 if x_ox >= 1.0 else min(1.0, (1.0 - x) / (1.0 - x_ox))
+    K -= demag * ms * ms
+    valid = K > 0.0 and ms > valid_ms
+    return (K * inv_K_ref if valid else 0.0), ms, valid
+
+
+@law
+def step_refresh_one(step: bool, x: float, x_inf: float, decay: float, gate_V: float, c: tuple,
+                     h0_dev: float, d0_dev: float, t_factor: float) -> tuple:  # fmt: skip
+    """One device: x after its exact step (when ``step``), then (x, k, M_s/M_s0, valid, H0,
+    1/H0 (0 if invalid), Δ) with H0 = k·h0_dev and Δ = k·d0_dev·t_factor. The kernels of
+    :mod:`~labctl.physics.arrays` apply it to every device; a 1-device chip calls it directly."""
+    if step:
+        x = step_x_one(x, x_inf, decay)
+    k, ms, v = k_ms_one(x, gate_V, c)
+    h = k * h0_dev
+    d = k * d0_dev
+    if t_factor != 1.0:
+        d *= t_factor
+    return x, k, ms, v, h, (1.0 / h if v else 0.0), d
+
+
 class AnisotropyModel:
-    """The same law as :func:`k_rel` and :func:`M_s_rel`, with its constants precomputed and
-    in-place arithmetic, for the per-device update in the simulator's inner loop (1e6
-    devices per step)."""
+    """The constants of :func:`k_ms_one` for one chip: the law of :func:`k_rel` and
+    :func:`M_s_rel` with K_s/t_F, the demagnetising term and the VCMA per volt precomputed."""
 
     def __init__(self, params: ChipParams) -> None:
         ap = params.anisotropy
@@ -91,25 +127,14 @@ class AnisotropyModel:
         self.K_ref = K_eff_ref_J_per_m3(params)
         self.demag = 0.5 * MU0 * ap.M_s0_A_per_m**2  # µ0·M_s0²/2 (J/m³)
         self.vcma_per_V = ap.xi_J_per_V_m / ap.t_ox_m / ap.t_F_m  # ΔK_eff per gate volt
-
-    def k_rel(
-        self, x: np.ndarray, gate_V: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(K_eff/K_eff,ref or 0 if invalid, M_s/M_s0, valid) for arrays x (gate_V or None)."""
-        ap = self.ap
-        if ap.K_s_form == "parabolic":
-            d = x - ap.x_opt
-            d *= d
-            d *= -ap.K_s_curvature_J_per_m2 / ap.t_F_m
-            d += ap.K_s_max_J_per_m2 / ap.t_F_m
+        parabolic = ap.K_s_form == "parabolic"
+        if parabolic:
+            k_a = -ap.K_s_curvature_J_per_m2 / ap.t_F_m
+            k_b = ap.K_s_max_J_per_m2 / ap.t_F_m
         else:
-            d = x * (ap.dK_s_J_per_m2 / ap.t_F_m)
-            d += ap.K_s0_J_per_m2 / ap.t_F_m
-        if gate_V is not None:
-            d += gate_V * self.vcma_per_V
-        ms = M_s_rel(ap, x)
-        d -= self.demag * ms * ms
-        valid = (d > 0) & (ms > ap.valid_M_s_rel)
-        d *= 1.0 / self.K_ref
-        d *= valid  # 0 for every invalid device (in-plane, or no moment left)
-        return d, ms, valid
+            k_a = ap.dK_s_J_per_m2 / ap.t_F_m
+            k_b = ap.K_s0_J_per_m2 / ap.t_F_m
+        self.consts = (
+            parabolic, float(k_a), float(k_b), float(ap.x_opt), float(self.vcma_per_V),
+            float(self.demag), float(ap.x_ox), float(ap.valid_M_s_rel), float(1.0 / self.K_ref),
+        )  # fmt: skip

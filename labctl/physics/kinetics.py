@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from labctl.physics.jit import law
 from labctl.physics.params import KineticsParams
 
 K_B_EV_PER_K = 8.617333262e-5  # Boltzmann constant (eV/K)
@@ -49,35 +50,37 @@ def tau_s(kp: KineticsParams, voltage_V: float, temperature_K: float) -> float:
     return math.inf if r == 0 else 1.0 / r
 
 
-def drive_coefficients(
-    kp: KineticsParams,
-    gate_V: np.ndarray,
-    temperature_K: float,
-    A_scale: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients (a, b) (1/s) of ``dx/dt = a − b·x`` per device.
+@law
+def drive_one(s_V: float, A_per_s: float, A_scale: float, V0_V: float, asymmetry: float,
+              ret_per_s: float, x_eq: float) -> tuple[float, float]:  # fmt: skip
+    """Coefficients (a, b) (1/s) of ``dx/dt = a − b·x`` of one device.
 
-    ``A_scale`` folds in the device-to-device lognormal factor and the cycle-to-cycle factor
-    of the current gate pulse.
+    ``s_V`` is the gate voltage times the oxidising polarity (> 0 oxidises), ``A_per_s`` the
+    prefactor times the Boltzmann factor, ``A_scale`` the device's and the pulse's rate
+    factors; ``ret_per_s`` the retention rate (< 0: no retention).
     """
-    s = gate_V * kp.oxidising_polarity
-    boltz = boltzmann_factor(kp.E_a_eV, temperature_K)
-    A = prefactor_A_per_s(kp) * boltz
-    r = A * A_scale * np.sinh(np.abs(s) / kp.V0_V)
-    ox = s > 0
-    r_ox = np.where(ox, r, 0.0)
-    r_red = np.where(s < 0, r / kp.asymmetry, 0.0)
+    r = A_per_s * A_scale * math.sinh(abs(s_V) / V0_V)
+    r_ox = r if s_V > 0 else 0.0
+    r_red = r / asymmetry if s_V < 0 else 0.0
     a = r_ox
     b = r_ox + r_red
-    if kp.tau_ret_s is not None:
-        # Retention is ion hopping at zero bias: same activation energy, so scale with T.
-        ret = (
-            math.exp(-kp.E_a_eV / K_B_EV_PER_K * (1.0 / temperature_K - 1.0 / kp.T_ref_K))
-            / kp.tau_ret_s
-        )
-        a = a + ret * kp.x_eq
-        b = b + ret
+    if ret_per_s >= 0.0:
+        a = a + ret_per_s * x_eq
+        b = b + ret_per_s
     return a, b
+
+
+def drive_constants(kp: KineticsParams, temperature_K: float) -> tuple[float, float, float]:
+    """(A⁺·exp(−E_a/k_B T) (1/s), retention rate (1/s, −1 without retention), x_eq) at T."""
+    A = prefactor_A_per_s(kp) * boltzmann_factor(kp.E_a_eV, temperature_K)
+    if kp.tau_ret_s is None:
+        return A, -1.0, 0.0
+    # Retention is ion hopping at zero bias: same activation energy, so scale with T.
+    ret = (
+        math.exp(-kp.E_a_eV / K_B_EV_PER_K * (1.0 / temperature_K - 1.0 / kp.T_ref_K))
+        / kp.tau_ret_s
+    )
+    return A, ret, float(kp.x_eq)
 
 
 def step_x(x: np.ndarray, a: np.ndarray, b: np.ndarray, dt_s: float) -> np.ndarray:
@@ -93,15 +96,14 @@ def step_x(x: np.ndarray, a: np.ndarray, b: np.ndarray, dt_s: float) -> np.ndarr
     return out
 
 
-def step_x_inplace(x: np.ndarray, x_inf: np.ndarray, decay: np.ndarray) -> None:
-    """In-place exact step x ← x∞ + (x − x∞)·e^{−bΔt}, given ``decay`` = expm1(−b·Δt) (≤ 0).
+@law
+def step_x_one(x: float, x_inf: float, decay: float) -> float:
+    """Exact step x∞ + (x − x∞)·e^{−bΔt} of one device, given ``decay`` = expm1(−b·Δt) (≤ 0).
 
-    Same result as :func:`step_x`, for the inner loop where x∞ and the decay are cached.
+    Same result as :func:`step_x`, compiled for the simulator's fused step, where x∞ and the
+    decay are cached; clipped to [0, 1] against the last ulp.
     """
-    tmp = np.subtract(x_inf, x)
-    tmp *= decay
-    x -= tmp
-    np.clip(x, 0.0, 1.0, out=x)
+    return min(max(x - (x_inf - x) * decay, 0.0), 1.0)
 
 
 def x_after_gate(x0: float | np.ndarray, rate_per_s: float, duration_s: float, oxidising: bool):

@@ -5,9 +5,9 @@
     both:  barrier Δ·(1 − H_z/H0)^n·(1 − J/Jc0)   (default heuristic)
 
 Between calls the field is constant, so each device is a two-state Markov chain with the
-escape rates out of each state; :func:`flip_probability_two_state` is its exact solution over
-Δt (for Δ ≳ 20 the back-rate is negligible and it reduces to the formula above), written with
-in-place operations for the simulator's 1e6-device steps. The simulator draws with these
+escape rates out of each state; :func:`p_two_state_one` is its exact solution over Δt (for
+Δ ≳ 20 the back-rate is negligible and it reduces to the formula above), compiled (numba) for
+the simulator's 1e6-device steps. The simulator draws with these
 functions; the protocols' analysis and the calibration fit :func:`p_switch` and
 :func:`p_field`, which are built on the same :func:`p_arrhenius`.
 """
@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from labctl.physics.jit import law
 
 
 def _pow(q: np.ndarray, n: float) -> np.ndarray:
@@ -95,43 +97,64 @@ def p_sot(
     return np.where(H0 > 0, P, 0.0)
 
 
-def flip_probability_two_state(
-    m: np.ndarray,
-    field_T: float,
-    inv_H0_per_T: np.ndarray,
-    delta: np.ndarray,
-    dt_s: float,
-    tau0_s: float,
-    n: float,
-) -> np.ndarray:
-    """Exact probability that each device ends Δt in the other state (two-state chain).
+@law
+def _pow_one(q: float, n: float) -> float:
+    if n == 2.0:
+        return q * q
+    if n == 1.0:
+        return q
+    return q**n
+
+
+@law
+def log_hazard_out_one(m: float, field_T: float, inv_H0_per_T: float, delta: float,
+                    log_dt_tau0: float, n: float) -> float:  # fmt: skip
+    """ln Λ_out = ln(Δt/τ0) − Δ·max(0, 1 − s)^n, s = −m·H/H0 (the escape out of state m)."""
+    s = m * (-field_T) * inv_H0_per_T
+    return log_dt_tau0 - _pow_one(max(1.0 - s, 0.0), n) * delta
+
+
+@law
+def p_two_state_one(m: float, field_T: float, inv_H0_per_T: float, delta: float,
+                    log_dt_tau0: float, n: float) -> float:  # fmt: skip
+    """Exact probability that one device ends Δt in the other state (two-state chain).
 
     Escape hazards over Δt: Λ_out = (Δt/τ0)·exp(−Δ·max(0, 1 − s)^n) out of the present state
     and Λ_back with (1 + s), where s = −m·H/H0 > 0 when the field opposes m. Then
-    P = Λ_out/(Λ_out + Λ_back)·(1 − exp(−(Λ_out + Λ_back))). Written with in-place ops
-    because it runs on 1e6 devices per step.
+    P = Λ_out/(Λ_out + Λ_back)·(1 − exp(−(Λ_out + Λ_back))). ``log_dt_tau0`` = ln(Δt/τ0).
+    The kernels of :mod:`labctl.physics.arrays` apply it to device arrays.
     """
-    log_dt = math.log(dt_s / tau0_s)
-    s = m * (-field_T)
-    s *= inv_H0_per_T
-    lam_out = 1.0 - s
-    s += 1.0  # s is now the back-barrier base 1 + s
-    np.maximum(lam_out, 0.0, out=lam_out)
-    np.maximum(s, 0.0, out=s)
-    _pow(lam_out, n)
-    _pow(s, n)
-    lam_out *= delta
-    s *= delta
-    np.subtract(log_dt, lam_out, out=lam_out)
-    np.subtract(log_dt, s, out=s)
-    np.exp(lam_out, out=lam_out)
-    np.exp(s, out=s)
-    s += lam_out  # total hazard
-    lam_out /= s
-    np.expm1(np.negative(s, out=s), out=s)
-    lam_out *= s
-    np.negative(lam_out, out=lam_out)
-    return lam_out
+    s = m * (-field_T) * inv_H0_per_T
+    lam_out = math.exp(log_hazard_out_one(m, field_T, inv_H0_per_T, delta, log_dt_tau0, n))
+    lam_back = math.exp(log_dt_tau0 - _pow_one(max(s + 1.0, 0.0), n) * delta)
+    total = lam_back + lam_out
+    return -(lam_out / total * math.expm1(-total))
+
+
+# ln-units by which Λ_out must stay below a draw u to decide "no flip" without P: far above
+# the few ulps by which the computed P can exceed the computed Λ_out (P <= Λ_out exactly).
+_NO_FLIP_MARGIN = 1e-6
+
+
+@law
+def may_flip_one(u: float, log_hazard_out: float) -> bool:
+    """False when a draw ``u`` is surely above P (<= Λ_out): ln Λ_out + margin < −(1 − u)/u
+    <= ln u, tested as 1 + u·(ln Λ_out + margin − 1) < 0 (no exponential, no division)."""
+    return 1.0 + u * (log_hazard_out + (_NO_FLIP_MARGIN - 1.0)) >= 0.0
+
+
+@law
+def flips_one(u: float, m: float, field_T: float, inv_H0_per_T: float, delta: float,
+              log_dt_tau0: float, n: float) -> bool:  # fmt: skip
+    """``u < p_two_state_one(...)``: does a device with uniform draw ``u`` flip over Δt.
+
+    The same decision, cheaper: P <= Λ_out, so when :func:`may_flip_one` rules the draw out
+    no exponential is needed (most devices of a big chip, every step).
+    """
+    lh = log_hazard_out_one(m, field_T, inv_H0_per_T, delta, log_dt_tau0, n)
+    if not may_flip_one(u, lh):
+        return False
+    return u < p_two_state_one(m, field_T, inv_H0_per_T, delta, log_dt_tau0, n)
 
 
 SWITCHING_MODES = ("field", "amplitude", "width")

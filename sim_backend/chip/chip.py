@@ -21,11 +21,12 @@ Conventions
 from __future__ import annotations
 
 import math
+from types import ModuleType
 
 import numpy as np
 
 from labctl.physics import kinetics, switching
-from labctl.physics.anisotropy import AnisotropyModel, K_eff_J_per_m3
+from labctl.physics.anisotropy import AnisotropyModel, K_eff_J_per_m3, step_refresh_one
 from labctl.physics.params import ChipParams, load_preset
 from sim_backend.chip.readout import DriftingNoise
 from sim_backend.chip.readout_mixin import Indices, ReadoutMixin
@@ -37,6 +38,24 @@ __all__ = ["Indices", "VirtualChip"]
 # Skip the switching draw when the chance that ANY device flips in the step is below this:
 # it saves the 1e6-device work while a field is far below the switching fields.
 _SKIP_LOG_HAZARD = math.log(1e-10)
+# A chip this big steps at a field in one fused pass (below it the step-by-step path is cheaper
+# than saving the generator's state for a speculative draw).
+_FUSED_MIN_DEVICES = 4096
+# ln-units below the skip bound at which the last step counts as quiet (no speculative draw)
+_QUIET_MARGIN = 2.0
+
+
+def _arrays() -> ModuleType:
+    """The compiled array kernels, imported on first use: numba loads (about a second) only
+    for a chip of more than one device."""
+    from labctl.physics import arrays
+
+    return arrays
+
+
+def _nothing_flips(n_valid: int, log_bound: float, u_min: float) -> bool:
+    """Every draw is above every device's bound on P: nothing flips (same draws, same outcome)."""
+    return math.log(n_valid) + log_bound < 0.0 and u_min >= math.exp(log_bound)
 
 
 class VirtualChip(ReadoutMixin, SnapshotMixin):
@@ -71,23 +90,38 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         self._model = AnisotropyModel(params)
         self._h0_dev = params.anisotropy.h0_T * self.spread.H0_scale  # T at K_eff,ref
         self._d0_dev = params.anisotropy.delta0 * self.spread.delta_scale  # at K_eff,ref, T_ref
+        self._one = n == 1  # a 1-device chip steps on Python floats (``_refresh_one``)
+        self._h0_one = float(self._h0_dev[0])
+        self._d0_one = float(self._d0_dev[0])
         self._jc0_dev = params.switching.Jc0_A_per_m2 * self.spread.Jc0_scale
         self._c2c = np.ones(n)  # cycle-to-cycle rate factor of the gate pulse in force
-        self._k = np.zeros(n)  # max(K_eff, 0)/K_eff,ref
-        self._ms = np.zeros(n)  # M_s/M_s0
-        self._valid = np.zeros(n, dtype=bool)
-        self._H0 = np.zeros(n)  # T, 0 where invalid
-        self._inv_H0 = np.zeros(n)  # 1/T, 0 where invalid
-        self._delta = np.zeros(n)  # 0 where invalid
+        # derived from x and the gate by the anisotropy law; the fused step at a field leaves
+        # them stale (``_stale``) and the properties below bring them up to date when read
+        self._k_a = np.zeros(n)  # max(K_eff, 0)/K_eff,ref
+        self._ms_a = np.zeros(n)  # M_s/M_s0
+        self._H0_a = np.zeros(n)  # T, 0 where invalid
+        self._inv_H0_a = np.zeros(n)  # 1/T, 0 where invalid
+        self._delta_a = np.zeros(n)  # 0 where invalid
+        self._stale = False
+        self._valid = np.zeros(n, dtype=bool)  # always up to date
         self._a = np.zeros(n)  # kinetics dx/dt = a − b·x (1/s)
         self._b = np.zeros(n)
         self._x_inf = np.zeros(n)  # a/b: where x relaxes to under the present drives
         self._decay = np.zeros(0)  # expm1(−b·Δt) of the active devices for Δt = _decay_dt
         self._decay_dt: float | None = None
+        self._decay_one = 0.0  # the same for a 1-device chip, as a float
+        self._drive_T = math.nan  # temperature of the cached kinetics constants
+        self._drive_c = (0.0, -1.0, 0.0)
         self._active: np.ndarray | slice | None = None  # devices whose x moves
         self._any_gate = False
         self._gate_eff = np.zeros(n)  # V reaching the oxide
         self._bounds: tuple[float, float, int] | None = None  # (Δ_min, H0_min, n_valid)
+        self._changed = np.zeros(n, dtype=bool)  # validity flipped in the last refresh
+        # the arrays the fused refresh writes in place, in its order
+        self._derived = (self._k_a, self._ms_a, self._valid, self._H0_a, self._inv_H0_a,
+                         self._delta_a, self._changed)  # fmt: skip
+        self._u = np.zeros(n if n >= _FUSED_MIN_DEVICES else 0)  # the fused step's draws
+        self._flipped = np.zeros(self._u.size, dtype=bool)
         self._refresh(slice(None), assign_m=False)
         self._init_m()
         self._update_drive(self._all)
@@ -100,10 +134,42 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         """A chip from a bundled preset (``"ptco_gdox_hall"`` or ``"cofeb_mgo_mtj"``)."""
         return cls(load_preset(name), n_devices=n_devices, seed=seed, t0_s=t0_s)
 
+    # --- derived per-device arrays (read through these: up to date on reading) -----------
+    def _fresh(self) -> None:
+        if self._stale:
+            self._refresh(slice(None), assign_m=False)  # validity is current: nothing changes
+
+    @property
+    def _k(self) -> np.ndarray:
+        self._fresh()
+        return self._k_a
+
+    @property
+    def _ms(self) -> np.ndarray:
+        self._fresh()
+        return self._ms_a
+
+    @property
+    def _H0(self) -> np.ndarray:
+        self._fresh()
+        return self._H0_a
+
+    @property
+    def _inv_H0(self) -> np.ndarray:
+        self._fresh()
+        return self._inv_H0_a
+
+    @property
+    def _delta(self) -> np.ndarray:
+        self._fresh()
+        return self._delta_a
+
     # --- internals -------------------------------------------------------------------------
     def _idx(self, indices: Indices) -> np.ndarray:
         if indices is None:
             return self._all
+        if type(indices) is int and 0 <= indices < self.n_devices:
+            return self._all[indices : indices + 1]  # a view: no array built from scratch
         idx = np.atleast_1d(np.asarray(indices))
         if idx.dtype == bool:
             raise TypeError("indices: got a bool mask, expected device numbers (np.flatnonzero)")
@@ -121,27 +187,28 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
             m = np.full(self.n_devices, 1.0 if mode == "up" else -1.0)
         self.m = np.where(self._valid, m, 0.0)
 
-    def _refresh(self, sel: np.ndarray | slice, assign_m: bool = True) -> None:
-        """Recompute the anisotropy-derived per-device arrays on ``sel`` from x and the gate."""
-        gate = self._gate_eff[sel] if self._any_gate else None
-        k, ms, valid = self._model.k_rel(self.x[sel], gate)  # k = 0 where invalid
-        if assign_m:
-            changed = valid != self._valid[sel]
-        H0 = k * self._h0_dev[sel]
-        inv_H0 = np.divide(1.0, H0, out=np.zeros_like(H0), where=valid)
-        d = k * self._d0_dev[sel]
+    def _refresh(
+        self, sel: np.ndarray | slice, assign_m: bool = True, decay: np.ndarray | None = None
+    ) -> None:
+        """Recompute the anisotropy-derived per-device arrays on ``sel`` from x and the gate.
+
+        With ``decay`` (expm1(−b·Δt) aligned with ``sel``) x first takes its exact kinetics
+        step, in the same pass over memory.
+        """
+        idx = None if isinstance(sel, slice) else sel
         t_factor = self.params.anisotropy.T_ref_K / self.temperature_K
-        if t_factor != 1.0:
-            d *= t_factor
-        if isinstance(sel, slice):  # whole chip: rebind the fresh arrays, no copies
-            self._k, self._ms, self._valid = k, ms, valid
-            self._H0, self._inv_H0, self._delta = H0, inv_H0, d
-        else:
-            self._k[sel], self._ms[sel], self._valid[sel] = k, ms, valid
-            self._H0[sel], self._inv_H0[sel], self._delta[sel] = H0, inv_H0, d
-        self._bounds = None
-        if assign_m and changed.any():
-            where = self._all[sel][changed] if isinstance(sel, slice) else sel[changed]
+        if self._one:
+            self._refresh_one(None if decay is None else float(decay[0]), t_factor, assign_m)
+            return
+        n_changed, self._bounds = _arrays().step_refresh(
+            idx, self.x, self._x_inf, decay, self._gate_eff if self._any_gate else None,
+            self._model.consts, self._h0_dev, self._d0_dev, t_factor, self._derived,
+        )  # fmt: skip
+        if idx is None:
+            self._stale = False
+        if assign_m and n_changed:
+            changed = self._changed if idx is None else self._changed[idx]
+            where = np.flatnonzero(changed) if idx is None else idx[changed]
             now_valid = self._valid[where]
             if self.field_T != 0:
                 new_m = np.full(where.size, math.copysign(1.0, self.field_T))
@@ -151,14 +218,44 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
             # devices that turn in-plane have no perpendicular component.
             self.m[where] = np.where(now_valid, new_m, 0.0)
 
+    def _refresh_one(self, decay: float | None, t_factor: float, assign_m: bool) -> None:
+        """``_refresh`` of a 1-device chip: the same one-device law, called on Python floats
+        (no array operations: a 1-device step costs what its arithmetic costs)."""
+        x, k, ms, v, h, ih, d = step_refresh_one(
+            decay is not None, float(self.x[0]), float(self._x_inf[0]),
+            0.0 if decay is None else decay, float(self._gate_eff[0]), self._model.consts,
+            self._h0_one, self._d0_one, t_factor,
+        )  # fmt: skip
+        self.x[0] = x
+        self._k_a[0], self._ms_a[0], self._H0_a[0], self._inv_H0_a[0], self._delta_a[0] = (
+            k,
+            ms,
+            h,
+            ih,
+            d,
+        )
+        self._stale = False
+        self._bounds = (d, h, 1) if v else (0.0, 0.0, 0)
+        was = bool(self._valid[0])
+        self._valid[0] = v
+        if assign_m and v != was:
+            if self.field_T != 0:
+                m = math.copysign(1.0, self.field_T)
+            else:
+                m = float(self.rng.choice(np.array([-1.0, 1.0]), 1)[0])
+            self.m[0] = m if v else 0.0
+
     def _sync_gate(self) -> None:
         """Gate voltage that reaches the oxide (none through a broken-down oxide)."""
         self._gate_eff = np.where(self.broken, 0.0, self.gate_V)
         self._any_gate = bool(np.any(self._gate_eff))
 
     def _update_drive(self, idx: np.ndarray) -> None:
+        if self._one:
+            self._update_drive_one()
+            return
         kp = self.params.kinetics
-        a, b = kinetics.drive_coefficients(
+        a, b = _arrays().drive_coefficients(
             kp, self._gate_eff[idx], self.temperature_K, self.spread.A_scale[idx] * self._c2c[idx]
         )
         self._a[idx] = a
@@ -173,27 +270,29 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         else:
             self._active = np.flatnonzero(self._b)
 
-    def _thermal_switch(self, dt_s: float) -> None:
+    def _log_bound(self, dt_s: float) -> tuple[int, float]:
+        """(n valid, ln of a bound on every device's flip probability over ``dt_s``)."""
         sw = self.params.switching
         if self._bounds is None:
-            nv = int(np.count_nonzero(self._valid))
-            dmin = float(np.min(self._delta, where=self._valid, initial=np.inf)) if nv else 0.0
-            h0min = float(np.min(self._H0, where=self._valid, initial=np.inf)) if nv else 0.0
-            self._bounds = (dmin, h0min, nv)
+            self._bounds = _arrays().bounds(self._delta, self._H0, self._valid)
         dmin, h0min, nv = self._bounds
         if nv == 0:
-            return
+            return 0, -math.inf
         # lowest possible barrier: smallest Δ with the field reduced by the smallest H0
         q = max(0.0, 1.0 - abs(self.field_T) / h0min) ** sw.n_exponent
-        log_bound = math.log(dt_s / sw.tau0_s) - dmin * q  # ln of a bound on every device's P
-        if math.log(nv) + log_bound < _SKIP_LOG_HAZARD:
+        return nv, math.log(dt_s / sw.tau0_s) - dmin * q
+
+    def _thermal_switch(self, dt_s: float) -> None:
+        sw = self.params.switching
+        nv, log_bound = self._log_bound(dt_s)
+        if nv == 0 or math.log(nv) + log_bound < _SKIP_LOG_HAZARD:
             return
         if self.field_T == 0.0:
             # only devices whose own barrier is low enough (the rest sum below the skip bound)
             max_barrier = math.log(dt_s / sw.tau0_s) + math.log(nv) - _SKIP_LOG_HAZARD
             sel = np.flatnonzero((self._delta < max_barrier) & self._valid)
             if sel.size < self.n_devices // 4:
-                P = switching.flip_probability_two_state(
+                P = _arrays().flip_probability_two_state(
                     self.m[sel], 0.0, self._inv_H0[sel], self._delta[sel], dt_s, sw.tau0_s,
                     sw.n_exponent,
                 )  # fmt: skip
@@ -201,14 +300,74 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
                 self.m[flipped] = -self.m[flipped]
                 return
         u = self.rng.random(self.n_devices)
-        if math.log(nv) + log_bound < 0.0 and u.min() >= math.exp(log_bound):
+        if _nothing_flips(nv, log_bound, float(u.min())):
             return  # every draw is above every P: nothing flips (same draws, same outcome)
-        P = switching.flip_probability_two_state(
-            self.m, self.field_T, self._inv_H0, self._delta, dt_s, sw.tau0_s, sw.n_exponent
-        )
-        flip = u < P
-        flip &= self._valid
-        np.negative(self.m, out=self.m, where=flip)
+        _arrays().flip_two_state(self.m, u, self._valid, self.field_T, self._inv_H0, self._delta,
+                              dt_s, sw.tau0_s, sw.n_exponent)  # fmt: skip
+
+    def _advance_one(self, dt_s: float) -> None:
+        """``advance_to`` of a 1-device chip on Python floats: the same laws, the same draws
+        (``rng.random()`` gives what ``rng.random(1)`` gives)."""
+        if self._active is not None:
+            if self._decay_dt is None or abs(dt_s - self._decay_dt) > 1e-12 * dt_s:
+                self._decay_one = math.expm1(-float(self._b[0]) * dt_s)
+                self._decay_dt = dt_s
+            self._refresh_one(
+                self._decay_one, self.params.anisotropy.T_ref_K / self.temperature_K, True
+            )
+        nv, log_bound = self._log_bound(dt_s)
+        if nv == 0 or math.log(nv) + log_bound < _SKIP_LOG_HAZARD:
+            return
+        # (the zero-field subset path of _thermal_switch never applies to one device)
+        u = self.rng.random()
+        if _nothing_flips(nv, log_bound, u):
+            return
+        sw = self.params.switching
+        m = float(self.m[0])
+        if switching.flips_one(u, m, self.field_T, float(self._inv_H0[0]), float(self._delta[0]),
+                               math.log(dt_s / sw.tau0_s), float(sw.n_exponent)):  # fmt: skip
+            self.m[0] = -m
+
+    def _fused_step(self, dt_s: float) -> None:
+        """Kinetics, anisotropy and switching of a big chip at a non-zero field in one pass.
+
+        Same draws and outcome as the step-by-step path: the uniforms are drawn before the
+        pass (the switching law needs the new anisotropy, and one pass has no second look);
+        when the bound then says the step path would not have drawn, the generator's state is
+        put back and any flips undone.
+        """
+        nv, log_bound = self._log_bound(dt_s) if self._bounds is not None else (1, 0.0)
+        if nv == 0 or math.log(nv) + log_bound < _SKIP_LOG_HAZARD - _QUIET_MARGIN:
+            # quiet last step: step without draws, then draw only if the new bound says so
+            self._fused_pass(dt_s, step=True, draw=False)
+            nv, log_bound = self._log_bound(dt_s)
+            if nv == 0 or math.log(nv) + log_bound < _SKIP_LOG_HAZARD:
+                return
+            self._fused_pass(dt_s, step=False, draw=True)
+            return
+        self._fused_pass(dt_s, step=True, draw=True)
+
+    def _fused_pass(self, dt_s: float, step: bool, draw: bool) -> None:
+        sw = self.params.switching
+        if draw:
+            state = self.rng.bit_generator.state
+            self.rng.random(out=self._u)
+        _, self._bounds, n_flipped, u_min = _arrays().step_switch(
+            self.x, self._x_inf, self._decay if step else None,
+            self._gate_eff if self._any_gate else None, self._model.consts, self._h0_dev,
+            self._d0_dev, self.params.anisotropy.T_ref_K / self.temperature_K, self.m,
+            self._valid, self._u if draw else None, self.field_T, dt_s, sw.tau0_s,
+            sw.n_exponent, self._flipped,
+        )  # fmt: skip
+        self._stale = True
+        if not draw:
+            return
+        nv, log_bound = self._log_bound(dt_s)
+        drawn = nv > 0 and math.log(nv) + log_bound >= _SKIP_LOG_HAZARD
+        if not drawn:
+            self.rng.bit_generator.state = state
+        if n_flipped and not (drawn and not _nothing_flips(nv, log_bound, u_min)):
+            np.negative(self.m, out=self.m, where=self._flipped)
 
     # --- time and drives -------------------------------------------------------------------
     def advance_to(self, t_s: float) -> None:
@@ -220,19 +379,21 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         dt = float(t_s) - self.t_s
         if not dt > 0:
             return
+        if self._one:
+            self._advance_one(dt)
+            self.t_s = float(t_s)
+            return
         if self._active is not None:
             sel = self._active
             if self._decay_dt is None or abs(dt - self._decay_dt) > 1e-12 * dt:
                 # exp(−bΔt) is reused while the step length repeats (substeps, benchmarks)
                 self._decay = np.expm1(-self._b[sel] * dt)
                 self._decay_dt = dt
-            if isinstance(sel, slice):
-                kinetics.step_x_inplace(self.x, self._x_inf, self._decay)
-            else:
-                x = self.x[sel]
-                kinetics.step_x_inplace(x, self._x_inf[sel], self._decay)
-                self.x[sel] = x
-            self._refresh(sel)
+            if self.field_T != 0.0 and isinstance(sel, slice) and self._u.size:
+                self._fused_step(dt)
+                self.t_s = float(t_s)
+                return
+            self._refresh(sel, decay=self._decay)
         self._thermal_switch(dt)
         self.t_s = float(t_s)
 
@@ -262,6 +423,13 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         A voltage beyond a device's breakdown voltage breaks that device's oxide for good.
         """
         self.advance_to(t_s)
+        if (
+            self._one
+            and (indices is None or (type(indices) is int and indices == 0))
+            and isinstance(voltage_V, float | int)
+        ):
+            self._set_gate_one(float(voltage_V))
+            return
         idx = self._idx(indices)
         V = np.broadcast_to(np.asarray(voltage_V, dtype=float), idx.shape).copy()
         self.broken[idx[np.abs(V) > self.spread.breakdown_V[idx]]] = True
@@ -274,6 +442,38 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         self._sync_gate()
         self._update_drive(idx)
         self._refresh(idx)  # the VCMA term follows the gate at once
+
+    def _set_gate_one(self, V: float) -> None:
+        """``set_gate`` of a 1-device chip on Python floats (same laws, same draws)."""
+        if abs(V) > self.spread.breakdown_V[0]:
+            self.broken[0] = True
+        new_pulse = V != self.gate_V[0] and V != 0
+        self.gate_V[0] = V
+        sigma = self.params.kinetics.cycle_noise_rel
+        if sigma > 0 and new_pulse:
+            # rng.standard_normal() draws what rng.standard_normal(1) draws
+            self._c2c[0] = max(1.0 + sigma * self.rng.standard_normal(), 0.0)
+        g = 0.0 if self.broken[0] else V
+        self._gate_eff[0] = g
+        self._any_gate = g != 0.0
+        self._update_drive_one()
+        self._refresh_one(None, self.params.anisotropy.T_ref_K / self.temperature_K, True)
+
+    def _update_drive_one(self) -> None:
+        """``_update_drive`` of a 1-device chip on Python floats."""
+        kp = self.params.kinetics
+        if self._drive_T != self.temperature_K:
+            self._drive_c = kinetics.drive_constants(kp, self.temperature_K)
+            self._drive_T = self.temperature_K
+        A, ret, x_eq = self._drive_c
+        s_V = float(self._gate_eff[0]) * kp.oxidising_polarity
+        A_scale = float(self.spread.A_scale[0] * self._c2c[0])
+        a, b = kinetics.drive_one(s_V, A, A_scale, kp.V0_V, kp.asymmetry, ret, x_eq)
+        self._a[0] = a
+        self._b[0] = b
+        self._x_inf[0] = a / b if b > 0 else 0.0
+        self._decay_dt = None
+        self._active = slice(None) if b != 0 else None
 
     def gate_pulse(
         self, indices: Indices, voltage_V: float | np.ndarray, duration_s: float, t_s: float

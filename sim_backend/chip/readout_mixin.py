@@ -34,6 +34,7 @@ class ReadoutMixin:
     broken: np.ndarray
     temperature_K: float
     _ms: np.ndarray
+    _one: bool  # a 1-device chip
     _noise: DriftingNoise
 
     def _idx(self, indices: Indices) -> np.ndarray: ...  # provided by VirtualChip
@@ -70,8 +71,13 @@ class ReadoutMixin:
         ``dc_coupled=False`` and gets the in-phase amplitude). Advances to ``t_s`` first.
         """
         self.advance_to(t_s)
-        R = float(self.hall_resistance_ohm(index)[0])
-        R_probe = float(self.spread.R_xx_ohm[index])
+        s = self.spread
+        if self._one and type(index) is int and index == 0:  # one device: on floats
+            R = readout.hall_resistance_ohm(float(s.R_AHE_ohm[0]), float(self._ms[0]),
+                                            float(self.m[0]), float(s.R_offset_ohm[0]))  # fmt: skip
+        else:
+            R = float(self.hall_resistance_ohm(index)[0])
+        R_probe = float(s.R_xx_ohm[index])
         return current_A * R + self._noise_V(t_s, R_probe, bandwidth_Hz, dc_coupled)
 
     def hall_voltages_V(
