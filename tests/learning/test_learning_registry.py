@@ -20,6 +20,7 @@ from labctl.params import build_params, param
 from labctl.protocol import find_protocol
 from protocols.learning import cli as learning_cli
 from protocols.learning import comparison, registry, study, table
+from protocols.learning.declaration import RuleDeclaration
 from protocols.learning.rule import Rule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +46,9 @@ def test_the_built_in_rules_come_from_the_entry_point_group() -> None:
     assert set(eps) >= {"none", "meta-adam", "mesu", "device"}
     for name, ep in eps.items():
         spec = registry.find_rule(name)
-        assert spec.cls is ep.load() and spec.cls.name == name
+        declared = ep.load()  # a declaration (numpy-free), naming its class
+        assert isinstance(declared, RuleDeclaration) and declared.config_type is spec.config_type
+        assert spec.cls is declared.load() and spec.cls.name == name
         assert all(p.name not in registry.TRAINING_SETTINGS for p in spec.params)
     assert "m_meta" not in {p.name for p in registry.find_rule("none").params}  # pinned at 0
 
