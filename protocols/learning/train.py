@@ -50,6 +50,7 @@ class TrainResult:
     device_cost: dict[str, Any] = field(default_factory=dict)
     steps: int = 0
     wall_time_s: float = 0.0
+    cpu_time_s: float = 0.0  # of the calling thread: less sensitive than the wall to other load
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -116,7 +117,7 @@ def train_sequence(
     ``log`` is called with a dict after every epoch.
     BLAS runs on one thread meanwhile (``$LABCTL_BLAS_THREADS`` to change it, see :mod:`.threads`).
     """
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.thread_time()
     task_list = make_tasks(tasks, seed) if isinstance(tasks, str) else list(tasks)
     if not task_list:
         raise ValueError("no tasks to train")
@@ -195,5 +196,6 @@ def train_sequence(
         device_cost=metrics.device_cost(array, rule.counts(), rule.steps),
         steps=rule.steps,
         wall_time_s=time.perf_counter() - t0,
+        cpu_time_s=time.thread_time() - cpu0,
         **summary,
     )
