@@ -9,9 +9,11 @@ Prints ratios against anchors measured in the same run (never absolute timing cl
    ``--installed-repeats``. Goal ≤ 1.1×: labctl sizes BLAS's thread pool itself
    (``protocols/learning/threads.py``), so no entry point depends on the environment. The
    accuracies must be equal. The BLAS thread setting (outside and during training) is printed,
-   and the same ratio in CPU time of the training thread (``cpu_time_s``; on this shared
-   2-core machine the wall ratio moves between 0.9× and 1.15× from run to run with the load of
-   other processes, the CPU ratio much less). What a user waits for outside the training
+   and the same ratio in CPU time of the training thread (``cpu_time_s``; on a shared machine
+   the wall ratio moves with the load of other processes, the CPU ratio much less). Where the
+   extra went: BLAS's default pool (fixed by ``threads.py``) and, in a fresh process, page
+   faults on every step's temporaries until glibc's heap settled (+15-20 % CPU; fixed by
+   ``protocols/learning/heap.py``). What a user waits for outside the training
    (``installed_process_wall_s``: interpreter start, imports, scikit-learn's dataset, the
    station, figures) is not in ``wall_time_s`` of either side.
 1. **Fast path**: wall time of the ``device`` rule on the vectorised virtual chip
