@@ -27,6 +27,7 @@ from labctl.data import export_run, list_runs, load_run, resolve_db
 from labctl.database import describe
 from labctl.errors import LabctlError
 from labctl.params import describe_params
+from labctl.plugins import entry_points
 from labctl.protocol import ProtocolSpec, available_protocols, find_protocol
 
 # as labctl.cli_run's, which imports the engine (qcodes, pandas): imported by the commands that run
@@ -312,8 +313,6 @@ def register_plugin_commands(
     of the ``labctl.commands`` group names a ``register(subparsers, common)`` function that adds
     its parsers and returns ``{command: handler}``. Registering imports the module, so such
     modules keep their module-level imports light and import heavy packages in the handler."""
-    from importlib.metadata import entry_points
-
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
     for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda ep: ep.name):
         try:

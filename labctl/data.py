@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 from labctl import database
 from labctl.errors import LabctlError
-from labctl.supervisor import process_gone
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,6 +107,8 @@ def _make_info(
     }
     status = str(meta.get("status", "completed" if completed else "interrupted"))
     if status == "running" and isinstance(meta.get("process"), dict):
+        from labctl.supervisor import process_gone  # socket, subprocess: not at every start
+
         if process_gone(meta["process"]):
             status = "interrupted"  # its process died; its supervisor writes this for real
     return RunInfo(

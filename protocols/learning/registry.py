@@ -25,11 +25,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from labctl.errors import ParamError
 from labctl.params import ParamInfo, build_params, describe_params
+from labctl.plugins import entry_points
 
 from .declaration import RuleDeclaration
 
