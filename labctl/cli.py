@@ -1,14 +1,17 @@
 """The ``labctl`` command line. Errors exit non-zero with one readable line (``--debug`` for a
 traceback); every command that produces a result accepts ``--json``."""
 
-# Start-up: building the parser (``labctl --help``) must not import pandas, qcodes, scipy,
-# scikit-learn, Qt or the engine (2 s on a lab PC; tests/test_cli_startup.py). This module and
-# the modules it imports at module level keep those imports inside the functions that use them.
+# Start-up: building the parser (``labctl --help``) must not import numpy, pandas, qcodes,
+# scipy, scikit-learn, Qt or the engine (numpy alone is 0.4-0.6 s, the goal is 0.5 s;
+# tests/test_cli_startup.py). This module and the modules it imports at module level keep those
+# imports inside the functions that use them; the learning rules' options come from numpy-free
+# declarations (protocols/learning/rule_settings.py).
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
@@ -24,19 +27,48 @@ from labctl.data import export_run, list_runs, load_run, resolve_db
 from labctl.database import describe
 from labctl.errors import LabctlError
 from labctl.params import describe_params
+from labctl.plugins import entry_points
 from labctl.protocol import ProtocolSpec, available_protocols, find_protocol
 
 # as labctl.cli_run's, which imports the engine (qcodes, pandas): imported by the commands that run
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 130
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+# commands that never import numpy (plain SQLite): see import_numpy_uninterrupted
+WITHOUT_NUMPY: set[str] = set()
 
 
-def command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Any]:
+def command(name: str, numpy: bool = True) -> Callable[[Callable[[argparse.Namespace], int]], Any]:
+    """Register a handler; ``numpy=False`` for one that never imports numpy (it then starts
+    without loading it, see :func:`import_numpy_uninterrupted`)."""
+
     def register(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
         COMMANDS[name] = fn
+        if not numpy:
+            WITHOUT_NUMPY.add(name)
         return fn
 
     return register
+
+
+def import_numpy_uninterrupted() -> None:
+    """numpy, with Ctrl-C held back while it loads: a KeyboardInterrupt inside its C extension's
+    import comes out as an ImportError ("_multiarray_umath failed to import"), and a second
+    import then fails with "cannot load module more than once". Every command that may import
+    numpy (all but those registered with ``numpy=False``, and every plugin command) gets it
+    here, before its handler; a Ctrl-C held back is delivered when the mask is lifted, as a
+    KeyboardInterrupt, and ends the command as 'interrupted'. Not at start-up: ``--help`` and
+    ``runs`` do not need numpy (0.4-0.6 s)."""
+    if "numpy" in sys.modules:
+        return
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        import numpy
+
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        import numpy  # noqa: F401
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 # ------------------------------------------------------------------------ run / demo
@@ -88,7 +120,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------ data
-@command("runs")
+@command("runs", numpy=False)
 def cmd_runs(args: argparse.Namespace) -> int:
     runs = list_runs(resolve_db(args.db))
 
@@ -281,8 +313,6 @@ def register_plugin_commands(
     of the ``labctl.commands`` group names a ``register(subparsers, common)`` function that adds
     its parsers and returns ``{command: handler}``. Registering imports the module, so such
     modules keep their module-level imports light and import heavy packages in the handler."""
-    from importlib.metadata import entry_points
-
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
     for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda ep: ep.name):
         try:
@@ -307,6 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("pyvisa").setLevel(logging.WARNING)
     logging.getLogger("qcodes").setLevel(logging.WARNING)
     try:
+        if args.command not in WITHOUT_NUMPY:
+            import_numpy_uninterrupted()
         return COMMANDS[args.command](args)
     except LabctlError as exc:
         if args.debug:

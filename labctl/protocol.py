@@ -12,10 +12,10 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any
 
 from labctl.errors import LabctlError
+from labctl.plugins import entry_points
 
 ENTRY_POINT_GROUP = "labctl.protocols"
 

@@ -35,3 +35,6 @@ class TrainRunResult(Result):
     )
     steps: int = quantity("", "training steps", default=0)
     wall_time_s: float = quantity("s", "wall-clock time of the training", default=0.0)
+    cpu_time_s: float = quantity(
+        "s", "CPU time of the training's thread (moves less with the machine's load)", default=0.0
+    )

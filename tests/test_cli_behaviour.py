@@ -88,9 +88,9 @@ INTERRUPT_AT_IMPORT = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("module", ["labctl.cli", "qcodes", "pandas", "labctl.engine"])
+@pytest.mark.parametrize("module", ["labctl.cli", "numpy", "qcodes", "pandas", "labctl.engine"])
 def test_ctrl_c_while_importing_is_one_line(module: str, tmp_path: Path) -> None:
-    # qcodes, pandas and the engine load when a command needs them (a run), not at start-up
+    # numpy, qcodes, pandas and the engine load when a command needs them (a run), not at start-up
     db = str(tmp_path / "x.db")
     out = subprocess.run(
         [sys.executable, "-c", INTERRUPT_AT_IMPORT, module, "--db", db, "run", "hall-loop"],

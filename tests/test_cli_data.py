@@ -66,3 +66,33 @@ def test_errors_are_one_line(db: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "unknown protocol 'no-such-protocol'" in capsys.readouterr().err
     assert main(["run", "hall-loop", "--step-T", "-1", "--db", str(db)]) == 2
     assert "--step-T = '-1': expected a value >= 1e-06 in T" in capsys.readouterr().err
+
+
+def test_runs_lists_what_qcodes_reads(db: Path) -> None:
+    # `labctl runs` reads the runs table with SQLite alone (no qcodes import: 1-2 s); what it
+    # lists is what qcodes' load_by_id gives for every run
+    from labctl.data import list_runs, load_run
+
+    listed = list_runs(db)
+    assert listed and [r.as_dict() for r in listed] == [
+        load_run(db, r.run_id)[0].as_dict() for r in listed
+    ]
+
+
+def test_runs_of_a_file_that_is_not_a_runs_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")  # an SQLite file nobody wrote to yet: no runs
+    assert main(["runs", "--db", str(empty)]) == 0
+    assert "no runs in" in capsys.readouterr().out
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE runs (run_id INTEGER, note TEXT)")
+    conn.close()
+    assert main(["runs", "--db", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(other) in err
+    assert "is not a qcodes runs database: its runs table lacks name" in err

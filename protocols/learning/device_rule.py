@@ -52,101 +52,16 @@ sweeps, not a fit: before changing one, read the record of what was tried and wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import numpy as np
-
-from labctl.params import param
 
 from .neuromodulation import FieldEvent, neuromodulate, supports_field
 from .rule import Rule
-
-When = Literal["step", "epoch", "task"]
-FieldWhen = Literal["task", "epoch"]
-Moments = Literal["reset", "keep", "keep_v"]
+from .rule_settings import DEVICE, DeviceRuleConfig
 
 
-@dataclass
-class DeviceRuleConfig:
-    lr: float = param(0.005, low=1e-6, high=1.0, help="Adam step size of the pressure")
-    beta1: float = param(0.9, low=0, high=0.999999, help="Adam first-moment decay")
-    beta2: float = param(0.999, low=0, high=0.999999, help="Adam second-moment decay")
-    eps: float = param(1e-8, low=1e-12, high=1.0, help="Adam denominator offset")
-    flip_threshold: float = param(
-        0.025, low=1e-6, high=10.0, help="accumulated update toward a flip per write pulse"
-    )
-    consolidation_threshold: float = param(
-        0.06, low=1e-6, high=10.0, help="accumulated agreeing update per consolidation credit"
-    )
-    consolidate_at: When = param(
-        "epoch", help="when credits become gate pulses", choices=("step", "epoch", "task")
-    )
-    max_consolidation_pulses: int = param(
-        8, low=1, high=1000, help="gate pulses per device and per consolidation batch"
-    )
-    # stay below the anisotropy peak: beyond it the device softens again
-    max_level: int = param(4, low=0, high=1000, help="net gate pulses a device may hold")
-    reset_on_failed_write: bool = param(True, help="reset the accumulator after a failed write")
-    failure_backoff: float = param(
-        2.0, low=1.0, high=100.0, help="flip threshold × this per consecutive failed write (1: off)"
-    )
-    max_backoff_steps: int = param(12, low=0, high=64, help="cap on the back-off steps")
-    backoff_reset_at_task: bool = param(False, help="forget the back-off at task boundaries")
-    erode_on_failed_write: bool = param(
-        True, help="a failed write earns a de-consolidation (V < 0) gate pulse"
-    )
-    write_amplitude_V: float = param(3.5, unit="V", low=0, high=10.0, help="write pulse amplitude")
-    write_width_s: float = param(2e-8, unit="s", low=1e-10, high=1e-3, help="write pulse width")
-    gate_voltage_V: float = param(2.0, unit="V", low=0, high=10.0, help="gate pulse amplitude")
-    gate_duration_s: float = param(
-        0.7, unit="s", low=1e-6, high=3600.0, help="consolidation gate pulse duration"
-    )
-    # the reducing direction is ≈ 5× slower
-    erosion_duration_s: float = param(
-        2.4, unit="s", low=1e-6, high=3600.0, help="erosion (V < 0) gate pulse duration"
-    )
-    reset_level_on_flip: bool = param(False, help="a flipped device is eroded back to level 0")
-    level_write_V: tuple[float, ...] = param(
-        (), unit="V", low=0, high=10.0, help="write amplitude per level (empty: write_amplitude_V)"
-    )
-    frozen_level: int = param(
-        0,
-        low=0,
-        high=1000,
-        help="no write pulse to a device holding this many gate pulses (0: off)",
-    )
-    max_writes_per_task: int = param(
-        0, low=0, high=1_000_000,
-        help="write pulses a device may receive per task, an endurance budget (0: no limit)",
-    )  # fmt: skip
-    booked_failure_level: int = param(
-        4, low=0, high=1000, help="from this level a write is booked as failed, no pulse (0: off)"
-    )
-    task_moments: Moments = param(
-        "keep", help="moments at task boundaries", choices=("reset", "keep", "keep_v")
-    )
-    layer_consolidation_scale: tuple[float, ...] = param(
-        (), low=0, high=1000.0, help="consolidation_threshold × this per layer (empty: 1)"
-    )
-    consolidate: bool = param(
-        True, help="consolidate (false: the flip-when-asked baseline on the same accumulator)"
-    )
-    field_T: float = param(
-        0.0, unit="T", low=-1.0, high=1.0, help="global-field neuromodulation amplitude (0: off)"
-    )
-    field_width_s: float = param(1e-6, unit="s", low=1e-9, high=1.0, help="field pulse width")
-    field_at: FieldWhen = param(
-        "task", help="field pulses at each task start after the first, or every epoch",
-        choices=("task", "epoch"),
-    )  # fmt: skip
-
-
-class DeviceRule(Rule):
+class DeviceRule(Rule, declaration=DEVICE):
     """Accumulate, write when a flip is asked, consolidate when the sign is confirmed."""
 
-    name = "device"
-    config_type = DeviceRuleConfig
     cfg: DeviceRuleConfig
 
     def __init__(self, **settings: float | str | bool) -> None:

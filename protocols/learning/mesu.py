@@ -19,37 +19,15 @@ Evaluation uses whatever the store holds (the last sample, or sign(µ)); set
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from labctl.params import param
-
 from .rule import Rule
+from .rule_settings import MESU, MesuConfig
 
 
-@dataclass
-class MesuConfig:
-    lr: float = param(0.0, low=0, high=1.0, help="unused: σ² is the learning rate")
-    sigma_prior: float = param(0.2, low=1e-6, high=10.0, help="prior width σ_p")
-    sigma_init: float = param(0.2, low=1e-6, high=10.0, help="initial width σ of every synapse")
-    mu_prior: float = param(0.0, low=-10.0, high=10.0, help="prior mean µ_p")
-    # µ starts uniform in [−w/2, w/2], signs those of the store
-    mu_init_width: float = param(0.2, low=0, high=10.0, help="width of the initial means")
-    memory_window: float = param(3e5, low=1.0, high=1e30, help="memory window N, in samples")
-    # sets the scale of C and of the prior terms
-    batch: int = param(100, low=1, high=100_000, help="samples per update")
-    sample: bool = param(True, help="binary weights sign(µ + σε) (false: sign(µ))")
-    eval_mean: bool = param(True, help="write sign(µ) back at every epoch end")
-    write_amplitude_V: float = param(4.0, unit="V", low=0, high=10.0, help="write pulse amplitude")
-    write_width_s: float = param(2e-8, unit="s", low=1e-10, high=1e-3, help="write pulse width")
-
-
-class Mesu(Rule):
+class Mesu(Rule, declaration=MESU):
     """Bayesian metaplasticity: per-synapse σ² as learning rate, binary weights sign(µ [+σε])."""
 
-    name = "mesu"
-    config_type = MesuConfig
     cfg: MesuConfig
 
     def __init__(self, **settings: float | bool) -> None:

@@ -13,37 +13,15 @@ write pulse (failed writes are retried at the next step): the "flip whenever ask
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from labctl.params import param
-
 from .rule import Rule
+from .rule_settings import META_ADAM, NONE, MetaAdamConfig
 
 
-@dataclass
-class MetaAdamConfig:
-    lr: float = param(0.005, low=1e-6, high=1.0, help="Adam step size")
-    m_meta: float = param(
-        10.0, low=0, high=1000, help="metaplasticity strength (tune to network and steps)"
-    )
-    beta1: float = param(0.9, low=0, high=0.999999, help="Adam first-moment decay")
-    beta2: float = param(0.999, low=0, high=0.999999, help="Adam second-moment decay")
-    eps: float = param(1e-8, low=1e-12, high=1.0, help="Adam denominator offset")
-    weight_decay: float = param(1e-7, low=0, high=1.0, help="L2 weight decay")
-    # hidden weights start uniform in [−w/2, w/2] (reference default)
-    init_width: float = param(0.1, low=0, high=10.0, help="width of the hidden weights at start")
-    # used only with a chip attached (ptco_gdox_hall: P ≈ 0.999)
-    write_amplitude_V: float = param(4.0, unit="V", low=0, high=10.0, help="write pulse amplitude")
-    write_width_s: float = param(2e-8, unit="s", low=1e-10, high=1e-3, help="write pulse width")
-
-
-class MetaAdam(Rule):
+class MetaAdam(Rule, declaration=META_ADAM):
     """Adam_meta on host-side hidden weights; the binary weights are their signs."""
 
-    name = "meta-adam"
-    config_type = MetaAdamConfig
     cfg: MetaAdamConfig
 
     def __init__(self, **settings: float) -> None:
@@ -86,8 +64,5 @@ class MetaAdam(Rule):
         super().task_boundary()
 
 
-class NoMeta(MetaAdam):
+class NoMeta(MetaAdam, declaration=NONE):
     """The non-metaplastic baseline: Adam_meta with ``m_meta = 0``."""
-
-    name = "none"
-    fixed = {"m_meta": 0.0}  # noqa: RUF012 - read-only class data

@@ -2,10 +2,17 @@
 
 A rule is a :class:`~.rule.Rule` subclass whose ``config_type`` is a dataclass of
 :func:`labctl.params.param` fields (unit, bounds, help), like a protocol's parameters. A package
-ships its own rule by naming the class in its ``pyproject.toml``::
+ships its own rule by naming, in its ``pyproject.toml``, either the class or a
+:class:`~.declaration.RuleDeclaration` of it::
 
     [project.entry-points."labctl.rules"]
     my-rule = "my_package.rules:MyRule"     # the entry point's name is the rule's ``name``
+    my-rule = "my_package.settings:MY_RULE" # or: its declaration, in a module without numpy
+
+Every ``labctl`` start reads the rules' parameters (``train``'s options): an entry point that
+names a class imports the class's module (numpy, 0.4-0.6 s); one that names a declaration
+imports only the declaration's module, and the class is imported when a rule is made. The
+built-in rules are declared in :mod:`.rule_settings`.
 
 ``labctl train``/``study`` build their ``--rule`` choices and one option per rule parameter from
 this registry, and :func:`make_rule` checks every setting against the declared bounds, so no
@@ -16,15 +23,18 @@ notebook, a test) without packaging it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labctl.errors import ParamError
 from labctl.params import ParamInfo, build_params, describe_params
+from labctl.plugins import entry_points
 
-from .rule import Rule
+from .declaration import RuleDeclaration
+
+if TYPE_CHECKING:
+    from .rule import Rule
 
 RULE_GROUP = "labctl.rules"
 DEFAULT_RULE = "device"  # the physical rule: what the chip is for
@@ -34,17 +44,25 @@ DEFAULT_STUDY_RULES = ("none", "meta-adam", DEFAULT_RULE)
 TRAINING_SETTINGS = ("lr",)
 
 _REGISTERED: dict[str, type[Rule]] = {}
-_FOUND: dict[str, type[Rule]] | None = None
+_FOUND: dict[str, RuleDeclaration | type[Rule]] | None = None
 
 
 @dataclass(frozen=True)
 class RuleSpec:
-    """One rule as the CLI and the protocol see it: its class and its settable parameters."""
+    """One rule as the CLI and the protocol see it: its settable parameters, without importing
+    its implementation (:attr:`cls` does, when a rule is made)."""
 
     name: str
-    cls: type[Rule]
     params: tuple[ParamInfo, ...]  # without the fixed ones and those the training sets
     doc: str
+    config_type: type
+    fixed: Mapping[str, Any]
+    load: Callable[[], type[Rule]]
+
+    @property
+    def cls(self) -> type[Rule]:
+        """The implementing class (imports it: numpy and the training code)."""
+        return self.load()
 
     def param(self, name: str) -> ParamInfo | None:
         return next((p for p in self.params if p.name == name), None)
@@ -57,28 +75,48 @@ def register(cls: type[Rule]) -> type[Rule]:
     return cls
 
 
-def _check(name: str, cls: Any, where: str) -> None:
+def _check(name: str, cls: Any, where: str, declared: RuleDeclaration | None = None) -> None:
+    from .rule import Rule  # numpy: only once a class is at hand
+
     if not (isinstance(cls, type) and issubclass(cls, Rule)):
         raise TypeError(f"learning rule {name!r} ({where}): expected a Rule subclass, got {cls!r}")
     if cls.name != name:
         raise TypeError(f"learning rule {name!r} ({where}): the class is named {cls.name!r}")
     if not dataclasses.is_dataclass(cls.config_type):
         raise TypeError(f"learning rule {name!r} ({where}): config_type must be a dataclass")
+    if declared is not None and (
+        cls.config_type is not declared.config_type or cls.fixed != dict(declared.fixed)
+    ):
+        raise TypeError(
+            f"learning rule {name!r} ({where}): the class's parameters are not those of its "
+            f"declaration (declare the class with `declaration=`)"
+        )
 
 
-def _found() -> dict[str, type[Rule]]:
+def _check_declaration(name: str, declared: RuleDeclaration, where: str) -> None:
+    if declared.name != name:
+        raise TypeError(f"learning rule {name!r} ({where}): declared as {declared.name!r}")
+    if not dataclasses.is_dataclass(declared.config_type):
+        raise TypeError(f"learning rule {name!r} ({where}): config_type must be a dataclass")
+
+
+def _found() -> dict[str, RuleDeclaration | type[Rule]]:
     global _FOUND
     if _FOUND is None:
-        found: dict[str, type[Rule]] = {}
+        found: dict[str, RuleDeclaration | type[Rule]] = {}
         for ep in entry_points(group=RULE_GROUP):
-            cls = ep.load()
-            _check(ep.name, cls, f"entry point {ep.value}")
-            found[ep.name] = cls
+            loaded = ep.load()
+            where = f"entry point {ep.value}"
+            if isinstance(loaded, RuleDeclaration):
+                _check_declaration(ep.name, loaded, where)
+            else:
+                _check(ep.name, loaded, where)
+            found[ep.name] = loaded
         _FOUND = found
     return _FOUND
 
 
-def _rules() -> dict[str, type[Rule]]:
+def _rules() -> dict[str, RuleDeclaration | type[Rule]]:
     return {**_found(), **_REGISTERED}
 
 
@@ -86,11 +124,30 @@ def rule_names() -> list[str]:
     return sorted(_rules())
 
 
-def _spec(name: str, cls: type[Rule]) -> RuleSpec:
-    hidden = set(cls.fixed) | set(TRAINING_SETTINGS)
-    params = tuple(p for p in describe_params(cls.config_type) if p.name not in hidden)
-    doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-    return RuleSpec(name, cls, params, doc)
+def _loader(name: str, declared: RuleDeclaration) -> Callable[[], type[Rule]]:
+    def load() -> type[Rule]:
+        cls = declared.load()
+        _check(name, cls, f"implementation {declared.implementation}", declared)
+        return cls
+
+    return load
+
+
+def _given(cls: type[Rule]) -> Callable[[], type[Rule]]:
+    return lambda: cls
+
+
+def _spec(name: str, entry: RuleDeclaration | type[Rule]) -> RuleSpec:
+    if isinstance(entry, RuleDeclaration):
+        config_type, fixed, doc = entry.config_type, dict(entry.fixed), entry.doc
+        load = _loader(name, entry)
+    else:
+        config_type, fixed = entry.config_type, dict(entry.fixed)
+        doc = (entry.__doc__ or "").strip().splitlines()[0] if entry.__doc__ else ""
+        load = _given(entry)
+    hidden = set(fixed) | set(TRAINING_SETTINGS)
+    params = tuple(p for p in describe_params(config_type) if p.name not in hidden)
+    return RuleSpec(name, params, doc, config_type, fixed, load)
 
 
 def find_rule(name: str) -> RuleSpec:
@@ -117,7 +174,7 @@ def check_settings(
     if settable_only:
         known = {p.name for p in spec.params}
     else:
-        known = {p.name for p in describe_params(spec.cls.config_type)}
+        known = {p.name for p in describe_params(spec.config_type)}
     unknown = sorted(set(settings) - known)
     if unknown:
         offered = ", ".join(p.name for p in spec.params) or "none"
@@ -125,8 +182,8 @@ def check_settings(
             f"{where}: {', '.join(unknown)} is not a parameter of rule {name!r}; "
             f"its parameters: {offered}"
         )
-    given = {k: v for k, v in settings.items() if k not in spec.cls.fixed}
-    built = build_params(spec.cls.config_type, given, where)
+    given = {k: v for k, v in settings.items() if k not in spec.fixed}
+    built = build_params(spec.config_type, given, where)
     return {k: _like(getattr(built, k), v) for k, v in given.items()}
 
 

@@ -6,7 +6,9 @@ or consolidate, through the :class:`~.weights.WeightStore` only. The same rule c
 in pure software, on the fast virtual chip and on the instrument path.
 
 A rule declares its parameters as ``config_type``, a dataclass of :func:`labctl.params.param`
-fields with units and bounds; the instance's settings are ``self.cfg``.
+fields with units and bounds; the instance's settings are ``self.cfg``. A rule whose declaration
+is kept apart from its class (so that the command line builds its options without importing
+numpy, see :mod:`.declaration`) takes them from it: ``class MyRule(Rule, declaration=MY_RULE)``.
 
 Life cycle, driven by :func:`~.train.train_sequence`::
 
@@ -25,6 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .declaration import RuleDeclaration
 from .network import BinaryMLP
 from .weights import WeightStore
 
@@ -37,6 +40,14 @@ class Rule(ABC):
     config_type: ClassVar[type]
     # parameters a variant pins (``none`` is ``meta-adam`` with m_meta = 0): not settable
     fixed: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, declaration: RuleDeclaration | None = None, **kwargs: Any) -> None:
+        """``declaration``: name, parameters and pinned values from a :class:`RuleDeclaration`."""
+        super().__init_subclass__(**kwargs)
+        if declaration is not None:
+            cls.name = declaration.name
+            cls.config_type = declaration.config_type
+            cls.fixed = dict(declaration.fixed)
 
     def __init__(self, **settings: Any) -> None:
         self.cfg = self.config_type(**{**settings, **self.fixed})

@@ -20,6 +20,7 @@ from labctl.params import build_params, param
 from labctl.protocol import find_protocol
 from protocols.learning import cli as learning_cli
 from protocols.learning import comparison, registry, study, table
+from protocols.learning.declaration import RuleDeclaration
 from protocols.learning.rule import Rule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +46,9 @@ def test_the_built_in_rules_come_from_the_entry_point_group() -> None:
     assert set(eps) >= {"none", "meta-adam", "mesu", "device"}
     for name, ep in eps.items():
         spec = registry.find_rule(name)
-        assert spec.cls is ep.load() and spec.cls.name == name
+        declared = ep.load()  # a declaration (numpy-free), naming its class
+        assert isinstance(declared, RuleDeclaration) and declared.config_type is spec.config_type
+        assert spec.cls is declared.load() and spec.cls.name == name
         assert all(p.name not in registry.TRAINING_SETTINGS for p in spec.params)
     assert "m_meta" not in {p.name for p in registry.find_rule("none").params}  # pinned at 0
 
@@ -186,3 +189,24 @@ def test_one_table_builder_for_every_study() -> None:
     assert comparison.format_table is table.format_table
     script = (ROOT / "scripts" / "study_metaplasticity.py").read_text()
     assert "format_table" in script and "def format_table" not in script
+
+
+@dataclass
+class _OtherConfig:
+    lr: float = param(0.005, low=1e-6, high=1.0, help="step size")
+
+
+def test_a_declared_rule_loads_its_class_only_when_made_and_must_match_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the declaration names _GainRule, whose parameters are _GainConfig: a declaration with
+    # other parameters is refused when the class loads, naming the rule
+    good = RuleDeclaration("gain-test", _GainConfig, f"{__name__}:_GainRule", doc="gain")
+    bad = RuleDeclaration("gain-test", _OtherConfig, f"{__name__}:_GainRule")
+    monkeypatch.setattr(registry, "_FOUND", {"gain-test": good})
+    spec = registry.find_rule("gain-test")
+    assert spec.doc == "gain" and spec.param("gain_V") is not None
+    assert spec.cls is _GainRule
+    monkeypatch.setattr(registry, "_FOUND", {"gain-test": bad})
+    with pytest.raises(TypeError, match=r"'gain-test'.*not those of its declaration"):
+        registry.make_rule("gain-test")
