@@ -23,7 +23,15 @@ from benchlib import Figure, table
 
 SCRIPTS = Path(__file__).resolve().parent
 # In the order a user meets them: start-up, the bench's engine and twins, the chip, training.
-BENCHMARKS = ("bench_startup", "bench_engine", "bench_sim", "bench_chip", "bench_train")
+BENCHMARKS = (
+    "bench_startup",
+    "bench_engine",
+    "bench_sim",
+    "bench_recording",
+    "bench_lab_store",
+    "bench_chip",
+    "bench_train",
+)
 
 _CHILD = """
 import json, sys

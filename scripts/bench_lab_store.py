@@ -13,7 +13,8 @@
     until the instruments' own state (the lab journal) is safe, and until the run reads
     "interrupted" (requirement: safe within 10 s).
 
-Run: ``python scripts/bench_lab_store.py [n] [--kill]``. Never an assertion: run it, read it.
+Run: ``python scripts/bench_lab_store.py [n] [--kill]``; ``figures()`` (for
+``scripts/bench_all.py``) gives (a)'s ratios and one (d). Never an assertion: run it, read it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import time
 from pathlib import Path
 
 import pyvisa
+from benchlib import Figure
 
 from labctl.clock import VirtualClock, use_clock
 from labctl.supervisor import start_supervisor
@@ -174,6 +176,31 @@ def kill_9_latency_s() -> dict[str, float]:
     ]:
         time.sleep(0.05)
     return {"kill -9 -> safe state (s)": safe_s, "kill -9 -> run marked (s)": time.monotonic() - t0}
+
+
+def figures(quick: bool = False) -> list[Figure]:
+    """(a) store on against off, per operation, and (d) once: kill -9 to the safe state."""
+    n, rounds = (500, 3) if quick else (2000, 7)
+    os.environ["LABSIM_STATE_DIR"] = tempfile.mkdtemp(prefix="labsim-bench-")
+    runs = [(twin_costs(False, n), twin_costs(True, n)) for _ in range(rounds)]  # interleaved
+    out = []
+    for key in runs[0][0]:
+        off, on = min(r[0][key] for r in runs), min(r[1][key] for r in runs)
+        goal, limit = ("<= 1.1x", 1.1) if key.startswith("query") else ("<= 1.25x", 1.25)
+        out.append(
+            Figure(
+                f"lab store on: {key}", on, "us/op", "lab store off (LABSIM_PERSIST=0)", off,
+                goal, on <= limit * off, f"best of {rounds} interleaved rounds of {n}",
+            )
+        )  # fmt: skip
+    safe_s = kill_9_latency_s()["kill -9 -> safe state (s)"]
+    out.append(
+        Figure(
+            "kill -9 mid hall-loop -> safe state", safe_s, "s", "-", None, "<= 10 s",
+            safe_s <= 10.0, "magnet energised; read from the instruments' own state",
+        )
+    )  # fmt: skip
+    return out
 
 
 def main() -> None:

@@ -4,7 +4,8 @@ The same twins are queried through ``@labsim`` and through ``@labsim`` wrapped i
 (with the traffic streamed into a SQLite file by its writer thread, as in a labctl run), in
 short alternating rounds, so that drift and other load on the machine hit both alike; the ratio
 is the median over the pairs of rounds. Goal: ratio <= 1.10.
-Run: ``python scripts/bench_recording.py [n_queries_per_round] [pairs]``.
+Run: ``python scripts/bench_recording.py [n_queries_per_round] [pairs]``; ``figures()`` for
+``scripts/bench_all.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 import pyvisa
+from benchlib import Figure, table
 
 from labctl.recording.hook import RunRecorder
 from labctl.recording.traffic import Recording
@@ -43,13 +45,15 @@ def open_twins(library: str) -> dict[str, pyvisa.resources.MessageBasedResource]
     return twins  # type: ignore[return-value]
 
 
-def main(n: int = 200, pairs: int = 41) -> None:
+def figures(quick: bool = False, n: int | None = None, pairs: int | None = None) -> list[Figure]:
+    """µs per query recorded against plain, per query (median of alternating pairs of rounds)."""
+    n = n or (100 if quick else 200)
+    pairs = pairs or (11 if quick else 41)
+    out: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmp:
         recorder = RunRecorder(Recording("@labsim"))
         recorder.stream_to(Path(tmp) / "bench.db", run_id=1)
         plain, recorded = open_twins("@labsim"), open_twins(recorder.library())
-        print(f"{'query':<24}{'plain µs':>10}{'recorded µs':>13}{'ratio':>8}")
-        ratios = []
         for label, address, query in QUERIES:
             for twins in (plain, recorded):  # warm up both paths
                 per_query_us(twins[address], query, 50)
@@ -60,14 +64,22 @@ def main(n: int = 200, pairs: int = 41) -> None:
                 t_plain.append(t[id(plain)])
                 t_rec.append(t[id(recorded)])
                 pair_ratios.append(t[id(recorded)] / t[id(plain)])
-            a, b = statistics.median(t_plain), statistics.median(t_rec)
             ratio = statistics.median(pair_ratios)
-            ratios.append(ratio)
-            print(f"{label:<24}{a:>10.1f}{b:>13.1f}{ratio:>8.3f}")
+            # the anchor is scaled so that value/anchor is the median pair ratio
+            recorded_us = statistics.median(t_rec)
+            out.append(
+                Figure(
+                    f"recorded {label}", recorded_us, "us/query", "the same query unrecorded",
+                    recorded_us / ratio, "<= 1.1x", ratio <= 1.10,
+                    f"median of {pairs} alternating pairs of {n} queries",
+                )
+            )  # fmt: skip
         recorder.close()
-        logged = len(recorder.recording.log) if recorder.recording else 0
-        print(f"{logged} transactions recorded and stored; worst ratio {max(ratios):.3f}")
-        print("goal: ratio <= 1.10")
+    return out
+
+
+def main(n: int = 200, pairs: int = 41) -> None:
+    print(table(figures(n=n, pairs=pairs)))
 
 
 if __name__ == "__main__":
