@@ -165,16 +165,22 @@ def fit_switching(
 
     x_max = float(np.max(x))
     lower, upper = (1.0001 * float(np.min(x)), 1.0), (100.0 * x_max, 1e5)
-    popt, _ = curve_fit(
-        model,
-        x,
-        p,
-        p0=(max(scale0, 1.05 * x_max), min(max(delta0, 2.0), 1e4)),
-        sigma=sigma,
-        absolute_sigma=True,
-        bounds=(lower, upper),
-        maxfev=20_000,
-    )
+    # the guess kept inside the bounds (a sparse curve can guess H0 beyond 100·x_max)
+    scale_p0 = min(max(scale0, 1.05 * x_max, 1.01 * lower[0]), 0.99 * upper[0])
+    try:
+        popt, _ = curve_fit(
+            model,
+            x,
+            p,
+            p0=(scale_p0, min(max(delta0, 2.0), 1e4)),
+            sigma=sigma,
+            absolute_sigma=True,
+            bounds=(lower, upper),
+            maxfev=20_000,
+        )
+    except RuntimeError as exc:  # scipy's own sentence is a paragraph: keep its first clause
+        reason = str(exc).split(":")[0]
+        raise RuntimeError(f"no converged fit to {x.size} drive values ({reason})") from exc
     popt, pcov = binomial_mle(model, x, k, N, popt, lower, upper)
     perr = np.sqrt(np.diag(pcov))
     return SwitchingFit(
