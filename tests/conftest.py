@@ -6,10 +6,10 @@
   So the lab is not kept outside the process (``LABSIM_PERSIST=0``: no orphan of a killed test
   process is ever taken over), and runs are not supervised (``LABCTL_SUPERVISE=0``: no watchdog
   process per run); tests of those features turn them on for their subprocesses.
-- The default run is spread over two worker processes (pytest-xdist, ``-n 2`` in pyproject.toml):
-  the longest tests are handed out first, and the tests that share a module-scoped fixture (one
-  pyright run, one recorded database, one role implementation's suite clock) stay in one worker,
-  in their order, so that fixture is built once.
+- The default run is spread over two worker processes (pytest-xdist, ``-n 2 --dist loadfile`` in
+  pyproject.toml): a file's tests run on one worker, in their order, so a module-scoped fixture
+  (one pyright run, one recorded database, one role implementation's suite clock) is built once;
+  the longest files are handed out first.
 """
 
 from __future__ import annotations
@@ -25,66 +25,35 @@ os.environ.setdefault("LABSIM_PERSIST", "0")
 os.environ.setdefault("LABCTL_SUPERVISE", "0")
 
 
-# The longest tests of the default run (``pytest --durations=30``), longest first: they start
-# first, so no worker is left running a long one alone at the end. A name missing here only
-# costs scheduling; a test of a module with a module-scoped fixture moves with its module.
+# The test files that take longest in the default run (``pytest --durations=0``, summed per
+# file), longest first: xdist (``--dist loadfile``) hands whole files to whichever worker is
+# free in collection order, so these start first and no worker is left running a long one alone
+# at the end. A file missing here only costs scheduling.
 LONGEST_FIRST = (
-    "tests/calibration/test_calibration_recovers.py::test_calibration_recovers_drawn_parameters",
-    "tests/test_typecheck.py::",
-    "tests/protocol_runs/test_protocols_sim.py::test_neuromodulation_single_device_levels",
-    "tests/test_database.py::test_three_labctl_runs_and_a_reader_at_once",
-    "tests/protocol_runs/test_protocols_sim.py::test_switching_probability_curves_shift",
-    "tests/protocol_runs/test_protocols_sim.py::test_retention_is_nonvolatile",
-    "tests/protocol_runs/test_protocols_sim.py::test_switching_probability_field_fit",
-    "tests/protocol_runs/test_protocols_sim.py::test_retention_under_bias",
-    "tests/protocol_runs/test_protocols_stations.py::test_array_map",
-    "tests/test_database.py::test_three_processes_write",
-    "tests/protocol_runs/test_protocols_stations.py::test_gate_program",
-    "tests/protocol_runs/test_protocols_sim.py::test_hall_loop_series",
-    "tests/learning/test_learning_chip_study.py::test_small_chip_study",
-    "tests/protocol_runs/test_protocols_sim.py::test_gate_program",
-    "tests/test_station_fuzz.py::",
-    "tests/protocol_runs/test_protocols_stations.py::test_retention",
-    "tests/test_supervisor.py::",
-    "tests/recording/test_recording_script.py::",
-    "tests/learning/test_learning_differential.py::",
-    "tests/test_demo.py::",
-    "tests/learning/test_learning_chip_study.py::test_small_medical",
+    "tests/calibration/test_calibration_recovers.py",
+    "tests/protocol_runs/test_protocols_sim.py",
+    "tests/faults/test_fault_matrix.py",
+    "tests/test_typecheck.py",
+    "tests/protocol_runs/test_protocols_stations.py",
+    "tests/test_cli_behaviour.py",
+    "tests/learning/test_learning_chip_study.py",
+    "tests/test_database.py",
+    "tests/sim_twins/test_twin_fuzz.py",
+    "tests/learning/test_learning_cli_protocol.py",
+    "tests/test_safety_signals.py",
+    "tests/test_supervisor.py",
+    "tests/learning/test_learning_differential.py",
+    "tests/protocol_runs/test_live_view.py",
+    "tests/recording/test_recording_roundtrip.py",
+    "tests/recording/test_recording_script.py",
+    "tests/test_station_fuzz.py",
 )
-
-
-def _rank(nodeid: str) -> int:
-    return next(
-        (i for i, prefix in enumerate(LONGEST_FIRST) if nodeid.startswith(prefix)),
-        len(LONGEST_FIRST),
-    )
-
-
-def _shared_fixture_scope(item: pytest.Item) -> str | None:
-    """The module whose fixture (one of ours, wider than a test) this test shares with
-    others, if any. pytest's own (tmp_path_factory, ...) cost nothing to build twice."""
-    info = getattr(item, "_fixtureinfo", None)
-    for defs in info.name2fixturedefs.values() if info else ():
-        if defs and defs[-1].scope != "function" and defs[-1].baseid:
-            return item.nodeid.split("::")[0]
-    return None
+_RANK = {path: i for i, path in enumerate(LONGEST_FIRST)}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    rank: dict[str, int] = {}  # a module with a shared fixture: its best-ranked test's rank
-    for item in items:
-        scope = _shared_fixture_scope(item)
-        if scope is not None:
-            # one group per module: xdist (--dist loadgroup) keeps its tests on one worker
-            item.add_marker(pytest.mark.xdist_group(scope))
-            rank[scope] = min(rank.get(scope, len(LONGEST_FIRST)), _rank(item.nodeid))
-    order = {id(item): i for i, item in enumerate(items)}
-
-    def key(item: pytest.Item) -> tuple[int, int]:
-        scope = _shared_fixture_scope(item)
-        return (rank[scope] if scope is not None else _rank(item.nodeid), order[id(item)])
-
-    items.sort(key=key)
+    # a stable sort by file: the tests of one file keep their order (module fixtures built once)
+    items.sort(key=lambda item: _RANK.get(item.nodeid.split("::")[0], len(LONGEST_FIRST)))
 
 
 @pytest.fixture(autouse=True)
