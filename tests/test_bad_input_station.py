@@ -244,7 +244,11 @@ CASES = [
 
 
 @pytest.mark.parametrize(
-    ("base", "path", "value", "expected"), CASES, ids=[f"{c[1]}={c[2]!r}" for c in CASES]
+    ("base", "path", "value", "expected"),
+    CASES,
+    # DELETE by name, not by its repr (a memory address): the two xdist workers must collect
+    # the same test ids
+    ids=[f"{c[1]} deleted" if c[2] is DELETE else f"{c[1]}={c[2]!r}" for c in CASES],
 )
 def test_bad_station_key(
     tmp_path: Path,
