@@ -103,6 +103,9 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         self._inv_H0_a = np.zeros(n)  # 1/T, 0 where invalid
         self._delta_a = np.zeros(n)  # 0 where invalid
         self._stale = False
+        self._derived_gen = 0  # counts writes of the derived arrays (keys ``_low_barrier``)
+        self._by_delta: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._low_sel: tuple[int, int, np.ndarray] | None = None
         self._valid = np.zeros(n, dtype=bool)  # always up to date
         self._a = np.zeros(n)  # kinetics dx/dt = a − b·x (1/s)
         self._b = np.zeros(n)
@@ -200,6 +203,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         if self._one:
             self._refresh_one(None if decay is None else float(decay[0]), t_factor, assign_m)
             return
+        self._derived_gen += 1
         n_changed, self._bounds = _arrays().step_refresh(
             idx, self.x, self._x_inf, decay, self._gate_eff if self._any_gate else None,
             self._model.consts, self._h0_dev, self._d0_dev, t_factor, self._derived,
@@ -235,6 +239,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
             d,
         )
         self._stale = False
+        self._derived_gen += 1
         self._bounds = (d, h, 1) if v else (0.0, 0.0, 0)
         was = bool(self._valid[0])
         self._valid[0] = v
@@ -282,6 +287,23 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         q = max(0.0, 1.0 - abs(self.field_T) / h0min) ** sw.n_exponent
         return nv, math.log(dt_s / sw.tau0_s) - dmin * q
 
+    def _low_barrier(self, max_barrier: float) -> np.ndarray:
+        """``np.flatnonzero((Δ < max_barrier) & valid)`` without a pass over the chip: while
+        Δ and validity are unchanged (writes at zero field, reads) the valid devices sorted by
+        Δ are kept, and the answer for each count of devices below the bound."""
+        self._fresh()  # a stale refresh bumps the generation first
+        gen = self._derived_gen
+        if self._by_delta is None or self._by_delta[0] != gen:
+            valid = np.flatnonzero(self._valid)
+            d = self._delta_a[valid]
+            order = np.argsort(d, kind="stable")
+            self._by_delta = (gen, d[order], valid[order])
+        _, d_sorted, devices = self._by_delta
+        k = int(np.searchsorted(d_sorted, max_barrier, side="left"))  # Δ < max_barrier
+        if self._low_sel is None or self._low_sel[:2] != (gen, k):
+            self._low_sel = (gen, k, np.sort(devices[:k]))
+        return self._low_sel[2]
+
     def _thermal_switch(self, dt_s: float) -> None:
         sw = self.params.switching
         nv, log_bound = self._log_bound(dt_s)
@@ -290,13 +312,20 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         if self.field_T == 0.0:
             # only devices whose own barrier is low enough (the rest sum below the skip bound)
             max_barrier = math.log(dt_s / sw.tau0_s) + math.log(nv) - _SKIP_LOG_HAZARD
-            sel = np.flatnonzero((self._delta < max_barrier) & self._valid)
+            sel = self._low_barrier(max_barrier)
             if sel.size < self.n_devices // 4:
+                u = self.rng.random(sel.size)
+                # only a draw below the bound on every P can flip (same draws, same outcome);
+                # the margin keeps rounding of the bound on the safe side
+                cand = np.flatnonzero(u < math.exp(log_bound) * (1.0 + 1e-9))
+                if cand.size == 0:
+                    return
+                sel, u = sel[cand], u[cand]
                 P = _arrays().flip_probability_two_state(
                     self.m[sel], 0.0, self._inv_H0[sel], self._delta[sel], dt_s, sw.tau0_s,
                     sw.n_exponent,
                 )  # fmt: skip
-                flipped = sel[self.rng.random(sel.size) < P]
+                flipped = sel[u < P]
                 self.m[flipped] = -self.m[flipped]
                 return
         u = self.rng.random(self.n_devices)
@@ -360,6 +389,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
             sw.n_exponent, self._flipped,
         )  # fmt: skip
         self._stale = True
+        self._derived_gen += 1
         if not draw:
             return
         nv, log_bound = self._log_bound(dt_s)
