@@ -104,8 +104,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         self._delta_a = np.zeros(n)  # 0 where invalid
         self._stale = False
         self._derived_gen = 0  # counts writes of the derived arrays (keys ``_low_barrier``)
-        self._by_delta: tuple[int, np.ndarray, np.ndarray] | None = None
-        self._low_sel: tuple[int, int, np.ndarray] | None = None
+        self._low_sel: tuple[int, float, float, np.ndarray] | None = None  # _low_barrier's
         self._valid = np.zeros(n, dtype=bool)  # always up to date
         self._a = np.zeros(n)  # kinetics dx/dt = a − b·x (1/s)
         self._b = np.zeros(n)
@@ -288,21 +287,22 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         return nv, math.log(dt_s / sw.tau0_s) - dmin * q
 
     def _low_barrier(self, max_barrier: float) -> np.ndarray:
-        """``np.flatnonzero((Δ < max_barrier) & valid)`` without a pass over the chip: while
-        Δ and validity are unchanged (writes at zero field, reads) the valid devices sorted by
-        Δ are kept, and the answer for each count of devices below the bound."""
+        """``np.flatnonzero((Δ < max_barrier) & valid)``, kept while Δ and validity are
+        unchanged (writes at zero field, reads) together with the range of bounds that gives
+        the same devices: the next write's bound then needs no pass over the chip."""
         self._fresh()  # a stale refresh bumps the generation first
         gen = self._derived_gen
-        if self._by_delta is None or self._by_delta[0] != gen:
-            valid = np.flatnonzero(self._valid)
-            d = self._delta_a[valid]
-            order = np.argsort(d, kind="stable")
-            self._by_delta = (gen, d[order], valid[order])
-        _, d_sorted, devices = self._by_delta
-        k = int(np.searchsorted(d_sorted, max_barrier, side="left"))  # Δ < max_barrier
-        if self._low_sel is None or self._low_sel[:2] != (gen, k):
-            self._low_sel = (gen, k, np.sort(devices[:k]))
-        return self._low_sel[2]
+        kept = self._low_sel
+        if kept is not None and kept[0] == gen and kept[1] < max_barrier <= kept[2]:
+            return kept[3]
+        delta, valid = self._delta_a, self._valid
+        low = (delta < max_barrier) & valid
+        sel = np.flatnonzero(low)
+        below = float(delta[sel].max()) if sel.size else -math.inf
+        np.logical_xor(low, valid, out=low)  # the valid devices at or above the bound
+        above = float(np.min(delta, where=low, initial=math.inf))
+        self._low_sel = (gen, below, above, sel)
+        return sel
 
     def _thermal_switch(self, dt_s: float) -> None:
         sw = self.params.switching
