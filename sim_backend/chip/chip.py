@@ -249,10 +249,17 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
                 m = float(self.rng.choice(np.array([-1.0, 1.0]), 1)[0])
             self.m[0] = m if v else 0.0
 
-    def _sync_gate(self) -> None:
-        """Gate voltage that reaches the oxide (none through a broken-down oxide)."""
-        self._gate_eff = np.where(self.broken, 0.0, self.gate_V)
-        self._any_gate = bool(np.any(self._gate_eff))
+    def _sync_gate(self, idx: np.ndarray | None = None) -> None:
+        """Gate voltage that reaches the oxide (none through a broken-down oxide); ``idx``:
+        only those devices' gate or oxide changed."""
+        if idx is None:
+            self._gate_eff = np.where(self.broken, 0.0, self.gate_V)
+            self._any_gate = bool(np.any(self._gate_eff))
+            return
+        eff = np.where(self.broken[idx], 0.0, self.gate_V[idx])
+        self._gate_eff[idx] = eff
+        # a gate switched on needs no look at the rest of the chip
+        self._any_gate = bool(np.any(eff)) or bool(np.any(self._gate_eff))
 
     def _update_drive(self, idx: np.ndarray) -> None:
         if self._one:
@@ -266,13 +273,13 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         self._b[idx] = b
         self._x_inf[idx] = np.divide(a, b, out=np.zeros_like(a), where=b > 0)  # 0 <= a <= b
         self._decay_dt = None
-        n_moving = int(np.count_nonzero(self._b))
-        if n_moving == 0:
+        moving = np.flatnonzero(self._b)
+        if moving.size == 0:
             self._active = None
-        elif kp.tau_ret_s is not None or n_moving > self.n_devices // 4:
+        elif kp.tau_ret_s is not None or moving.size > self.n_devices // 4:
             self._active = slice(None)
         else:
-            self._active = np.flatnonzero(self._b)
+            self._active = moving
 
     def _log_bound(self, dt_s: float) -> tuple[int, float]:
         """(n valid, ln of a bound on every device's flip probability over ``dt_s``)."""
@@ -469,7 +476,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         if sigma > 0 and new_pulse.any():
             f = 1.0 + sigma * self.rng.standard_normal(int(np.count_nonzero(new_pulse)))
             self._c2c[idx[new_pulse]] = np.maximum(f, 0.0)
-        self._sync_gate()
+        self._sync_gate(idx)
         self._update_drive(idx)
         self._refresh(idx)  # the VCMA term follows the gate at once
 
@@ -542,12 +549,32 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         self.advance_to(t_s)
         sw = self.params.switching
         idx = self._idx(indices)
-        J = np.broadcast_to(self.current_density_A_per_m2(amplitude_V), idx.shape)
-        bias = math.copysign(1.0, self.inplane_field_T) if self.inplane_field_T else None
-        bias = float(sw.default_bias_sign) if bias is None else bias
-        target = np.sign(J) * bias
-        if polarity is not None:
-            target = np.where(J != 0, np.broadcast_to(np.asarray(polarity, float), idx.shape), 0)
+        J: float | np.ndarray
+        target: float | np.ndarray
+        if np.ndim(amplitude_V) == 0:
+            # one amplitude for all (the learning path): J and, usually, the target are one
+            # number that broadcasts in the arithmetic below (the same values per device)
+            J = float(self.current_density_A_per_m2(amplitude_V))
+            if J == 0:
+                target = 0.0
+            elif polarity is None:
+                bias = math.copysign(1.0, self.inplane_field_T) if self.inplane_field_T else None
+                target = math.copysign(1.0, J) * (
+                    float(sw.default_bias_sign) if bias is None else bias
+                )
+            elif np.ndim(polarity) == 0:
+                target = float(polarity)
+            else:
+                target = np.broadcast_to(np.asarray(polarity, float), idx.shape)
+        else:
+            J = np.broadcast_to(self.current_density_A_per_m2(amplitude_V), idx.shape)
+            bias = math.copysign(1.0, self.inplane_field_T) if self.inplane_field_T else None
+            bias = float(sw.default_bias_sign) if bias is None else bias
+            target = np.sign(J) * bias
+            if polarity is not None:
+                target = np.where(
+                    J != 0, np.broadcast_to(np.asarray(polarity, float), idx.shape), 0
+                )
         Jc = self._jc0_dev[idx] * self._k[idx]
         if sw.Jc_c2c_rel > 0:
             Jc = Jc * np.maximum(1.0 + sw.Jc_c2c_rel * self.rng.standard_normal(idx.size), 0.05)
@@ -557,7 +584,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         )  # fmt: skip
         switched = (self.m[idx] == -target) & self._valid[idx] & (target != 0)
         switched &= self.rng.random(idx.size) < P
-        self.m[idx[switched]] = target[switched]
+        self.m[idx[switched]] = target if np.ndim(target) == 0 else target[switched]
         self.advance_to(t_s + width_s)
         return switched
 
