@@ -468,7 +468,10 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
             self._set_gate_one(float(voltage_V))
             return
         idx = self._idx(indices)
-        V = np.broadcast_to(np.asarray(voltage_V, dtype=float), idx.shape).copy()
+        if np.ndim(voltage_V) == 0:
+            V = np.full(idx.shape, float(voltage_V))
+        else:
+            V = np.broadcast_to(np.asarray(voltage_V, dtype=float), idx.shape).copy()
         self.broken[idx[np.abs(V) > self.spread.breakdown_V[idx]]] = True
         new_pulse = (V != self.gate_V[idx]) & (V != 0)
         self.gate_V[idx] = V
@@ -565,7 +568,9 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
             elif np.ndim(polarity) == 0:
                 target = float(polarity)
             else:
-                target = np.broadcast_to(np.asarray(polarity, float), idx.shape)
+                target = np.asarray(polarity, float)
+                if target.shape != idx.shape:
+                    target = np.broadcast_to(target, idx.shape)
         else:
             J = np.broadcast_to(self.current_density_A_per_m2(amplitude_V), idx.shape)
             bias = math.copysign(1.0, self.inplane_field_T) if self.inplane_field_T else None
