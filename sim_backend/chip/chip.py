@@ -103,6 +103,8 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         self._inv_H0_a = np.zeros(n)  # 1/T, 0 where invalid
         self._delta_a = np.zeros(n)  # 0 where invalid
         self._stale = False
+        self._derived_gen = 0  # counts writes of the derived arrays (keys ``_low_barrier``)
+        self._low_sel: tuple[int, float, float, np.ndarray] | None = None  # _low_barrier's
         self._valid = np.zeros(n, dtype=bool)  # always up to date
         self._a = np.zeros(n)  # kinetics dx/dt = a − b·x (1/s)
         self._b = np.zeros(n)
@@ -200,6 +202,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         if self._one:
             self._refresh_one(None if decay is None else float(decay[0]), t_factor, assign_m)
             return
+        self._derived_gen += 1
         n_changed, self._bounds = _arrays().step_refresh(
             idx, self.x, self._x_inf, decay, self._gate_eff if self._any_gate else None,
             self._model.consts, self._h0_dev, self._d0_dev, t_factor, self._derived,
@@ -235,6 +238,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
             d,
         )
         self._stale = False
+        self._derived_gen += 1
         self._bounds = (d, h, 1) if v else (0.0, 0.0, 0)
         was = bool(self._valid[0])
         self._valid[0] = v
@@ -245,10 +249,17 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
                 m = float(self.rng.choice(np.array([-1.0, 1.0]), 1)[0])
             self.m[0] = m if v else 0.0
 
-    def _sync_gate(self) -> None:
-        """Gate voltage that reaches the oxide (none through a broken-down oxide)."""
-        self._gate_eff = np.where(self.broken, 0.0, self.gate_V)
-        self._any_gate = bool(np.any(self._gate_eff))
+    def _sync_gate(self, idx: np.ndarray | None = None) -> None:
+        """Gate voltage that reaches the oxide (none through a broken-down oxide); ``idx``:
+        only those devices' gate or oxide changed."""
+        if idx is None:
+            self._gate_eff = np.where(self.broken, 0.0, self.gate_V)
+            self._any_gate = bool(np.any(self._gate_eff))
+            return
+        eff = np.where(self.broken[idx], 0.0, self.gate_V[idx])
+        self._gate_eff[idx] = eff
+        # a gate switched on needs no look at the rest of the chip
+        self._any_gate = bool(np.any(eff)) or bool(np.any(self._gate_eff))
 
     def _update_drive(self, idx: np.ndarray) -> None:
         if self._one:
@@ -262,13 +273,13 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         self._b[idx] = b
         self._x_inf[idx] = np.divide(a, b, out=np.zeros_like(a), where=b > 0)  # 0 <= a <= b
         self._decay_dt = None
-        n_moving = int(np.count_nonzero(self._b))
-        if n_moving == 0:
+        moving = np.flatnonzero(self._b)
+        if moving.size == 0:
             self._active = None
-        elif kp.tau_ret_s is not None or n_moving > self.n_devices // 4:
+        elif kp.tau_ret_s is not None or moving.size > self.n_devices // 4:
             self._active = slice(None)
         else:
-            self._active = np.flatnonzero(self._b)
+            self._active = moving
 
     def _log_bound(self, dt_s: float) -> tuple[int, float]:
         """(n valid, ln of a bound on every device's flip probability over ``dt_s``)."""
@@ -282,6 +293,24 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         q = max(0.0, 1.0 - abs(self.field_T) / h0min) ** sw.n_exponent
         return nv, math.log(dt_s / sw.tau0_s) - dmin * q
 
+    def _low_barrier(self, max_barrier: float) -> np.ndarray:
+        """``np.flatnonzero((Δ < max_barrier) & valid)``, kept while Δ and validity are
+        unchanged (writes at zero field, reads) together with the range of bounds that gives
+        the same devices: the next write's bound then needs no pass over the chip."""
+        self._fresh()  # a stale refresh bumps the generation first
+        gen = self._derived_gen
+        kept = self._low_sel
+        if kept is not None and kept[0] == gen and kept[1] < max_barrier <= kept[2]:
+            return kept[3]
+        delta, valid = self._delta_a, self._valid
+        low = (delta < max_barrier) & valid
+        sel = np.flatnonzero(low)
+        below = float(delta[sel].max()) if sel.size else -math.inf
+        np.logical_xor(low, valid, out=low)  # the valid devices at or above the bound
+        above = float(np.min(delta, where=low, initial=math.inf))
+        self._low_sel = (gen, below, above, sel)
+        return sel
+
     def _thermal_switch(self, dt_s: float) -> None:
         sw = self.params.switching
         nv, log_bound = self._log_bound(dt_s)
@@ -290,13 +319,20 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         if self.field_T == 0.0:
             # only devices whose own barrier is low enough (the rest sum below the skip bound)
             max_barrier = math.log(dt_s / sw.tau0_s) + math.log(nv) - _SKIP_LOG_HAZARD
-            sel = np.flatnonzero((self._delta < max_barrier) & self._valid)
+            sel = self._low_barrier(max_barrier)
             if sel.size < self.n_devices // 4:
+                u = self.rng.random(sel.size)
+                # only a draw below the bound on every P can flip (same draws, same outcome);
+                # the margin keeps rounding of the bound on the safe side
+                cand = np.flatnonzero(u < math.exp(log_bound) * (1.0 + 1e-9))
+                if cand.size == 0:
+                    return
+                sel, u = sel[cand], u[cand]
                 P = _arrays().flip_probability_two_state(
                     self.m[sel], 0.0, self._inv_H0[sel], self._delta[sel], dt_s, sw.tau0_s,
                     sw.n_exponent,
                 )  # fmt: skip
-                flipped = sel[self.rng.random(sel.size) < P]
+                flipped = sel[u < P]
                 self.m[flipped] = -self.m[flipped]
                 return
         u = self.rng.random(self.n_devices)
@@ -360,6 +396,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
             sw.n_exponent, self._flipped,
         )  # fmt: skip
         self._stale = True
+        self._derived_gen += 1
         if not draw:
             return
         nv, log_bound = self._log_bound(dt_s)
@@ -431,7 +468,10 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
             self._set_gate_one(float(voltage_V))
             return
         idx = self._idx(indices)
-        V = np.broadcast_to(np.asarray(voltage_V, dtype=float), idx.shape).copy()
+        if np.ndim(voltage_V) == 0:
+            V = np.full(idx.shape, float(voltage_V))
+        else:
+            V = np.broadcast_to(np.asarray(voltage_V, dtype=float), idx.shape).copy()
         self.broken[idx[np.abs(V) > self.spread.breakdown_V[idx]]] = True
         new_pulse = (V != self.gate_V[idx]) & (V != 0)
         self.gate_V[idx] = V
@@ -439,7 +479,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         if sigma > 0 and new_pulse.any():
             f = 1.0 + sigma * self.rng.standard_normal(int(np.count_nonzero(new_pulse)))
             self._c2c[idx[new_pulse]] = np.maximum(f, 0.0)
-        self._sync_gate()
+        self._sync_gate(idx)
         self._update_drive(idx)
         self._refresh(idx)  # the VCMA term follows the gate at once
 
@@ -512,12 +552,34 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         self.advance_to(t_s)
         sw = self.params.switching
         idx = self._idx(indices)
-        J = np.broadcast_to(self.current_density_A_per_m2(amplitude_V), idx.shape)
-        bias = math.copysign(1.0, self.inplane_field_T) if self.inplane_field_T else None
-        bias = float(sw.default_bias_sign) if bias is None else bias
-        target = np.sign(J) * bias
-        if polarity is not None:
-            target = np.where(J != 0, np.broadcast_to(np.asarray(polarity, float), idx.shape), 0)
+        J: float | np.ndarray
+        target: float | np.ndarray
+        if np.ndim(amplitude_V) == 0:
+            # one amplitude for all (the learning path): J and, usually, the target are one
+            # number that broadcasts in the arithmetic below (the same values per device)
+            J = float(self.current_density_A_per_m2(amplitude_V))
+            if J == 0:
+                target = 0.0
+            elif polarity is None:
+                bias = math.copysign(1.0, self.inplane_field_T) if self.inplane_field_T else None
+                target = math.copysign(1.0, J) * (
+                    float(sw.default_bias_sign) if bias is None else bias
+                )
+            elif np.ndim(polarity) == 0:
+                target = float(polarity)
+            else:
+                target = np.asarray(polarity, float)
+                if target.shape != idx.shape:
+                    target = np.broadcast_to(target, idx.shape)
+        else:
+            J = np.broadcast_to(self.current_density_A_per_m2(amplitude_V), idx.shape)
+            bias = math.copysign(1.0, self.inplane_field_T) if self.inplane_field_T else None
+            bias = float(sw.default_bias_sign) if bias is None else bias
+            target = np.sign(J) * bias
+            if polarity is not None:
+                target = np.where(
+                    J != 0, np.broadcast_to(np.asarray(polarity, float), idx.shape), 0
+                )
         Jc = self._jc0_dev[idx] * self._k[idx]
         if sw.Jc_c2c_rel > 0:
             Jc = Jc * np.maximum(1.0 + sw.Jc_c2c_rel * self.rng.standard_normal(idx.size), 0.05)
@@ -527,7 +589,7 @@ class VirtualChip(ReadoutMixin, SnapshotMixin):
         )  # fmt: skip
         switched = (self.m[idx] == -target) & self._valid[idx] & (target != 0)
         switched &= self.rng.random(idx.size) < P
-        self.m[idx[switched]] = target[switched]
+        self.m[idx[switched]] = target if np.ndim(target) == 0 else target[switched]
         self.advance_to(t_s + width_s)
         return switched
 

@@ -33,7 +33,7 @@ class SnapshotMixin:
     _all: np.ndarray
     _noise: DriftingNoise
 
-    def _sync_gate(self) -> None: ...  # provided by VirtualChip
+    def _sync_gate(self, idx: np.ndarray | None = None) -> None: ...  # by VirtualChip
     def _update_drive(self, idx: np.ndarray) -> None: ...  # provided by VirtualChip
     def _refresh(self, sel: np.ndarray | slice, assign_m: bool = True) -> None: ...
 
