@@ -13,11 +13,10 @@ from __future__ import annotations
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pyvisa
-from benchlib import Figure, table
+from benchlib import Figure, per_query_us, table
 
 from labctl.recording.hook import RunRecorder
 from labctl.recording.traffic import Recording
@@ -26,13 +25,6 @@ QUERIES = (
     ("Keithley 2400 :READ?", "GPIB0::24::INSTR", ":READ?"),
     ("SR830 OUTP? 1", "GPIB0::8::INSTR", "OUTP? 1"),
 )
-
-
-def per_query_us(resource: pyvisa.resources.MessageBasedResource, query: str, n: int) -> float:
-    start = time.perf_counter()
-    for _ in range(n):
-        resource.query(query)
-    return (time.perf_counter() - start) / n * 1e6
 
 
 def open_twins(library: str) -> dict[str, pyvisa.resources.MessageBasedResource]:

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import pyvisa
 from bench_chip import chip_step_s, gate_hour_s
-from benchlib import Figure, table
+from benchlib import Figure, per_query_us, table
 
 PYVISA_SIM_YAML = """\
 spec: "1.1"
@@ -49,15 +48,6 @@ N_DEVICES = 1_000_000
 MAIN_POINTS_PER_HALL_LOOP = 45_605 / 321  # issue 13, measured on main
 
 
-def per_query_us(resource: pyvisa.resources.MessageBasedResource, query: str, n: int) -> float:
-    for _ in range(20):
-        resource.query(query)
-    start = time.perf_counter()
-    for _ in range(n):
-        resource.query(query)
-    return (time.perf_counter() - start) / n * 1e6
-
-
 def _interleaved_best_us(
     pairs: list[tuple[pyvisa.resources.MessageBasedResource, str]], n: int, repeats: int
 ) -> list[float]:
@@ -66,7 +56,7 @@ def _interleaved_best_us(
     best = [float("inf")] * len(pairs)
     for _ in range(repeats):
         for k, (resource, query) in enumerate(pairs):
-            best[k] = min(best[k], per_query_us(resource, query, n))
+            best[k] = min(best[k], per_query_us(resource, query, n, warmup=20))
     return best
 
 

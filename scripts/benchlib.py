@@ -11,6 +11,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,17 @@ def best_of(fn: Callable[[], object], repeats: int) -> float:
         fn()
         best = min(best, time.perf_counter() - t0)
     return best
+
+
+def per_query_us(resource: Any, query: str, n: int, warmup: int = 0) -> float:
+    """µs per ``resource.query(query)`` over ``n`` queries (a pyvisa resource), after ``warmup``
+    untimed ones."""
+    for _ in range(warmup):
+        resource.query(query)
+    start = time.perf_counter()
+    for _ in range(n):
+        resource.query(query)
+    return (time.perf_counter() - start) / n * 1e6
 
 
 def _num(value: float | None) -> str:
