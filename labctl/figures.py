@@ -34,6 +34,22 @@ def qt_app() -> Any:
     return pg.mkQApp("labctl")
 
 
+def release_qt_app() -> None:
+    """Destroy the Qt application if a thread other than the main one made it, from that
+    thread: a job that rendered figures on a worker thread (a Dask worker's) calls this when it
+    ends, else the process crashes (SIGSEGV) at exit, when Python tears the application down
+    from the main thread. The next figure makes a new application (tens of ms)."""
+    if "pyqtgraph" not in sys.modules or threading.current_thread() is threading.main_thread():
+        return
+    import pyqtgraph as pg
+
+    app = pg.QtWidgets.QApplication.instance()
+    if app is None or app.thread() is not pg.QtCore.QThread.currentThread():
+        return
+    app.shutdown()
+    pg.Qt.QAPP = None
+
+
 _gui_jobs: list[tuple[Callable[[], Any], threading.Event, dict[str, Any]]] = []
 _gui_lock = threading.Lock()
 _gui_loop_active = threading.Event()
@@ -87,6 +103,7 @@ class Series:
     line: bool = True
     symbol: str | None = None
     color: str | None = None  # default: the next of COLORS
+    yerr: Sequence[float] | np.ndarray | None = None  # error bars: ± this around each y
 
 
 @dataclass
@@ -99,6 +116,7 @@ class Panel:
     image: np.ndarray | None = None  # a heat map instead of series (rows × columns)
     levels: tuple[float, float] | None = None  # colour range of the heat map (None: the data)
     cell_format: str = ""  # e.g. "{:.1f}": write each cell's value on the heat map
+    xticks: list[tuple[float, str]] | None = None  # named ticks (categories) on the x axis
 
 
 def save_figure(
@@ -137,6 +155,18 @@ def _render(path: Path, panels: Sequence[Panel], width_px: int, height_px: int) 
                 symbolSize=5,
                 name=s.label or None,
             )
+            if s.yerr is not None:
+                plot.addItem(
+                    pg.ErrorBarItem(
+                        x=np.asarray(s.x, dtype=float),
+                        y=np.asarray(s.y, dtype=float),
+                        height=2 * np.asarray(s.yerr, dtype=float),
+                        beam=0.1,
+                        pen=pg.mkPen(color, width=1.5),
+                    )
+                )
+        if panel.xticks is not None:
+            plot.getAxis("bottom").setTicks([panel.xticks])
         for x in panel.vlines:
             plot.addLine(x=x, pen=pg.mkPen("#888888", style=pg.QtCore.Qt.PenStyle.DashLine))
     layout.show()

@@ -19,7 +19,12 @@ each rule's own parameters.
 ``instrument`` on the routed synapse array over the twins (``simulated_synapse_array.yaml``,
 16 devices: use a tiny network such as ``--tasks permuted-iris:2 --hidden 2``), ``software``
 keeps the weights on the host (the reference). ``--station`` replaces the built-in station.
-``study`` writes ``<out>.csv`` (one row per run) and ``<out>.md`` (mean ± std over seeds).
+``study`` writes ``<out>.csv`` (one row per run), ``<out>.md`` (mean ± std over seeds) and
+``<out>.png`` (ACC and BWT against rule and preset, with the spread over seeds). It runs its cells
+on Dask (:mod:`.study_runs`): a local cluster on loopback, one worker per core (``--workers N``),
+or the scheduler of ``--scheduler tcp://HOST:PORT`` / ``$LABCTL_SCHEDULER``; every cell is one
+run in the database (``--db``), the chip seed is the run's seed, ``--presets`` adds the chip
+preset as a grid axis, and the cells completed by an earlier run of the same study are skipped.
 
 Module-level imports stay light (every ``labctl`` start loads this module): the engine, pandas
 and the training code are imported by the handlers.
@@ -54,7 +59,7 @@ PATH_STATIONS = {
 }
 TRAINING_OPTIONS = (
     "rule", "rules", "seed", "seeds", "out", "tasks", "hidden", "epochs", "batch", "lr",
-    "path", "station", "json", "debug", "db", "help",
+    "path", "station", "json", "debug", "db", "help", "presets", "scheduler", "workers",
 )  # fmt: skip
 
 
@@ -156,7 +161,18 @@ def register(
     )
     p.add_argument("--rules", nargs="+", choices=names, default=list(DEFAULT_STUDY_RULES))
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--out", default="study", help="output stem for .csv and .md")
+    p.add_argument("--out", default="study", help="output stem for .csv, .md and .png")
+    p.add_argument(
+        "--presets", nargs="+", default=None, metavar="PRESET",
+        help="chip presets of the virtual chip, one grid axis (e.g. ptco_gdox_hall; a wrong "
+        "name lists them; default: the station's)",
+    )  # fmt: skip
+    p.add_argument(
+        "--scheduler", default=None, metavar="tcp://HOST:PORT",
+        help="a running Dask scheduler (default: $LABCTL_SCHEDULER, else a local cluster "
+        "on loopback with one worker per core)",
+    )  # fmt: skip
+    p.add_argument("--workers", type=int, default=None, help="local cluster: worker processes")
     _training_options(p)
     _add_rule_options(p, options, rules, grid=True)
     p.set_defaults(rule_options=options)
@@ -249,31 +265,65 @@ def _checked_grid(rule: str, given: dict[RuleOption, list[str]]) -> dict[str, li
     return {o.param: list(vs) for o, vs in mine.items()}
 
 
+def _check_presets(presets: list[str] | None) -> None:
+    from labctl.physics.params import preset_names
+
+    known = preset_names()
+    for preset in presets or []:
+        if preset not in known:
+            raise ParamError(
+                f"labctl study: --presets {preset}: unknown chip preset; expected one of "
+                f"{', '.join(known)}"
+            )
+
+
 def cmd_study(args: argparse.Namespace) -> int:
     import json
+    from functools import partial
 
     import pandas as pd
 
     from labctl.cli_output import emit
     from labctl.cli_run import EXIT_FAILED, EXIT_OK
+    from labctl.cluster import open_client
+    from labctl.data import resolve_db
+    from labctl.station import builtin_station
 
-    from .table import result_row, write_study
+    from .study_figure import study_figure
+    from .study_runs import make_cell, run_cells
+    from .table import BY_RULE, result_row, write_study
 
+    station = args.station or str(builtin_station(PATH_STATIONS[args.path]))
+    _check_presets(args.presets)
+    grid = _grid(args)
+    cells = [
+        make_cell(_raw_params(args, rule, seed, settings), station, preset)
+        for preset in args.presets or [None]
+        for rule, seed, settings in grid
+    ]
+    settings_of = [settings for _ in args.presets or [None] for _, _, settings in grid]
+    db = resolve_db(args.db)
+    client = partial(open_client, args.scheduler, args.workers)
+    runs = run_cells(cells, db, client, progress=None if not args.json else False)
+    failed = [r for r in runs if r.status != "completed"]
+    for r in failed:
+        p = r.cell.params
+        print(
+            f"labctl: study: {p['rule']} seed {p['seed']} {p['settings']}: run {r.run_id} "
+            f"{r.status}: {r.error}",
+            file=sys.stderr,
+        )
+    if failed:
+        return EXIT_FAILED
     rows = []
-    for rule, seed, settings in _grid(args):
-        outcome = _run(args, _raw_params(args, rule, seed, settings))
-        if outcome.status != "completed":
-            print(
-                f"labctl: study: {rule} seed {seed} {settings_text(settings)}: run "
-                f"{outcome.status}: {outcome.error}",
-                file=sys.stderr,
-            )
-            return EXIT_FAILED
-        converted = check_settings(rule, settings)
-        row = result_row(outcome.result, converted, bool(outcome.result["on_chip"]))
-        rows.append({**row, "run_id": outcome.run_id})
+    for run, settings in zip(runs, settings_of, strict=True):
+        converted = check_settings(str(run.cell.params["rule"]), settings)
+        row = result_row(run.result, converted, bool(run.result["on_chip"]))
+        rows.append({**row, **run.chip, "run_id": run.run_id, "resumed": run.resumed})
     df = pd.DataFrame(rows)
-    csv, md = write_study(df, Path(args.out))
+    by = (*BY_RULE, "preset") if args.presets else BY_RULE
+    csv, md = write_study(df, Path(args.out), by)
+    figure = study_figure(df, Path(args.out).with_suffix(".png"))
     table = md.read_text()
     runs_json = df.to_json(orient="records")
     assert runs_json is not None  # no path given: to_json returns the text
@@ -281,6 +331,12 @@ def cmd_study(args: argparse.Namespace) -> int:
         "runs": json.loads(runs_json),
         "csv": str(csv),
         "md": str(md),
+        "figure": str(figure),
+        "db": str(db),
+        "resumed": int(df["resumed"].sum()),
     }
-    emit(args, payload, lambda: table)
+    resumed = payload["resumed"]
+    note = f"{len(df)} runs in {db}" + (f" ({resumed} done before: skipped)" if resumed else "")
+    files = f"table: {md}  runs: {csv}  figure: {figure}"
+    emit(args, payload, lambda: f"{table}\n{note}\n{files}")
     return EXIT_OK
