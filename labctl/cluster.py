@@ -3,8 +3,9 @@
 :func:`open_client` gives a ``distributed.Client``: without a scheduler address (argument or
 ``$LABCTL_SCHEDULER``) a ``LocalCluster`` sized to the machine (one single-threaded worker
 process per core this process may use: the jobs are CPU-bound Python, and a study pins BLAS to
-one thread per job), its scheduler bound to loopback and its dashboard off; with an address
-(``tcp://HOST:PORT``) the cluster already running there. Any other bind address for a local
+one thread per job), its scheduler (and the HTTP port it keeps for health checks) bound to
+loopback and its dashboard off; with an address (``tcp://HOST:PORT``) the cluster already
+running there. Any other bind address for a local
 scheduler is the caller's explicit choice, and a warning says so.
 
 :func:`map_jobs` submits every job, gives each result to ``on_result`` in the calling process
@@ -94,7 +95,9 @@ def open_client(
         threads_per_worker=1,
         processes=True,
         host=host,
-        dashboard_address=dashboard_address,
+        # without a dashboard the scheduler still serves its health and metrics routes over
+        # HTTP: on loopback, on a free port (distributed's ":8787" would be every interface)
+        dashboard_address=dashboard_address or f"{host}:0",
         scheduler_kwargs={"dashboard": dashboard_address is not None},
         silence_logs=logging.ERROR,
     )

@@ -9,7 +9,9 @@ printed too, for information)::
     python scripts/study_metaplasticity.py                      # permuted digits ×5 + medical
     python scripts/study_metaplasticity.py --seeds 2 --epochs 5 --tasks permuted-digits:3
 
-``--out stem`` also writes ``<stem>-<tasks>.csv`` (one row per run).
+``--out stem`` also writes ``<stem>-<tasks>.csv`` (one row per run). The runs go to Dask
+(:mod:`labctl.cluster`, as in ``labctl study``): a local cluster of ``--jobs`` workers on
+loopback, or ``--scheduler tcp://HOST:PORT`` (or ``$LABCTL_SCHEDULER``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import time
 from pathlib import Path
 
+from labctl.cluster import machine_workers, scheduler_address
 from protocols.learning.comparison import (
     aggregate,
     arms_for,
@@ -35,7 +38,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--hidden", type=int, nargs="+", default=[256])
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--m-meta", type=float, default=None, help="default: per sequence")
-    p.add_argument("--jobs", type=int, default=2, help="worker processes")
+    p.add_argument("--jobs", type=int, default=machine_workers(), help="local Dask workers")
+    p.add_argument("--scheduler", default=None, help="a running Dask scheduler, tcp://HOST:PORT")
     p.add_argument("--out", default=None, help="CSV stem")
     p.add_argument("--no-chip-mesu", action="store_true", help="leave out the mesu@chip arm")
     args = p.parse_args(argv)
@@ -48,6 +52,7 @@ def main(argv: list[str] | None = None) -> None:
             make_fast_array,
             arms_for(tasks, args.m_meta, chip_mesu=not args.no_chip_mesu),
             jobs=args.jobs,
+            scheduler=scheduler_address(args.scheduler),
             hidden=tuple(args.hidden),
             epochs=args.epochs,
         )

@@ -1,7 +1,8 @@
 """Training runs side by side, collected into a pandas DataFrame.
 
 An :class:`Arm` is one rule with its settings, in software or on a chip; :func:`run_arms` trains
-every arm × seed (in worker processes with ``jobs > 1``), one fresh chip per run. One row per
+every arm × seed (on Dask workers with ``jobs > 1`` or a ``scheduler``: :mod:`labctl.cluster`,
+the engine of ``labctl study`` too), one fresh chip per run. One row per
 run (:func:`.table.result_row`): the arm, rule, settings, seed, the continual-learning metrics
 and the device cost. :func:`run_study` runs a grid (rules × settings × seeds); the table
 (:func:`aggregate`: mean ± std over seeds, :func:`write_study`: CSV and markdown) is built by
@@ -12,8 +13,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +77,10 @@ def run_one(
     return {"arm": arm.label, **result_row(result.as_dict(), arm.settings, array is not None)}
 
 
+def _run_work(work: tuple[Arm, str, int, ArrayFactory | None, dict[str, Any]]) -> dict[str, Any]:
+    return run_one(*work)
+
+
 def run_arms(
     tasks: str,
     seeds: Sequence[int],
@@ -85,21 +88,31 @@ def run_arms(
     arms: Sequence[Arm],
     jobs: int = 1,
     log: Callable[[dict[str, Any]], None] | None = None,
+    scheduler: str | None = None,
     **train_kwargs: Any,
 ) -> pd.DataFrame:
-    """Every arm × seed (seed by seed); ``jobs > 1`` runs them in worker processes (the factory
-    must then pickle). ``train_kwargs`` go to :func:`train_sequence` (``hidden``, ``epochs`` …)."""
+    """Every arm × seed, one row each in that order (seed by seed) whatever order they finish
+    in. ``jobs > 1`` runs them on a local Dask cluster of ``jobs`` workers, ``scheduler``
+    (``tcp://HOST:PORT``) on a running one (the factory must then pickle); else here, one after
+    the other. ``log(row)`` as each run ends. ``train_kwargs`` go to :func:`train_sequence`
+    (``hidden``, ``epochs`` …)."""
     work = [(arm, tasks, int(s), array_factory, train_kwargs) for s in seeds for arm in arms]
-    rows: list[dict[str, Any]] = []
-    if not work:
-        return pd.DataFrame(rows)
-    with ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else nullcontext() as pool:
-        mapper = map if pool is None else pool.map
-        for row in mapper(run_one, *zip(*work, strict=True)):
-            rows.append(row)
-            if log is not None:
-                log(row)
-    return pd.DataFrame(rows)
+    rows: list[dict[str, Any] | None] = [None] * len(work)
+
+    def done(i: int, row: dict[str, Any]) -> None:
+        rows[i] = row
+        if log is not None:
+            log(row)
+
+    if jobs > 1 or scheduler is not None:
+        from labctl.cluster import map_jobs, open_client
+
+        with open_client(scheduler, n_workers=jobs) as client:
+            map_jobs(client, _run_work, work, done, label="study")
+    else:
+        for i, item in enumerate(work):
+            done(i, _run_work(item))
+    return pd.DataFrame([r for r in rows if r is not None])
 
 
 def run_study(

@@ -135,19 +135,24 @@ def run_cell(cell: Cell) -> CellOutcome:
     from labctl.runpacket import pack_run
     from labctl.station import load_station
 
-    # the worker's log: its private run ids and the virtual chip's safe state would only confuse
-    # (the run's metadata holds the safe state); errors still show
-    logging.getLogger("labctl").setLevel(logging.ERROR)
     spec = find_protocol(PROTOCOL)
     params = build_params(spec.params_type, cell.params, PROTOCOL)
     station = chip_station(load_station(cell.station), cell.chip_seed, cell.preset)
-    with tempfile.TemporaryDirectory(prefix="labctl-cell-") as tmp:
-        db = Path(tmp) / "cell.db"
-        outcome = execute(
-            spec, params, station, db, figures_dir=Path(tmp) / "figures", handle_signals=False
-        )
-        packet = pack_run(db, outcome.run_id)
-    release_qt_app()  # the figure was drawn on this worker thread
+    # the worker's log: its private run ids and the virtual chip's safe state would only confuse
+    # (the run's metadata holds the safe state); errors still show
+    logger = logging.getLogger("labctl")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with tempfile.TemporaryDirectory(prefix="labctl-cell-") as tmp:
+            db = Path(tmp) / "cell.db"
+            outcome = execute(
+                spec, params, station, db, figures_dir=Path(tmp) / "figures", handle_signals=False
+            )
+            packet = pack_run(db, outcome.run_id)
+    finally:
+        logger.setLevel(level)
+        release_qt_app()  # a figure drawn on a worker thread
     return CellOutcome(
         outcome.status, outcome.error, outcome.result, packet, cell.chip_seed, cell.preset
     )
