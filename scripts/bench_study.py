@@ -32,10 +32,14 @@ from protocols.learning.study_runs import make_cell, run_cell, run_cells
 GOAL = 1.7
 
 
-def _warm(cell: Any) -> None:
+def _warm(client: Any) -> None:
     """One small cell on every worker before the clock starts: the imports, the compiled laws
-    loaded from numba's cache, the task data set, Qt (a worker's first cell pays them once)."""
-    run_cell(cell)
+    loaded from numba's cache, the task data set (a worker's first cell pays them once). On the
+    worker's task thread, as the study's cells (``client.run`` would use its event-loop thread,
+    and Qt must not be started on two threads of one process)."""
+    cell = cells(True, 8.0, 1)[0]
+    workers = list(client.scheduler_info()["workers"])
+    client.gather([client.submit(run_cell, cell, workers=[w], pure=False) for w in workers])
 
 
 def cells(quick: bool, hidden: float | None = None, epochs: int | None = None) -> list[Any]:
@@ -65,7 +69,7 @@ def study_wall_s(n_workers: int, grid: list[Any], repeats: int) -> tuple[float, 
     """Best wall time of the grid on ``n_workers`` local workers, and its ACC values."""
     best, acc = float("inf"), []
     with open_client(n_workers=n_workers) as client:
-        client.run(_warm, cells(True, 8.0, 1)[0])
+        _warm(client)
 
         class Open:  # run_cells opens its client factory as a context: the open one
             def __enter__(self) -> Any:

@@ -59,7 +59,8 @@ PATH_STATIONS = {
 }
 TRAINING_OPTIONS = (
     "rule", "rules", "seed", "seeds", "out", "tasks", "hidden", "epochs", "batch", "lr",
-    "path", "station", "json", "debug", "db", "help", "presets", "scheduler", "workers",
+    "path", "station", "json", "debug", "db", "help", "presets", "scheduler", "workers", "bind",
+    "dashboard",
 )  # fmt: skip
 
 
@@ -172,7 +173,18 @@ def register(
         help="a running Dask scheduler (default: $LABCTL_SCHEDULER, else a local cluster "
         "on loopback with one worker per core)",
     )  # fmt: skip
-    p.add_argument("--workers", type=int, default=None, help="local cluster: worker processes")
+    p.add_argument(
+        "--workers", type=int, default=None,
+        help="worker processes of the local cluster (default: one per core)",
+    )  # fmt: skip
+    p.add_argument(
+        "--bind", default="127.0.0.1", metavar="HOST",
+        help="the local cluster's scheduler address (default: loopback; another one warns)",
+    )  # fmt: skip
+    p.add_argument(
+        "--dashboard", default=None, metavar="HOST:PORT",
+        help="serve the local cluster's Dask dashboard there (needs bokeh; default: off)",
+    )  # fmt: skip
     _training_options(p)
     _add_rule_options(p, options, rules, grid=True)
     p.set_defaults(rule_options=options)
@@ -303,7 +315,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     ]
     settings_of = [settings for _ in args.presets or [None] for _, _, settings in grid]
     db = resolve_db(args.db)
-    client = partial(open_client, args.scheduler, args.workers)
+    client = partial(open_client, args.scheduler, args.workers, args.bind, args.dashboard)
     runs = run_cells(cells, db, client, progress=None if not args.json else False)
     failed = [r for r in runs if r.status != "completed"]
     for r in failed:
