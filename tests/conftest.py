@@ -37,6 +37,7 @@ LONGEST_FIRST = (
     "tests/protocol_runs/test_protocols_stations.py",
     "tests/test_cli_behaviour.py",
     "tests/learning/test_learning_chip_study.py",
+    "tests/learning/test_learning_dask_study.py",
     "tests/test_database.py",
     "tests/sim_twins/test_twin_fuzz.py",
     "tests/learning/test_learning_cli_protocol.py",
