@@ -47,7 +47,7 @@ def release_qt_app() -> None:
     if app is None or app.thread() is not pg.QtCore.QThread.currentThread():
         return
     app.shutdown()
-    pg.Qt.QAPP = None
+    pg.Qt.QAPP = None  # pyright: ignore[reportAttributeAccessIssue]  (mkQApp makes a new one)
 
 
 _gui_jobs: list[tuple[Callable[[], Any], threading.Event, dict[str, Any]]] = []

@@ -35,6 +35,7 @@ class RunPacket:
 def pack_run(db: Path, run_id: int) -> RunPacket:
     """The run ``run_id`` of ``db`` (whose writers have all closed) and its figure files."""
     conn = sqlite3.connect(str(db))
+    data: bytes = b""
     try:
         data = conn.serialize()  # the pages in the WAL too
         row = conn.execute("SELECT labctl_figures FROM runs WHERE run_id = ?", (run_id,)).fetchone()

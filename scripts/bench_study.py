@@ -94,6 +94,8 @@ def figures(quick: bool = False) -> list[Figure]:
     grid = cells(quick)
     repeats = 2 if quick else 3
     one_s = two_s = float("inf")
+    acc_one: list[float] = []
+    acc_two: list[float] = []
     # both clusters open at once, measured in turns: a change in the machine's load between
     # the two measurements colours both alike
     with open_client(n_workers=1) as one, open_client(n_workers=2) as two:
@@ -122,7 +124,7 @@ def figures(quick: bool = False) -> list[Figure]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("--quick", action="store_true")
     args = p.parse_args()
     print(table(figures(quick=args.quick)))

@@ -345,7 +345,7 @@ def cmd_study(args: argparse.Namespace) -> int:
         "md": str(md),
         "figure": str(figure),
         "db": str(db),
-        "resumed": int(df["resumed"].sum()),
+        "resumed": sum(1 for r in runs if r.resumed),
     }
     resumed = payload["resumed"]
     note = f"{len(df)} runs in {db}" + (f" ({resumed} done before: skipped)" if resumed else "")

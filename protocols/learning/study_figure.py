@@ -30,12 +30,11 @@ def configuration(rule: str, settings: str) -> str:
 
 def study_figure(df: pd.DataFrame, path: Path) -> Path:
     """ACC and BWT of the study's runs (one row each: rule, settings, preset, the metrics)."""
-    labels = [configuration(r, s) for r, s in zip(df["rule"], df["settings"], strict=True)]
-    df = df.assign(configuration=labels)
-    if "preset" not in df:
-        df = df.assign(preset="")
+    records = df.to_dict("records")
+    labels = [configuration(str(r["rule"]), str(r["settings"])) for r in records]
+    presets_of = [str(r.get("preset") or "") for r in records]
     configs = list(dict.fromkeys(labels))
-    presets = list(dict.fromkeys(df["preset"].fillna("").astype(str)))
+    presets = list(dict.fromkeys(presets_of))
     ticks = [(float(i), c) for i, c in enumerate(configs)]
     width = 0.5 / max(len(presets), 1)  # presets side by side within a configuration
     panels = []
@@ -44,16 +43,21 @@ def study_figure(df: pd.DataFrame, path: Path) -> Path:
         for k, preset in enumerate(presets):
             color = COLORS[k % len(COLORS)]
             offset = (k - (len(presets) - 1) / 2) * width
-            mine = df[df["preset"].fillna("").astype(str) == preset]
-            group = mine.groupby("configuration", sort=False)[column]
-            mean, std = group.mean(), group.std().fillna(0.0)
-            x = np.array([configs.index(c) for c in mean.index], dtype=float) + offset
+            by_config: dict[str, list[float]] = {}
+            for r, label, p in zip(records, labels, presets_of, strict=True):
+                if p == preset:
+                    by_config.setdefault(label, []).append(float(r[column]))
+            x = np.array([configs.index(c) for c in by_config], dtype=float) + offset
+            mean = np.array([np.mean(v) for v in by_config.values()])
+            std = np.array([np.std(v, ddof=1) if len(v) > 1 else 0.0 for v in by_config.values()])
             name = preset or "mean ± std"
-            panel.series.append(Series(x, mean.to_numpy(float), name, line=False, symbol="s",
-                                       color=color, yerr=std.to_numpy(float)))  # fmt: skip
-            seeds_x = np.array([configs.index(c) for c in mine["configuration"]], dtype=float)
-            panel.series.append(Series(seeds_x + offset + width / 4,
-                                       mine[column].to_numpy(float), "", line=False,
-                                       symbol="o", color=color))  # fmt: skip
+            panel.series.append(
+                Series(x, mean, name, line=False, symbol="s", color=color, yerr=std)
+            )
+            seeds_x = [
+                configs.index(c) + offset + width / 4 for c, v in by_config.items() for _ in v
+            ]
+            seeds_y = [a for v in by_config.values() for a in v]
+            panel.series.append(Series(seeds_x, seeds_y, "", line=False, symbol="o", color=color))
         panels.append(panel)
     return save_figure(path, panels, width_px=1100, height_px=500)

@@ -95,7 +95,7 @@ def make_cell(raw_params: dict[str, Any], station: str, preset: str | None = Non
             "it is (a 'preset' setting, as in virtual_chip_fast.yaml); use such a station"
         )
     chip_seed = int(params["seed"]) if _has(settings, "seed") else None
-    if preset is None and _has(settings, "preset"):
+    if preset is None and settings is not None and _has(settings, "preset"):
         preset = str(settings.preset)  # the station's: stored with the cell all the same
     return Cell(params, str(Path(station).resolve()), chip_seed, preset)
 

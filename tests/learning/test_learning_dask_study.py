@@ -275,7 +275,10 @@ def test_study_on_a_scheduler_started_as_separate_processes(
 
     with Client(dask_cluster, timeout=30) as client:
         client.wait_for_workers(1, timeout=60)
-        pids = [client.run_on_scheduler(os.getpid), *client.run(os.getpid).values()]
+        # a synchronous client returns the values (its stubs say coroutines too)
+        workers: dict[str, int] = client.run(os.getpid)  # pyright: ignore[reportAssignmentType]
+        scheduler: int = client.run_on_scheduler(os.getpid)  # pyright: ignore[reportAssignmentType]
+        pids = [scheduler, *workers.values()]
     assert all(a.startswith(f"{LOOPBACK}:") for a in _listening(pids)), _listening(pids)
     db, stem = tmp_path / "remote.db", tmp_path / "remote"
     argv = [
