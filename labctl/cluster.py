@@ -115,24 +115,40 @@ def map_jobs(
     on_result: Callable[[int, R], None],
     label: str = "jobs",
     progress: bool | None = None,
+    at_once: int | None = None,
 ) -> None:
     """``job(item)`` for every item on ``client``'s workers; ``on_result(index, result)`` runs
-    here, in the order they finish. ``progress`` (default: stderr is a terminal) shows a bar
-    over the jobs. A job that raises cancels the rest and raises here."""
+    here, in the order they finish. ``at_once`` limits how many run at the same time (1: one
+    after the other, e.g. jobs that share one bench); default: as many as the workers take.
+    ``progress`` (default: stderr is a terminal) shows a bar over the jobs. A job that raises
+    cancels the rest and raises here."""
     from distributed import as_completed
 
     if not items:
         return
     show = sys.stderr.isatty() if progress is None else progress
     bar = ProgressBar(label) if show else None
-    futures = client.map(job, list(items), pure=False)
-    index = {f.key: i for i, f in enumerate(futures)}
+    pending = list(enumerate(items))[::-1]
+    index: dict[Any, int] = {}
+    futures: list[Any] = []
+
+    def submit() -> Any:
+        i, item = pending.pop()
+        future = client.submit(job, item, pure=False)
+        index[future.key] = i
+        futures.append(future)
+        return future
+
+    first = len(pending) if at_once is None else min(at_once, len(pending))
+    running = as_completed([submit() for _ in range(first)])
     done = 0
     try:
-        for future in as_completed(futures):
+        for future in running:
             result = future.result()
             on_result(index[future.key], result)
             done += 1
+            if pending:
+                running.add(submit())
             if bar is not None:
                 bar.update(done, len(items), f"{done}/{len(items)}")
     finally:

@@ -25,6 +25,7 @@ on Dask (:mod:`.study_runs`): a local cluster on loopback, one worker per core (
 or the scheduler of ``--scheduler tcp://HOST:PORT`` / ``$LABCTL_SCHEDULER``; every cell is one
 run in the database (``--db``), the chip seed is the run's seed, ``--presets`` adds the chip
 preset as a grid axis, and the cells completed by an earlier run of the same study are skipped.
+Cells on a station with instruments (``--path instrument``, a real bench) run one at a time.
 
 Module-level imports stay light (every ``labctl`` start loads this module): the engine, pandas
 and the training code are imported by the handlers.

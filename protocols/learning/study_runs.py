@@ -179,7 +179,10 @@ def run_cells(
 ) -> list[CellRun]:
     """Every cell's run, in the order of ``cells``: those completed in ``db`` before, the others
     run on the client ``client_factory()`` opens (a context manager; opened only if a cell is
-    left to run) and added to ``db`` here, one at a time, as they finish."""
+    left to run) and added to ``db`` here, one at a time, as they finish. Cells on a station
+    with instruments (a VISA address: a real bench, or the simulated one) run one at a time:
+    two runs never share a bench; cells on a virtual chip given by class path run side by
+    side."""
     from labctl.cluster import map_jobs
     from labctl.runpacket import unpack_run
 
@@ -203,8 +206,18 @@ def run_cells(
 
     if todo:
         with client_factory() as client:
-            map_jobs(client, run_cell, [cells[i] for i in todo], stored, "study", progress)
+            at_once = 1 if any(shares_a_bench(cells[i].station) for i in todo) else None
+            map_jobs(client, run_cell, [cells[i] for i in todo], stored, "study", progress, at_once)
     return [r for r in runs if r is not None]
+
+
+def shares_a_bench(station: str) -> bool:
+    """Whether runs on ``station`` use instruments that two runs cannot share at once (any
+    with a VISA address): only class-path virtual chips are each run's own."""
+    from labctl.station import load_station
+
+    specs = load_station(station).instruments.values()
+    return any(getattr(spec.adapter, "visa_address", True) for spec in specs)
 
 
 def _chip(cell: Cell) -> dict[str, Any]:

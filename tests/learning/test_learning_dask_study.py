@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -262,7 +263,7 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
             p.terminate()
         for p in processes[::-1]:
             try:
-                p.wait(timeout=20)
+                p.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
@@ -307,3 +308,18 @@ def test_study_on_a_scheduler_started_as_separate_processes(
     here = _here([cells[0], cells[2]])  # none and device, seed 0
     stored = {json.dumps(i.metadata[CELL_KEY], sort_keys=True): i.result for i in list_runs(db)}
     assert {k: _cell_numbers(r) for k, r in stored.items()} == here
+
+
+def test_cells_on_a_bench_run_one_at_a_time(scheduler_env: str, tmp_path: Path) -> None:
+    """Two workers, but the instrument path's station has instruments: never two runs at once."""
+    db = tmp_path / "bench.db"
+    argv = ["study", "--rules", "none", "device", "--seeds", "0", "--path", "instrument",
+            "--tasks", "permuted-iris:2", "--hidden", "2", "--epochs", "1", "--batch", "40",
+            "--db", str(db), "--out", str(tmp_path / "bench"), "--json"]  # fmt: skip
+    args, handlers = _cli(argv)
+    assert handlers["study"](args) == 0
+    with sqlite3.connect(db) as conn:
+        spans = conn.execute(
+            "SELECT run_timestamp, completed_timestamp FROM runs ORDER BY run_timestamp"
+        ).fetchall()
+    assert len(spans) == 2 and spans[0][1] <= spans[1][0], spans
