@@ -29,6 +29,7 @@ from labctl.errors import LabctlError
 from labctl.params import describe_params
 from labctl.plugins import entry_points
 from labctl.protocol import ProtocolSpec, available_protocols, find_protocol
+from labctl.server.cli import register as register_server
 
 # as labctl.cli_run's, which imports the engine (qcodes, pandas): imported by the commands that run
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 130
@@ -297,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", default=None, help="default: the built-in simulated station")
     sub.add_parser("protocols", parents=[common], help="list protocols")
     sub.add_parser("drivers", parents=[common], help="list supported instrument models")
-    for register in (register_live, register_replay):
+    for register in (register_live, register_replay, register_server):
         COMMANDS.update(register(sub, common))
     COMMANDS.update(register_plugin_commands(sub, common))
     return parser

@@ -24,6 +24,7 @@ from labctl.protocol import ProtocolSpec
 from labctl.recorder import RunWriter
 from labctl.recording.hook import RunRecorder, recorder_for_run
 from labctl.run import Run
+from labctl.server.client import hold_bench
 from labctl.station import Station
 from labctl.supervisor import process_identity, start_supervisor
 
@@ -109,7 +110,10 @@ def execute(
     clock = clock or make_clock(station)
     control = RunControl()
     figures_dir = figures_dir or db.parent / "figures"
-    with use_clock(clock):
+    # a served bench: this run holds the server's write lock from before its record exists
+    # until its safe state is reached (labctl.server.client)
+    hold = hold_bench(station.visa_library, f"run of {spec.name} into {db}", station.server_wait_s)
+    with use_clock(clock), hold:
         writer = RunWriter(
             db,
             experiment=spec.name,

@@ -21,12 +21,13 @@ from typing import Any
 import yaml
 
 from instruments.roles import ROLE_TYPES, Limits, Role, Window
-from labctl.errors import StationError
+from labctl.errors import LabctlError, StationError
 from labctl.yamlio import load_yaml_mapping
 
 ROLES = tuple(ROLE_TYPES)  # gate, field, hall, pulse, router, array
 VISA_LIBRARIES = ("@py", "@ivi", "@labsim", "@sim")
-TOP_KEYS = {"name", "description", "visa_library", "clock", "instruments", "chip"}
+TOP_KEYS = {"name", "description", "visa_library", "clock", "instruments", "chip", "server"}
+SERVER_KEYS = {"address", "token_file", "wait_s"}
 INSTRUMENT_KEYS = {"driver", "address", "role", "limits", "settings", "description"}
 
 
@@ -51,6 +52,7 @@ class Station:
     instruments: dict[str, InstrumentSpec]
     chip: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    server_wait_s: float = 0.0  # how long a run waits for a served bench held by another
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -121,6 +123,8 @@ def _validate(path: str, data: dict[str, Any]) -> Station:
     for key in data:
         if key not in TOP_KEYS:
             raise err(str(key), _unknown(key, TOP_KEYS, "key"))
+    if "server" in data:
+        return _served(path, data)
     if "visa_library" not in data:
         # Required: a file without it would talk to the addresses over the system VISA (@py),
         # the wrong bench for a file written for the simulator, and the reverse.
@@ -152,6 +156,53 @@ def _validate(path: str, data: dict[str, Any]) -> Station:
         if key in data and not isinstance(data[key], str):
             raise err(key, f"got {data[key]!r}; expected a string")
     return Station(path, str(data.get("name", Path(path).stem)), visa, clock, specs, chip, data)
+
+
+def _served(path: str, data: dict[str, Any]) -> Station:
+    """A station that names an instrument server: its instruments (from the server's own station
+    when the file lists none) are reached through ``@labserver``."""
+    from labctl.server import client, wire
+
+    entry = data["server"]
+    if isinstance(entry, str):
+        entry = {"address": entry}
+    if not isinstance(entry, dict) or not isinstance(entry.get("address"), str):
+        raise StationError(path, "server", "expected tcp://HOST:PORT or a mapping with address")
+    for key in entry:
+        if key not in SERVER_KEYS:
+            raise StationError(path, f"server.{key}", _unknown(key, SERVER_KEYS, "key"))
+    if "visa_library" in data:
+        raise StationError(
+            path, "visa_library", "a station that names a server uses the server's library"
+        )
+    try:
+        address = wire.Address.parse(entry["address"], f"{path}: server.address")
+    except Exception as exc:
+        raise StationError(path, "server.address", str(exc).split(": ", 2)[-1]) from None
+    wait_s = entry.get("wait_s", 0.0)
+    if not _is_number(wait_s) or wait_s < 0:
+        raise StationError(path, "server.wait_s", f"got {wait_s!r}; expected seconds >= 0")
+    if "token_file" in entry:
+        token_path = Path(path).parent / str(entry["token_file"])
+        try:
+            client.remember_token(address, token_path.read_text().strip())
+        except OSError as exc:
+            raise StationError(
+                path, "server.token_file", f"cannot read {token_path}: {exc.strerror}"
+            ) from None
+    library = client.library_string(address)
+    own = {k: v for k, v in data.items() if k != "server"}
+    if "instruments" not in own:
+        try:
+            served = client.served_library(library)
+            assert served is not None
+            text = served.connection.call("station")[1]
+        except LabctlError as exc:
+            raise StationError(path, "server", str(exc)) from None
+        own = {**yaml.safe_load(text.decode()), **own}
+        own.pop("visa_library", None)
+    station = _validate(path, {**own, "visa_library": "@py"})
+    return dataclasses.replace(station, visa_library=library, raw=data, server_wait_s=float(wait_s))
 
 
 def _check_references(path: str, specs: dict[str, InstrumentSpec]) -> None:
