@@ -36,6 +36,8 @@ def cmd_server(args: argparse.Namespace) -> int:
     address = _address(args)
     if args.action == "start":
         return _start(args, address)
+    if args.action == "watch":
+        return _watch(args)
     state = wire.read_state(address.port) or {}
     token = args.token or os.environ.get(wire.ENV_TOKEN) or state.get("token")
     if not token:
@@ -63,6 +65,25 @@ def cmd_server(args: argparse.Namespace) -> int:
         return 0
     finally:
         connection.close()
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from labctl.server.monitor import watch_magnet
+    from labctl.station import load_station
+
+    if not args.station:
+        raise LabctlError("server watch: --station names the station file that names the server")
+    station = load_station(args.station)
+    try:
+        watch_magnet(
+            station,
+            every_s=args.every,
+            count=args.count,
+            on_reading=lambda reading: print(reading.line(), flush=True),
+        )
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 def _status_text(status: dict[str, Any]) -> str:
@@ -146,10 +167,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> dict[str, Hand
         "server",
         parents=[common],
         help="the instrument server: one process owns the station's instruments",
-        description="start|status|stop an instrument server. Clients name it in a station "
-        "file (server: tcp://127.0.0.1:5557); a run holds its write lock, others may query.",
+        description="start|status|stop an instrument server; watch the magnet through it. "
+        "Clients name it in a station file (server: tcp://127.0.0.1:5557); a run holds its "
+        "write lock, others may query.",
     )
-    p.add_argument("action", choices=("start", "status", "stop"))
+    p.add_argument("action", choices=("start", "status", "stop", "watch"))
     p.add_argument("--station", default=None, help="station file (default: the simulated bench)")
     p.add_argument("--bind", default=wire.LOOPBACK, help="address to listen on (default: loopback)")
     p.add_argument("--port", type=int, default=wire.DEFAULT_PORT)
@@ -160,4 +182,6 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> dict[str, Hand
     )
     p.add_argument("--token", default=None, help="status/stop: the token (default: state file)")
     p.add_argument("--foreground", action="store_true", help="start: serve in this process")
+    p.add_argument("--every", type=float, default=0.5, help="watch: seconds between readings")
+    p.add_argument("--count", type=int, default=0, help="watch: readings (0: until Ctrl-C)")
     return {"server": cmd_server}
