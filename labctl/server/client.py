@@ -27,8 +27,8 @@ from pyvisa.util import LibraryPath
 
 from labctl.clock import get_clock
 from labctl.errors import LabctlError
+from labctl.processes import process_identity
 from labctl.server import wire
-from labctl.supervisor import process_identity
 
 if TYPE_CHECKING:
     import zmq

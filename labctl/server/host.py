@@ -40,9 +40,9 @@ from pyvisa import constants, errors, highlevel
 
 from labctl.clock import VirtualClock, WallClock, set_clock
 from labctl.errors import LabctlError
+from labctl.processes import process_gone
 from labctl.server import wire
 from labctl.station import Station
-from labctl.supervisor import process_gone
 
 log = logging.getLogger(__name__)
 SC = constants.StatusCode
