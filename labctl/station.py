@@ -166,8 +166,10 @@ def _served(path: str, data: dict[str, Any]) -> Station:
     entry = data["server"]
     if isinstance(entry, str):
         entry = {"address": entry}
-    if not isinstance(entry, dict) or not isinstance(entry.get("address"), str):
-        raise StationError(path, "server", "expected tcp://HOST:PORT or a mapping with address")
+    if not isinstance(entry, dict):
+        raise StationError(
+            path, "server", f"got {entry!r}; expected tcp://HOST:PORT or a mapping with address"
+        )
     for key in entry:
         if key not in SERVER_KEYS:
             raise StationError(path, f"server.{key}", _unknown(key, SERVER_KEYS, "key"))
@@ -175,10 +177,10 @@ def _served(path: str, data: dict[str, Any]) -> Station:
         raise StationError(
             path, "visa_library", "a station that names a server uses the server's library"
         )
-    try:
-        address = wire.Address.parse(entry["address"], f"{path}: server.address")
-    except Exception as exc:
-        raise StationError(path, "server.address", str(exc).split(": ", 2)[-1]) from None
+    address = wire.Address.read(str(entry.get("address", "")))
+    if address is None:
+        problem = wire.Address.problem(entry["address"]) if "address" in entry else "missing"
+        raise StationError(path, "server.address", problem)
     wait_s = entry.get("wait_s", 0.0)
     if not _is_number(wait_s) or wait_s < 0:
         raise StationError(path, "server.wait_s", f"got {wait_s!r}; expected seconds >= 0")

@@ -14,6 +14,7 @@ follows the run holding the lock.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import uuid
@@ -37,6 +38,7 @@ SC = constants.StatusCode
 BACKEND = "labserver"
 REPLY_TIMEOUT_S = 60.0  # a server busy with another client's slow instrument still answers
 HEARTBEAT_S = 3.0
+CONNECT_TIMEOUT_S = 2.0
 _tokens: dict[str, str] = {}  # address url -> token given by a station file
 
 
@@ -140,6 +142,7 @@ class ServerVisaLibrary(highlevel.VisaLibraryBase):
 
     def _init(self) -> None:
         address = wire.Address.parse(str(self.library_path), "labserver")
+        check_listening(address)
         token = wire.token_for(address, _tokens.get(address.url))
         self.client_id = uuid.uuid4().hex
         self.connection = Connection(address, token, self.client_id)
@@ -353,6 +356,19 @@ class ServerVisaLibrary(highlevel.VisaLibraryBase):
 
 def _plain(value: Any) -> Any:
     return int(value) if hasattr(value, "__index__") and not isinstance(value, bool) else value
+
+
+def check_listening(address: wire.Address, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """One line at once when nobody listens at ``address`` (ZeroMQ would wait in silence)."""
+    try:
+        with socket.create_connection((address.host.strip("[]"), address.port), timeout_s):
+            pass
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
+        raise LabctlError(
+            f"instrument server {address.url}: {reason}; is it running? (`labctl server "
+            f"status --port {address.port}` on its host)"
+        ) from None
 
 
 # --- for runs ----------------------------------------------------------------------------------

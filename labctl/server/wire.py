@@ -8,7 +8,7 @@ operation and its arguments), the payload the raw bytes of a VISA write. A reply
 A running server leaves a state file (``$LABCTL_SERVER_DIR`` or ``~/.labctl/servers``,
 ``<port>.json``, readable by its owner only) with its address, token and pid: ``labctl server
 status|stop`` and clients on the same host find the token there; other clients are given it
-(``$LABCTL_SERVER_TOKEN`` or the station's ``server.token``).
+(``$LABCTL_SERVER_TOKEN`` or the station's ``server.token_file``).
 """
 
 from __future__ import annotations
@@ -58,15 +58,24 @@ class Address:
     @classmethod
     def parse(cls, text: str, where: str = "server address") -> Address:
         """``tcp://HOST:PORT`` (or ``HOST:PORT``), one clear line otherwise."""
-        url = text.strip()
+        address = cls.read(text)
+        if address is None:
+            raise LabctlError(f"{where}: {cls.problem(text)}")
+        return address
+
+    @classmethod
+    def read(cls, text: str) -> Address | None:
+        url = str(text).strip()
         if not url.startswith("tcp://"):
             url = "tcp://" + url
         match = _ADDRESS.match(url)
         if match is None or not 0 < int(match["port"]) < 65536:
-            raise LabctlError(
-                f"{where}: got {text!r}; expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:{DEFAULT_PORT}"
-            )
+            return None
         return cls(match["host"], int(match["port"]))
+
+    @staticmethod
+    def problem(text: str) -> str:
+        return f"got {text!r}; expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:{DEFAULT_PORT}"
 
 
 # --- messages ------------------------------------------------------------------------------------
@@ -128,5 +137,5 @@ def token_for(address: Address, given: str | None = None) -> str:
         return str(state["token"])
     raise LabctlError(
         f"instrument server {address.url}: no token; set ${ENV_TOKEN} or the station's "
-        f"server.token (a server of this host leaves it in {state_path(address.port)})"
+        f"server.token_file (a server of this host leaves it in {state_path(address.port)})"
     )

@@ -343,3 +343,53 @@ def test_a_lock_whose_holder_died_is_taken_back(server: Server) -> None:
         kepco.write("CURR 0")
     finally:
         rm.close()
+
+
+# --- bad input: one line naming the file and the key ---------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (
+            "server: {adress: 'tcp://127.0.0.1:5557'}\n",
+            "server.adress: unknown key; did you mean 'address'? expected one of address, "
+            "token_file, wait_s",
+        ),
+        (
+            "server: 127.0.0.1\n",
+            "server.address: got '127.0.0.1'; expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:5557",
+        ),
+        (
+            "server: {address: 'tcp://127.0.0.1:5557', wait_s: -1}\n",
+            "server.wait_s: got -1; expected seconds >= 0",
+        ),
+        (
+            "server: tcp://127.0.0.1:5557\nvisa_library: '@py'\n",
+            "visa_library: a station that names a server uses the server's library",
+        ),
+        (
+            "server: {address: 'tcp://127.0.0.1:5557', token_file: missing.token}\n",
+            "server.token_file: cannot read {dir}/missing.token: No such file or directory",
+        ),
+    ],
+)
+def test_a_bad_server_entry_is_one_line_naming_the_key(
+    tmp_path: Path, text: str, line: str
+) -> None:
+    station = tmp_path / "served.yaml"
+    station.write_text(text)
+    with pytest.raises(LabctlError) as error:
+        load_station(station)
+    assert str(error.value) == f"{station}: " + line.format(dir=tmp_path)
+
+
+def test_a_server_nobody_runs_is_one_line_at_once(tmp_path: Path) -> None:
+    station = tmp_path / "served.yaml"
+    station.write_text(f"server: tcp://127.0.0.1:{free_port()}\n")
+    t0 = time.monotonic()
+    with pytest.raises(
+        LabctlError,
+        match=r"served\.yaml: server: instrument server tcp://127\.0\.0\.1:\d+: "
+        r"Connection refused; is it running\?",
+    ):
+        load_station(station)
+    assert time.monotonic() - t0 < 10  # not ZeroMQ's silent wait for a peer
