@@ -18,6 +18,7 @@ Run: ``python scripts/bench_server.py [--quick]``. Never an assertion: run it, r
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import socket
 import subprocess
@@ -153,6 +154,7 @@ def _hall_loop_s(station_file: Path | None, db: Path) -> float:
 
 
 def figures(quick: bool = False) -> list[Figure]:
+    logging.getLogger("labctl").setLevel(logging.WARNING)  # no safe-state lines between figures
     n, repeats = (200, 3) if quick else (1000, 5)
     out: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -181,10 +183,12 @@ def figures(quick: bool = False) -> list[Figure]:
 
                 station = Path(tmp) / "served.yaml"
                 station.write_text(f"server: {address.url}\n")
-                forget_labs()
-                direct_s = _hall_loop_s(None, Path(tmp) / "direct.db")
-                forget_labs()
-                served_s = _hall_loop_s(station, Path(tmp) / "served.db")
+                direct_s = served_s = float("inf")
+                for k in range(2):  # in turns, best of 2: the first run pays the imports
+                    forget_labs()
+                    direct_s = min(direct_s, _hall_loop_s(None, Path(tmp) / f"direct{k}.db"))
+                    forget_labs()
+                    served_s = min(served_s, _hall_loop_s(station, Path(tmp) / f"served{k}.db"))
                 out.append(
                     Figure(
                         "hall-loop through the server",
@@ -194,7 +198,7 @@ def figures(quick: bool = False) -> list[Figure]:
                         direct_s,
                         "report",
                         True,
-                        "321 points, default parameters, virtual clock",
+                        "321 points, default parameters, virtual clock, best of 2 in turns",
                     )
                 )
         finally:

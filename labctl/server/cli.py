@@ -23,7 +23,7 @@ from labctl.errors import LabctlError
 from labctl.server import wire
 
 Handler = Callable[[argparse.Namespace], int]
-START_TIMEOUT_S = 60.0
+START_TIMEOUT_S = 120.0  # imports and the lab: seconds, more on a loaded machine
 
 
 def _address(args: argparse.Namespace) -> wire.Address:

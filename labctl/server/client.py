@@ -39,6 +39,7 @@ BACKEND = "labserver"
 REPLY_TIMEOUT_S = 60.0  # a server busy with another client's slow instrument still answers
 HEARTBEAT_S = 3.0
 CONNECT_TIMEOUT_S = 2.0
+WAIT_SLICE_S = 1.0  # between two looks whether the server still listens
 _tokens: dict[str, str] = {}  # address url -> token given by a station file
 
 
@@ -91,7 +92,7 @@ class Connection:
         with self._lock:
             socket = self._connect()
             socket.send_multipart(frames)
-            if not socket.poll(int(timeout_s * 1000)):
+            if not self._wait_reply(socket, timeout_s):
                 socket.close()  # a REQ socket that missed its reply cannot send again
                 self._socket = None
                 raise LabctlError(
@@ -105,6 +106,23 @@ class Connection:
         if "refused" in header:
             raise BenchRefused(f"instrument server {self.address.url}: {header['refused']}")
         return header, payload
+
+    def _wait_reply(self, socket: zmq.Socket[bytes], timeout_s: float) -> bool:
+        """Wait for the reply up to ``timeout_s``, in slices: a server that is gone (nobody
+        listens any more) is reported at once, not after the whole timeout."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            left_s = deadline - time.monotonic()
+            if left_s <= 0:
+                return False
+            if socket.poll(int(min(left_s, WAIT_SLICE_S) * 1000)):
+                return True
+            try:
+                check_listening(self.address)
+            except LabctlError:
+                socket.close()
+                self._socket = None
+                raise
 
     def close(self) -> None:
         with self._lock:

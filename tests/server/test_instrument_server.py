@@ -41,7 +41,7 @@ ROOT = Path(__file__).parents[2]
 LABCTL = [sys.executable, "-m", "labctl.cli_main"]
 # a short loop: 81 points, enough for the field to go through both coercive fields
 LOOP = {"field_max_T": 0.04, "step_T": 0.002, "dwell_s": 0.05, "saturate_s": 0.2}
-START_S = 60.0
+START_S = 120.0  # a server's start on a loaded 2-core machine (7 s when idle)
 
 
 @dataclass
@@ -393,3 +393,33 @@ def test_a_server_nobody_runs_is_one_line_at_once(tmp_path: Path) -> None:
     ):
         load_station(station)
     assert time.monotonic() - t0 < 10  # not ZeroMQ's silent wait for a peer
+
+
+def test_a_server_gone_mid_session_is_one_line_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    monkeypatch.setenv(wire.ENV_DIR, str(tmp_path))
+    env = {**os.environ, "LABSIM_PERSIST": "0"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "labctl.server", "", wire.LOOPBACK, str(port)],
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + START_S
+        while wire.read_state(port) is None:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        rm = pyvisa.ResourceManager(f"tcp://127.0.0.1:{port}@labserver")
+        kepco = rm.open_resource("GPIB0::6::INSTR", read_termination="\n")
+        assert kepco.query("OUTP?") == "0"
+        proc.kill()  # kill -9: no goodbye
+        proc.wait(timeout=30)
+        t0 = time.monotonic()
+        with pytest.raises(LabctlError, match=r"tcp://127\.0\.0\.1:\d+: Connection refused"):
+            kepco.query("OUTP?")
+        assert time.monotonic() - t0 < 10  # not the 60 s a busy server is given
+    finally:
+        if proc.poll() is None:
+            proc.kill()
