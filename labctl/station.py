@@ -181,8 +181,8 @@ def _served(path: str, data: dict[str, Any]) -> Station:
     if address is None:
         problem = wire.Address.problem(entry["address"]) if "address" in entry else "missing"
         raise StationError(path, "server.address", problem)
-    wait_s = entry.get("wait_s", 0.0)
-    if not _is_number(wait_s) or wait_s < 0:
+    wait_s: Any = entry.get("wait_s", 0.0)
+    if not _is_number(wait_s) or float(wait_s) < 0:
         raise StationError(path, "server.wait_s", f"got {wait_s!r}; expected seconds >= 0")
     if "token_file" in entry:
         token_path = Path(path).parent / str(entry["token_file"])

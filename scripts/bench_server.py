@@ -154,7 +154,7 @@ def _hall_loop_s(station_file: Path | None, db: Path) -> float:
 
 
 def figures(quick: bool = False) -> list[Figure]:
-    logging.getLogger("labctl").setLevel(logging.WARNING)  # no safe-state lines between figures
+    logging.getLogger("labctl").setLevel(logging.ERROR)  # no safe-state lines between figures
     n, repeats = (200, 3) if quick else (1000, 5)
     out: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmp:

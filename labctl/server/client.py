@@ -74,12 +74,13 @@ class Connection:
         self._socket: zmq.Socket[bytes] | None = None
 
     def _connect(self) -> zmq.Socket[bytes]:
-        if self._socket is None:
+        socket = self._socket
+        if socket is None:
             socket = self.context.socket(self._zmq.REQ)
             socket.setsockopt(self._zmq.LINGER, 0)
             socket.connect(self.address.url)
             self._socket = socket
-        return self._socket
+        return socket
 
     def call(
         self, op: str, payload: bytes = b"", *, timeout_s: float = REPLY_TIMEOUT_S, **args: Any
@@ -228,7 +229,7 @@ class ServerVisaLibrary(highlevel.VisaLibraryBase):
         self._next_local += 1
         return self._next_local
 
-    def open_default_resource_manager(self) -> tuple[int, SC]:
+    def open_default_resource_manager(self) -> tuple[Any, SC]:
         session = self._local_id()
         self._rm_sessions.add(session)
         return session, SC.success
@@ -245,7 +246,7 @@ class ServerVisaLibrary(highlevel.VisaLibraryBase):
         resource_name: str,
         access_mode: constants.AccessModes = constants.AccessModes.no_lock,
         open_timeout: int = constants.VI_TMO_IMMEDIATE,
-    ) -> tuple[int, SC]:
+    ) -> tuple[Any, SC]:
         header = self._call("open", session, resource=resource_name)
         if "visa_error" in header:
             return 0, self.handle_return_value(None, SC(header["visa_error"]))
@@ -288,7 +289,7 @@ class ServerVisaLibrary(highlevel.VisaLibraryBase):
         sess = self._session(session)
         header, replies = self._call_with_payload("write", session, bytes(data))
         if "visa_error" in header:
-            return 0, self.handle_return_value(session, SC(header["visa_error"]))
+            return 0, self.handle_return_value(_visa(session), SC(header["visa_error"]))
         offset = 0
         for size, status in header.get("replies", []):
             sess.pending.append((replies[offset : offset + size], status))
@@ -300,14 +301,14 @@ class ServerVisaLibrary(highlevel.VisaLibraryBase):
         if sess.pending:
             data, status = sess.pending.popleft()
             if status < 0:
-                return b"", self.handle_return_value(session, SC(status))
+                return b"", self.handle_return_value(_visa(session), SC(status))
             if len(data) > count:
                 sess.pending.appendleft((data[count:], status))
                 return data[:count], SC.success_max_count_read
             return data, SC(status)
         header, data = self._call_with_payload("read", session, n=count)
         if "visa_error" in header:
-            return b"", self.handle_return_value(session, SC(header["visa_error"]))
+            return b"", self.handle_return_value(_visa(session), SC(header["visa_error"]))
         return data, SC(header["status"])
 
     def get_attribute(self, session: int, attribute: Any) -> tuple[Any, SC]:
@@ -335,7 +336,7 @@ class ServerVisaLibrary(highlevel.VisaLibraryBase):
     def _forward(self, name: str, session: int, *args: Any) -> tuple[Any, SC]:
         header = self._call("call", session, name=name, args=[_plain(a) for a in args])
         if "visa_error" in header:
-            return None, self.handle_return_value(session, SC(header["visa_error"]))
+            return None, self.handle_return_value(_visa(session), SC(header["visa_error"]))
         return header.get("value"), SC(header["status"])
 
     def clear(self, session: int) -> SC:
@@ -370,6 +371,11 @@ class ServerVisaLibrary(highlevel.VisaLibraryBase):
 
     def discard_events(self, session: int, event_type: Any, mechanism: Any) -> SC:
         return SC.success
+
+
+def _visa(session: int) -> Any:
+    """A session number as pyvisa's typed session (a NewType of int)."""
+    return session
 
 
 def _plain(value: Any) -> Any:

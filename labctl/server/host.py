@@ -317,7 +317,7 @@ class InstrumentServer:
         device = session.device
         for attribute, value in session.attrs.items():
             if device.applied.get(attribute, _UNSET) != value:
-                self.library.set_attribute(device.session, attribute, value)
+                self.library.set_attribute(device.session, _attribute(attribute), value)
                 device.applied[attribute] = value
         return session
 
@@ -360,7 +360,9 @@ class InstrumentServer:
 
     def op_get(self, client: str, header: dict[str, Any], payload: bytes) -> Any:
         session = self._session(client, header)
-        value, status = self.library.get_attribute(session.device.session, int(header["a"]))
+        value, status = self.library.get_attribute(
+            session.device.session, _attribute(int(header["a"]))
+        )
         if isinstance(value, bytes):
             value = value.decode("latin-1")
         return b"", {"value": value if _jsonable(value) else str(value), "status": int(status)}
@@ -380,6 +382,14 @@ class InstrumentServer:
 
 
 _UNSET = object()
+
+
+def _attribute(attribute: int) -> Any:
+    """An attribute id as pyvisa's enum (unknown ids pass through: the library says no)."""
+    try:
+        return constants.ResourceAttribute(attribute)
+    except ValueError:
+        return attribute
 
 
 def _jsonable(value: Any) -> bool:
