@@ -285,7 +285,12 @@ class InstrumentServer:
         return dump_station(self.station).encode(), {"path": self.station.path}
 
     def op_stop(self, client: str, header: dict[str, Any], payload: bytes) -> Any:
-        self._may_write(client, "stop")
+        holder = self.holder
+        if holder is not None and holder.client != client and not self._holder_lost():
+            raise Refused(
+                f"not stopped: the bench is held by {holder.describe()}; stop the server "
+                "when it ends (a run's safe state needs it)"
+            )
         self._running = False
         return b"", {}
 

@@ -286,6 +286,15 @@ def test_second_protocol_is_refused_while_a_run_holds_the_bench_and_readers_may_
         )
         assert status.returncode == 0, status.stderr
         assert "write lock   run of hall-loop in another process (pid" in status.stdout
+        stop = subprocess.run(
+            [*LABCTL, "server", "stop", "--port", str(server.address.port)],
+            env=server.env,
+            capture_output=True,
+            text=True,
+            timeout=START_S,
+        )
+        assert stop.returncode == 2
+        assert "not stopped: the bench is held by run of hall-loop in another" in stop.stderr
         # a reader: queries pass, a write is refused and never reaches the instrument
         rm = pyvisa.ResourceManager(server.library)
         try:
