@@ -22,8 +22,10 @@ def main(argv: list[str]) -> int:
     try:
         from labctl.server.host import InstrumentServer
         from labctl.station import load_station
+        from labctl.transport import check_reachable
 
         station = load_station(station_path or None)
+        check_reachable(station)  # a network instrument nobody answers at: one line, now
         server = InstrumentServer(
             station, wire.Address(host, port), token, allow_remote=allow_remote
         )
