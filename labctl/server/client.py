@@ -13,11 +13,13 @@ follows the run holding the lock.
 
 from __future__ import annotations
 
+import atexit
 import json
 import socket
 import threading
 import time
 import uuid
+import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -39,8 +41,19 @@ BACKEND = "labserver"
 REPLY_TIMEOUT_S = 60.0  # a server busy with another client's slow instrument still answers
 HEARTBEAT_S = 3.0
 CONNECT_TIMEOUT_S = 2.0
+CLOSE_TIMEOUT_S = 5.0
 WAIT_SLICE_S = 1.0  # between two looks whether the server still listens
 _tokens: dict[str, str] = {}  # address url -> token given by a station file
+
+
+_connections: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_connections() -> None:
+    # an open socket makes ZeroMQ's context wait at exit: a client must never hang there
+    for connection in list(_connections):
+        connection.close()
 
 
 def library_string(address: wire.Address) -> str:
@@ -72,6 +85,7 @@ class Connection:
         self.context = zmq.Context.instance()
         self._lock = threading.Lock()
         self._socket: zmq.Socket[bytes] | None = None
+        _connections.add(self)
 
     def _connect(self) -> zmq.Socket[bytes]:
         socket = self._socket
@@ -261,7 +275,10 @@ class ServerVisaLibrary(highlevel.VisaLibraryBase):
         sess = self._sessions.pop(session, None)
         if sess is None:
             return SC.error_invalid_object
-        self.connection.call("close", s=sess.sid)
+        try:
+            self.connection.call("close", s=sess.sid, timeout_s=CLOSE_TIMEOUT_S)
+        except LabctlError:
+            pass  # a server that is gone or refuses us keeps no session of ours
         return SC.success
 
     # --- I/O -------------------------------------------------------------------------------------
