@@ -354,6 +354,45 @@ def test_a_lock_whose_holder_died_is_taken_back(server: Server) -> None:
         rm.close()
 
 
+def test_a_served_run_killed_mid_run_reaches_the_safe_state_through_the_server(
+    server: Server, tmp_path: Path
+) -> None:
+    """kill -9 of a run holding the bench: its supervisor (another process) takes the lock
+    back from the dead run and brings the bench to its safe state through the same server."""
+    db = tmp_path / "killed.db"
+    run = subprocess.Popen(
+        [*LABCTL, "run", "hall-loop", "--station", str(server.station_file), "--db", str(db)],
+        env={**server.env, "LABCTL_SUPERVISE": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + START_S
+        while points_count(db) < 10:  # the run holds the bench and sweeps the field
+            assert run.poll() is None and time.monotonic() < deadline
+            time.sleep(0.5)
+    finally:
+        run.kill()
+        run.wait(timeout=30)
+    deadline = time.monotonic() + START_S
+    # (a run whose process is gone reads "interrupted" at once: wait for the supervisor's word)
+    while "safe_state" not in (info := load_run(db, 1)[0]).metadata:
+        assert time.monotonic() < deadline, "the supervisor never finished the run"
+        time.sleep(0.5)
+    assert info.status == "interrupted"
+    assert "the supervisor reached the safe state" in str(info.metadata.get("error"))
+    magnet = [line for line in info.metadata["safe_state"] if line.startswith("magnet")]
+    assert magnet and magnet[0].endswith("output off"), info.metadata["safe_state"]
+    rm = pyvisa.ResourceManager(server.library)
+    try:
+        kepco = rm.open_resource("GPIB0::6::INSTR", read_termination="\n")
+        assert kepco.query("OUTP?") == "0"
+        assert float(kepco.query("CURR?")) == 0.0
+        kepco.write("OUTP 0")  # and the dead run's lock is gone: anyone may write again
+    finally:
+        rm.close()
+
+
 # --- bad input: one line naming the file and the key ---------------------------------------------
 @pytest.mark.parametrize(
     ("text", "line"),
