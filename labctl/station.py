@@ -194,15 +194,19 @@ def _served(path: str, data: dict[str, Any]) -> Station:
             ) from None
     library = client.library_string(address)
     own = {k: v for k, v in data.items() if k != "server"}
+    try:
+        served = client.served_library(library)
+        assert served is not None
+        text = served.connection.call("station")[1]
+    except LabctlError as exc:
+        raise StationError(path, "server", str(exc)) from None
+    # the server's station fills in what this file leaves out: all of it, or only the clock
+    # (the bench's: a simulated lab's clock is virtual) when the file lists instruments
+    server_station = yaml.safe_load(text.decode())
     if "instruments" not in own:
-        try:
-            served = client.served_library(library)
-            assert served is not None
-            text = served.connection.call("station")[1]
-        except LabctlError as exc:
-            raise StationError(path, "server", str(exc)) from None
-        own = {**yaml.safe_load(text.decode()), **own}
+        own = {**server_station, **own}
         own.pop("visa_library", None)
+    own.setdefault("clock", server_station.get("clock", "wall"))
     station = _validate(path, {**own, "visa_library": "@py"})
     return dataclasses.replace(station, visa_library=library, raw=data, server_wait_s=float(wait_s))
 

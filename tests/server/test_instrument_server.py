@@ -471,3 +471,26 @@ def test_a_server_gone_mid_session_is_one_line_at_once(
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_station_with_its_own_instruments_through_the_server_keeps_the_bench_clock(
+    server: Server, tmp_path: Path
+) -> None:
+    """A file that lists (some of) the server's instruments under its own names: they are
+    reached through the server, on the bench's clock (virtual for the simulated lab)."""
+    station = tmp_path / "narrow.yaml"
+    station.write_text(
+        f"server: {server.address.url}\n"
+        "instruments:\n"
+        "  coil:\n"
+        "    driver: kepco_bop\n"
+        "    address: 'GPIB0::6::INSTR'\n"
+        "    role: field\n"
+        "    limits: {field_T: [-0.1, 0.1], ramp_T_per_s: 1.0, current_A: [-6.0, 6.0]}\n"
+        "    settings: {coil_T_per_A: 0.03, remanence_T: 0.002}\n"
+    )
+    loaded = load_station(station)
+    assert loaded.clock == "virtual"
+    assert loaded.visa_library == server.library
+    assert list(loaded.instruments) == ["coil"]
+    assert loaded.instruments["coil"].limits.field_T.high == 0.1
