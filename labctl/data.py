@@ -27,6 +27,7 @@ from labctl.errors import LabctlError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import xarray as xr
 
 DEFAULT_DB = Path("labdata") / "labctl.db"
 META_PREFIX = "labctl_"
@@ -208,15 +209,23 @@ def export_run(db: Path, run_id: int, fmt: str, out_dir: Path) -> Path:
         return path
     if fmt == "netcdf":
         path = stem.with_suffix(".nc")
-        from qcodes.dataset import load_by_id
-
-        with open_db(db, write=False) as conn:
-            dataset = load_by_id(run_id, conn=conn)
-            ds = frame.to_xarray()
-            ds.attrs.update({k: json.dumps(v, default=str) for k, v in info.as_dict().items()})
-            for name in frame.columns:
-                unit = dataset.paramspecs[name].unit if name in dataset.paramspecs else ""
-                ds[name].attrs["units"] = unit
-            ds.to_netcdf(path, engine="h5netcdf")
+        points_xarray(db, run_id).to_netcdf(path, engine="h5netcdf")
         return path
     raise LabctlError(f"unknown export format {fmt!r}; expected csv or netcdf")
+
+
+def points_xarray(db: Path, run_id: int) -> xr.Dataset:
+    """The run's points as an xarray Dataset (dimension ``index``: the point, as
+    :func:`points_frame`), each variable with its unit in ``attrs["units"]`` (the dataset's
+    parameter specs), the run's metadata (:meth:`RunInfo.as_dict`) as JSON text in ``attrs``:
+    what ``labctl export --format netcdf`` writes and :mod:`labctl.notebook` returns."""
+    from qcodes.dataset import load_by_id
+
+    info, frame = load_run(db, run_id)
+    with open_db(db, write=False) as conn:
+        specs = load_by_id(run_id, conn=conn).paramspecs
+    ds = frame.to_xarray()
+    ds.attrs.update({k: json.dumps(v, default=str) for k, v in info.as_dict().items()})
+    for name in frame.columns:
+        ds[name].attrs["units"] = specs[name].unit if name in specs else ""
+    return ds
