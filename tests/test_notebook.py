@@ -65,6 +65,24 @@ def test_a_run_returns_its_typed_result_and_its_data(
     assert table.loc[run.run_id, "status"] == "completed"
 
 
+def test_columns_recorded_at_their_own_rate_are_in_the_frame(
+    station: lab.StationSession,
+) -> None:
+    """gate-program records its trajectory (one row per pulse) among the loop points: the
+    DataFrame lines both up, NaN where a column has no value (qcodes' own reader gives each
+    such column only its own rows, and the frame used to drop them)."""
+    run = station.run("gate-program", tolerance_T=0.002, step_T=0.003, loops_per_verify=1)
+    assert run.status == "completed", run.error
+    df = run.to_pandas()
+    trajectory = df[df["hc_T"].notna()]
+    for key, values in run.result.trajectory.items():
+        np.testing.assert_allclose(trajectory[key].to_numpy(), values, rtol=1e-12, atol=0)
+    loops = df[df["v_hall_V"].notna()]
+    assert len(trajectory) + len(loops) == len(df) == run.points
+    assert loops["hc_T"].isna().all() and trajectory["v_hall_V"].isna().all()
+    assert run.to_xarray()["hc_T"].attrs["units"] == "T"
+
+
 def test_text_display_is_the_result_table(station: lab.StationSession) -> None:
     run = station.run("hall-loop", **SMALL_LOOP)
     text = str(run)
