@@ -374,6 +374,6 @@ def open_station(
         path = Path(station)
         if not path.exists() and path.parent == Path(".") and path.stem in stations():
             path = builtin_station(path.stem + ".yaml")
-    if progress is None:
+    if progress is None:  # a terminal, or a notebook (its stderr is no terminal)
         progress = sys.stderr.isatty() or "ipykernel" in sys.modules
-    return StationSession(load_station(path), resolve_db(db), progress)
+    return StationSession(load_station(path), resolve_db(db), bool(progress))

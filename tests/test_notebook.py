@@ -25,7 +25,7 @@ from sim_backend.open_labs import forget_labs
 
 ROOT = Path(__file__).parents[1]
 NOTEBOOK = ROOT / "docs" / "notebook.ipynb"
-SMALL_LOOP = {"field_max_T": 0.04, "step_T": 0.004, "dwell_s": 0.1}  # 41 points
+SMALL_LOOP: dict[str, Any] = {"field_max_T": 0.04, "step_T": 0.004, "dwell_s": 0.1}  # 41 points
 
 
 @pytest.fixture
