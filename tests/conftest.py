@@ -36,6 +36,7 @@ LONGEST_FIRST = (
     "tests/test_typecheck.py",
     "tests/protocol_runs/test_protocols_stations.py",
     "tests/test_cli_behaviour.py",
+    "tests/test_notebook.py",
     "tests/learning/test_learning_chip_study.py",
     "tests/test_database.py",
     "tests/sim_twins/test_twin_fuzz.py",
