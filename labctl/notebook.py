@@ -230,17 +230,12 @@ def watch(run_id: int | None = None, db: str | Path | None = None) -> Path:
     """Follow a run's points in a live window (the latest run if ``run_id`` is None), as
     ``labctl watch`` does: with a display, until the window is closed; without one, until the
     run is no longer running. Returns the PNG the window was saved to."""
-    from labctl.data import list_runs
+    from labctl.watch import run_to_watch
     from labctl.watch import watch as follow
 
     path = resolve_db(db)
-    if run_id is None:
-        found = list_runs(path)
-        if not found:
-            raise LabctlError(f"no runs in {path}")
-        run_id = found[-1].run_id
-    snapshot = path.parent / "figures" / f"run{int(run_id)}_watch.png"
-    follow(path, int(run_id), snapshot=snapshot)
+    run_id, snapshot = run_to_watch(path, run_id)
+    follow(path, run_id, snapshot=snapshot)
     return snapshot
 
 
