@@ -7,6 +7,10 @@ import dataclasses
 import json
 import math
 import os
+import signal
+import sqlite3
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,7 @@ import pytest
 import labctl.notebook as lab
 from labctl.data import load_run as stored_run
 from labctl.engine import execute
-from labctl.errors import ParamError, StationError
+from labctl.errors import LabctlError, ParamError, StationError
 from labctl.params import build_params
 from labctl.protocol import find_protocol
 from labctl.results import Result, quantity, result_type_of, typed
@@ -228,6 +232,91 @@ def test_the_example_notebook_runs(tmp_path: Path) -> None:
     assert "units:    T" in shown or "units: T" in shown.replace("  ", " ")
     runs = lab.runs(tmp_path / "labctl.db")
     assert set(runs["status"]) == {"completed"} and len(runs) >= 3
+
+
+# 32,001 points: minutes of the bench's time, far longer than the waits below
+LONG_LOOP: dict[str, Any] = {"step_T": 1e-5, "dwell_s": 0}
+
+
+def test_ctrl_c_returns_the_aborted_run_in_its_safe_state(
+    station: lab.StationSession, tmp_path: Path
+) -> None:
+    """Ctrl-C (SIGINT) once points arrive: the run is aborted at its next checkpoint, the
+    bench brought to its safe state, and the call returns the aborted run (no exception)."""
+    db = tmp_path / "lab.db"
+
+    def interrupt_once_points_are_stored() -> None:
+        deadline = time.monotonic() + 120
+        while not _points_stored(db) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_once_points_are_stored, daemon=True).start()
+    run = station.run("hall-loop", **LONG_LOOP)
+    assert run.status == "aborted" and run.error == "run aborted (SIGINT)"
+    assert 0 < run.points < 32_001 and len(run.safe_state) == 3  # gate, Hall readout, magnet
+    stored = lab.load_run(run.run_id, db)
+    assert stored.status == "aborted" and stored.safe_state == run.safe_state
+
+
+@pytest.mark.slow  # a kernel of its own: its imports and first run cost ~20 s
+def test_interrupt_kernel_aborts_the_run_into_the_safe_state(tmp_path: Path) -> None:
+    """What "Interrupt kernel" does in Jupyter (SIGINT to a real ipykernel) during a run: the
+    run is aborted at its next checkpoint, the bench is brought to its safe state, the cell
+    returns the aborted run and the kernel goes on."""
+    pytest.importorskip("ipykernel")
+    from jupyter_client.manager import KernelManager
+
+    db = tmp_path / "lab.db"
+    env = {**os.environ, "LABCTL_DB": str(db), "QT_QPA_PLATFORM": "offscreen"}
+    # IPC sockets in tmp_path: no network port at all
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=str(tmp_path / "kernel"))
+    km.start_kernel(env=env, cwd=str(tmp_path))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        code = (
+            "import labctl.notebook as lab\n"
+            f"run = lab.open_station(progress=False).run('hall-loop', **{LONG_LOOP!r})"
+        )
+        msg_id = kc.execute(code)
+        deadline = time.monotonic() + 120
+        while not _points_stored(db):
+            assert time.monotonic() < deadline, "the run stored no point in 120 s"
+            time.sleep(0.1)
+        km.interrupt_kernel()
+        reply = _reply(kc, msg_id)
+        assert reply["content"]["status"] == "ok", reply["content"]  # returned, not raised
+        shown: list[str] = []
+        kc.execute_interactive(
+            "print(run.status, run.points, len(run.safe_state), run.error)",
+            timeout=60,
+            output_hook=lambda m: shown.append(m["content"].get("text", "")),
+        )
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    status, points, safe, *error = "".join(shown).split()
+    assert status == "aborted" and " ".join(error) == "run aborted (SIGINT)"
+    assert 0 < int(points) < 32_001 and int(safe) == 3  # gate, Hall readout, magnet
+    stored = lab.load_run(lab.runs(db).index[-1], db)
+    assert stored.status == "aborted" and any("magnet" in s for s in stored.safe_state)
+
+
+def _points_stored(db: Path) -> bool:
+    try:
+        found = lab.runs(db)
+    except (LabctlError, sqlite3.Error):  # the database is being created
+        return False
+    return bool(len(found)) and int(found["points"].iloc[-1]) > 0
+
+
+def _reply(kc: Any, msg_id: str) -> dict[str, Any]:
+    while True:
+        msg = kc.get_shell_msg(timeout=120)
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return msg
 
 
 def _text(cell: Any) -> str:
