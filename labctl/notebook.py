@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from labctl.data import load_run as _load_run
 from labctl.data import points_xarray, resolve_db
 from labctl.errors import LabctlError
-from labctl.params import build_params, describe_params, settings_text
+from labctl.params import build_params, describe_params, params_as_dict, settings_text
 from labctl.protocol import available_protocols, find_protocol
 from labctl.results import render_result, result_type_of, typed
 from labctl.station import Station, builtin_station, load_station
@@ -293,7 +293,7 @@ class StationSession:
             outcome.protocol,
             outcome.status,
             outcome.db,
-            _params_dict(checked),
+            params_as_dict(checked),
             outcome.result,
             outcome.points,
             outcome.figures,
@@ -342,12 +342,6 @@ class StationSession:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
-
-
-def _params_dict(params: Any) -> dict[str, Any]:
-    from labctl.params import params_as_dict
-
-    return params_as_dict(params)
 
 
 def open_station(
