@@ -9,8 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from labctl.data import list_runs, resolve_db
-from labctl.errors import LabctlError
+from labctl.data import resolve_db
 
 
 def add_live_option(parser: argparse.ArgumentParser) -> None:
@@ -32,19 +31,13 @@ def execute_live(spec: Any, params: Any, station: Any, db: Path, **kwargs: Any) 
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    from labctl.watch import watch
+    from labctl.watch import run_to_watch, watch
 
     db = resolve_db(args.db)
-    run_id = args.run
-    if run_id is None:
-        runs = list_runs(db)
-        if not runs:
-            raise LabctlError(f"no runs in {db}")
-        run_id = runs[-1].run_id
-    snapshot = db.parent / "figures" / f"run{int(run_id)}_watch.png"
-    status = watch(db, int(run_id), snapshot=snapshot)
+    run_id, snapshot = run_to_watch(db, args.run)
+    status = watch(db, run_id, snapshot=snapshot)
     if getattr(args, "json", False):
-        print(json.dumps({"run_id": int(run_id), "status": status, "snapshot": str(snapshot)}))
+        print(json.dumps({"run_id": run_id, "status": status, "snapshot": str(snapshot)}))
     else:
         print(f"run {run_id}: {status} (window saved to {snapshot})", file=sys.stderr)
     return 0

@@ -114,6 +114,28 @@ def strict(value: Any) -> Any:
     return value
 
 
+def typed(result_type: type | None, values: Mapping[str, Any]) -> Any:
+    """A stored result (:meth:`Result.as_dict`'s plain values) back as its declared dataclass,
+    nested result dataclasses included (a field holding one, or a list of them). ``values``
+    as they are when there is no declared type, or when they do not fit it (a run that ended
+    before its result existed, a result stored by an older version of its protocol)."""
+    if result_type is None or not dataclasses.is_dataclass(result_type):
+        return dict(values)
+    docs = describe_result(result_type)
+    converted: dict[str, Any] = {}
+    for name, value in values.items():
+        nested = docs[name].nested if name in docs else None
+        if nested is not None and isinstance(value, Mapping):
+            value = typed(nested, value)
+        elif nested is not None and _is_records(value):
+            value = [typed(nested, v) for v in value]
+        converted[name] = value
+    try:
+        return result_type(**converted)
+    except TypeError:  # missing or unknown fields
+        return dict(values)
+
+
 # ------------------------------------------------------------------------ field descriptions
 @dataclass(frozen=True)
 class FieldDoc:

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from labctl.data import open_db
+from labctl.data import list_runs, open_db
 from labctl.errors import LabctlError
 from labctl.live import REFRESH_MS, LiveWindow, has_display
 
@@ -114,6 +114,17 @@ def open_watch_window(follower: RunFollower) -> LiveWindow:
     window.poll_timer = window.every(POLL_MS, poll)  # type: ignore[attr-defined]
     window.drain()
     return window
+
+
+def run_to_watch(db: Path, run_id: int | None) -> tuple[int, Path]:
+    """The run to follow (the latest one when ``run_id`` is None) and where its window is
+    saved: ``labctl watch`` and :func:`labctl.notebook.watch`."""
+    if run_id is None:
+        runs = list_runs(db)
+        if not runs:
+            raise LabctlError(f"no runs in {db}")
+        run_id = runs[-1].run_id
+    return int(run_id), db.parent / "figures" / f"run{int(run_id)}_watch.png"
 
 
 def watch(db: Path, run_id: int, snapshot: Path | None = None) -> str:

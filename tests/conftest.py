@@ -37,6 +37,7 @@ LONGEST_FIRST = (
     "tests/protocol_runs/test_protocols_stations.py",
     "tests/test_cli_behaviour.py",
     "tests/server/test_instrument_server.py",
+    "tests/test_notebook.py",
     "tests/learning/test_learning_chip_study.py",
     "tests/test_database.py",
     "tests/sim_twins/test_twin_fuzz.py",
