@@ -29,7 +29,7 @@ from labctl.engine import execute
 from labctl.errors import LabctlError
 from labctl.figures import Panel, Series, save_figure
 from labctl.params import build_params
-from labctl.protocol import find_protocol
+from labctl.protocol import ProtocolSpec, find_protocol
 from labctl.recording.replay import mark_replay, station_of
 from labctl.recording.store import load_recording
 
@@ -145,9 +145,11 @@ def residuals(
 
 
 def _figure(
-    path: Path, axes: tuple[tuple[str, str], ...], measured: pd.DataFrame, simulated: pd.DataFrame
+    path: Path, spec: ProtocolSpec, measured: pd.DataFrame, simulated: pd.DataFrame
 ) -> Path:
-    pairs = [p for p in axes if all(c in measured and c in simulated for c in p)]
+    """Measured and twin overlaid, one panel per live-view axes pair of the protocol (each
+    axis named as the protocol declares the column: µ0H (mT), V_xy (µV))."""
+    pairs = [p for p in spec.axes if all(c in measured and c in simulated for c in p)]
     if not pairs:
         numeric = [c for c in measured.columns if c != "t_s" and c in simulated]
         pairs = [("t_s", c) for c in numeric[:2]]
@@ -157,7 +159,8 @@ def _figure(
             Series(measured[x], measured[y], "measured", line=False, symbol="o"),
             Series(simulated[x], simulated[y], "simulated (twin)"),
         ]
-        panels.append(Panel(f"{y} vs {x}: measured and twin", x, y, series))
+        (xq, xu), (yq, yu) = spec.axis_label(x), spec.axis_label(y)
+        panels.append(Panel(f"{yq} vs {xq}: measured and twin", xq, yq, series, xunit=xu, yunit=yu))
     return save_figure(path, panels)
 
 
@@ -200,7 +203,7 @@ def replay_on_twin(
     res.to_csv(files["residuals"], index=False)
     if len(measured) and len(simulated):
         try:
-            files["figure"] = str(_figure(stem.with_suffix(".png"), spec.axes, measured, simulated))
+            files["figure"] = str(_figure(stem.with_suffix(".png"), spec, measured, simulated))
         except Exception as exc:  # a figure must never lose the comparison
             files["figure_error"] = str(exc)
     comparison = TwinComparison(
