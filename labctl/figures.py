@@ -102,6 +102,7 @@ class Series:
     line: bool = True
     symbol: str | None = None
     color: str | None = None  # default: the next of COLORS
+    yerr: Sequence[float] | np.ndarray | None = None  # error bars: ± this about each y
 
 
 @dataclass
@@ -135,6 +136,22 @@ class Panel:
         xs = [np.asarray(s.x, dtype=float) for s in self.series]
         finite = np.concatenate([x[np.isfinite(x)] for x in xs]) if xs else np.empty(0)
         return bool(finite.size) and not self.xlog and bool(np.all(finite == np.round(finite)))
+
+
+def plus_minus(value: float, err: float = float("nan"), unit: str = "", scale: float = 1.0) -> str:
+    """``25.0 ± 0.3 mT``: ``value`` and its uncertainty ``err`` (both times ``scale``), rounded
+    where the uncertainty's first significant digit is (its first two when that is a 1);
+    ``value`` alone to 4 significant digits when ``err`` is unknown."""
+    v, e = value * scale, err * scale
+    tail = f" {unit}" if unit else ""
+    if not np.isfinite(v):
+        return f"nan{tail}"
+    if not (np.isfinite(e) and e > 0):
+        return f"{v:.4g}{tail}"
+    exponent = int(np.floor(np.log10(e)))
+    leading_one = round(e / 10.0**exponent) == 1
+    decimals = max(0, -exponent + (1 if leading_one else 0))
+    return f"{v:.{decimals}f} ± {e:.{decimals}f}{tail}"
 
 
 def axis_text(quantity: str, unit: str) -> str:
@@ -230,6 +247,8 @@ def build_figure(panels: Sequence[Panel], width_px: int = 900, height_px: int = 
             plots.append(plot)
         for i, s in enumerate(panel.series):
             color = s.color or COLORS[i % len(COLORS)]
+            if s.yerr is not None:
+                _error_bars(plot, panel, s, color)
             plot.plot(
                 np.asarray(s.x, dtype=float),
                 np.asarray(s.y, dtype=float),
@@ -248,6 +267,20 @@ def build_figure(panels: Sequence[Panel], width_px: int = 900, height_px: int = 
     for plot in plots:
         place_legend(plot)
     return layout
+
+
+def _error_bars(plot: Any, panel: Panel, s: Series, color: str) -> None:
+    import pyqtgraph as pg
+
+    x, y = np.asarray(s.x, dtype=float), np.asarray(s.y, dtype=float)
+    err = np.nan_to_num(np.asarray(s.yerr, dtype=float), nan=0.0)
+    lo, hi = y - err, y + err
+    if panel.xlog:
+        x = np.log10(x)
+    if panel.ylog:  # the bar's ends, on the log axis
+        y, lo, hi = np.log10(y), np.log10(np.fmax(lo, np.finfo(float).tiny)), np.log10(hi)
+    bars = pg.ErrorBarItem(x=x, y=y, top=hi - y, bottom=y - lo, beam=0, pen=pg.mkPen(color))
+    plot.addItem(bars)
 
 
 # the corners a legend may take, in order of preference: (item corner = plot corner, offset)
@@ -291,7 +324,19 @@ def place_legend(plot: Any) -> None:
 def data_in_scene(plot: Any, per_segment: int = 24) -> np.ndarray:
     """Scene coordinates (pixels) of every drawn point of ``plot``, and of points along the
     lines between them; (n, 2)."""
+    import pyqtgraph as pg
+
     out = []
+    for item in plot.items:
+        if isinstance(item, pg.ErrorBarItem):  # the bars' ends count as data
+            o = item.opts
+            x, y = np.asarray(o["x"], dtype=float), np.asarray(o["y"], dtype=float)
+            t = item.sceneTransform()
+            for yy in (y + np.asarray(o["top"]), y - np.asarray(o["bottom"])):
+                pts = np.column_stack(
+                    [t.m11() * x + t.m21() * yy + t.dx(), t.m12() * x + t.m22() * yy + t.dy()]
+                )
+                out.append(pts[np.isfinite(pts).all(axis=1)])
     for item in plot.listDataItems():
         x, y = item.getData()  # as drawn (log10 on a log axis)
         if x is None or not len(x):
