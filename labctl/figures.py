@@ -127,7 +127,7 @@ class Panel:
     ylog: bool = False
     xinteger: bool | None = None
     yinteger: bool = False
-    xticks: Sequence[tuple[float, str]] | None = None  # named ticks (e.g. task names)
+    xticks: Sequence[tuple[float, str]] | None = None  # named ticks (a heat map: at i + 0.5)
     yticks: Sequence[tuple[float, str]] | None = None
 
     def x_is_integer(self) -> bool:
@@ -300,21 +300,25 @@ def place_legend(plot: Any) -> None:
     legend = plot.legend
     if legend is None:
         return
-    for attempt in range(2):
+    entries = len(legend.items)
+    # one column; then a wider, shorter legend; then headroom above the data
+    for attempt, columns in enumerate((1, min(entries, 3), min(entries, 3))):
+        if columns != legend.columnCount:
+            legend.setColumnCount(columns)
+            pg.QtWidgets.QApplication.processEvents()
         samples = data_in_scene(plot)
         for corner, offset in _CORNERS:
             legend.anchor(itemPos=corner, parentPos=corner, offset=offset)
             if not covers(legend, samples):
                 return
-        if attempt:
+        if attempt < 1:
+            continue
+        if attempt == 2:
             break
         view = plot.getViewBox()
         (_, _), (y0, y1) = view.viewRange()
         free = view.sceneBoundingRect().height()
         needed = legend.sceneBoundingRect().height() + 10 + 2 * LEGEND_MARGIN_PX
-        if needed >= 0.6 * free:  # a legend this tall: two columns
-            legend.setColumnCount(2)
-            needed = legend.sceneBoundingRect().height() + 10 + 2 * LEGEND_MARGIN_PX
         fraction = min(needed / free, 0.6)
         view.setYRange(y0, y1 + (y1 - y0) * fraction / (1 - fraction), padding=0)
         pg.QtWidgets.QApplication.processEvents()
@@ -380,9 +384,11 @@ def _heat_map(plot: Any, panel: Panel) -> None:
     plot.addItem(image)
     plot.invertY(True)
     plot.showGrid(x=False, y=False)
-    rows, cols = data.shape
-    plot.getAxis("bottom").setTicks([[(j + 0.5, str(j)) for j in range(cols)]])
-    plot.getAxis("left").setTicks([[(i + 0.5, str(i)) for i in range(rows)]])
+    rows, cols = data.shape  # cells ticked by index, unless the panel names them
+    if panel.xticks is None:
+        plot.getAxis("bottom").setTicks([[(j + 0.5, str(j)) for j in range(cols)]])
+    if panel.yticks is None:
+        plot.getAxis("left").setTicks([[(i + 0.5, str(i)) for i in range(rows)]])
     bar = pg.ColorBarItem(values=(lo, hi), colorMap=cmap, interactive=False, width=12)
     bar.setImageItem(image, insert_in=plot)
     if panel.cell_format:

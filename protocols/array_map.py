@@ -17,7 +17,7 @@ import pandas as pd
 
 from labctl.api import Panel, Result, Run, Series, param, protocol, quantity, save_figure
 from protocols.analysis.array_map import array_statistics, as_grid, classify_devices
-from protocols.loops import LOOP_COLUMNS, field_max_param, try_loop
+from protocols.loops import LOOP_COLUMNS, LOOP_LABELS, field_max_param, try_loop
 
 SUMMARY_COLUMNS = {
     "state": "",
@@ -82,14 +82,14 @@ def array_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> No
     if not maps.get("device"):  # the run ended before the map: the loops measured so far
         loops = [
             Series(
-                g["field_T"].to_numpy(dtype=float) * 1e3,
-                g["v_hall_V"].to_numpy(dtype=float) * 1e6,
+                g["field_T"].to_numpy(dtype=float),
+                g["v_hall_V"].to_numpy(dtype=float),
                 f"device {device:g}",
             )
             for device, g in points.dropna(subset=["field_T"]).groupby("device")
         ]
         title = f"Hall loops of the {len(loops)} devices measured before the run ended"
-        save_figure(path, [Panel(title, "µ0H (mT)", "V_xy (µV)", loops)])
+        save_figure(path, [Panel(title, "µ0H", "V_xy", loops, xunit="T", yunit="V")])
         return
     cols = int(result.get("map_columns", 0))
 
@@ -109,6 +109,7 @@ def array_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> No
 @protocol(
     "array-map",
     columns={"device": "", **LOOP_COLUMNS, **SUMMARY_COLUMNS},
+    labels={**LOOP_LABELS, "device": "device", "hc_T": "µ0Hc", "r_ahe_ohm": "R_AHE"},
     setpoints=("device",),
     axes=(("device", "hc_T"), ("field_T", "v_hall_V")),
     figure=array_figure,

@@ -160,6 +160,11 @@ def verify(
 
 
 def gate_program_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
+    panels = gate_program_panels(result, points)
+    save_figure(path, panels, width_px=1500 if len(panels) > 1 else 900)
+
+
+def gate_program_panels(result: dict[str, Any], points: pd.DataFrame) -> list[Panel]:
     """µ0Hc at each verification with its uncertainty, the target and the tolerance band;
     beside it the pulse before each verification: amplitude (V) and width (s, log axis),
     one panel each (one unit per axis)."""
@@ -194,7 +199,7 @@ def gate_program_figure(result: dict[str, Any], points: pd.DataFrame, path: Path
                   [Series(steps, width, line=False, symbol="s", color=COLORS[1])],
                   yunit="s", ylog=True, xinteger=True),
         ]  # fmt: skip
-    save_figure(path, panels, width_px=1500 if len(panels) > 1 else 900)
+    return panels
 
 
 def program_to(

@@ -147,6 +147,12 @@ def residuals(
 def _figure(
     path: Path, spec: ProtocolSpec, measured: pd.DataFrame, simulated: pd.DataFrame
 ) -> Path:
+    return save_figure(path, comparison_panels(spec, measured, simulated))
+
+
+def comparison_panels(
+    spec: ProtocolSpec, measured: pd.DataFrame, simulated: pd.DataFrame
+) -> list[Panel]:
     """Measured and twin overlaid, one panel per live-view axes pair of the protocol (each
     axis named as the protocol declares the column: µ0H (mT), V_xy (µV))."""
     pairs = [p for p in spec.axes if all(c in measured and c in simulated for c in p)]
@@ -161,7 +167,7 @@ def _figure(
         ]
         (xq, xu), (yq, yu) = spec.axis_label(x), spec.axis_label(y)
         panels.append(Panel(f"{yq} vs {xq}: measured and twin", xq, yq, series, xunit=xu, yunit=yu))
-    return save_figure(path, panels)
+    return panels
 
 
 def replay_on_twin(
