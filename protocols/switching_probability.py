@@ -280,7 +280,8 @@ def switching_probability(run: Run, params: SwitchingParams) -> SwitchingResult:
         if np.isfinite(level_hc):
             prog = program_to(run, program, level_hc, record=False)
             curve["programming"] = {k: v for k, v in prog.items() if k != "trajectory"}
-            curve["label"] = f"Hc {prog['achieved_hc_T'] * 1e3:.1f} mT"
+            hc = plus_minus(prog["achieved_hc_T"], prog["achieved_hc_err_T"], "mT", 1e3)
+            curve["label"] = f"µ0Hc {hc}"
             level_hc = prog["achieved_hc_T"]
         curve.update(measure_curve(run, params, {"level": float(i), "level_hc_T": level_hc}))
         curve["level_hc_T"] = level_hc
