@@ -181,19 +181,28 @@ def load_run(db: Path, run_id: int) -> tuple[RunInfo, pd.DataFrame]:
 
 
 def points_frame(dataset: Any) -> pd.DataFrame:
-    """All columns of a dataset side by side, in recording order."""
+    """All columns of a dataset side by side, one row per recorded point, in recording order;
+    NaN where a point did not record a column (a gate-program's trajectory rows between its
+    loop points). Read from the results table: qcodes' ``get_parameter_data`` drops each
+    parameter's empty rows, which leaves columns of different lengths that no longer line up.
+    Columns that never received a value are left out."""
+    import sqlite3
+
     import pandas as pd
 
-    data = dataset.get_parameter_data()
-    columns: dict[str, Any] = {}
-    for group in data.values():
-        for name, values in group.items():
-            columns.setdefault(name, values)
-    standalone = {n: v for n, v in columns.items()}
-    if not standalone:
+    try:
+        cursor = dataset.conn.execute(f'SELECT * FROM "{dataset.table_name}" ORDER BY id')
+    except sqlite3.OperationalError:  # no results table: the run never started
         return pd.DataFrame()
-    length = max(len(v) for v in standalone.values())
-    return pd.DataFrame({n: v for n, v in standalone.items() if len(v) == length})
+    names = [d[0] for d in cursor.description]
+    frame = pd.DataFrame.from_records(cursor.fetchall(), columns=names).drop(columns="id")
+    for name in frame.columns:
+        spec = dataset.paramspecs.get(name)
+        if spec is None or spec.type != "text":  # qcodes keeps a numeric NaN as the text 'nan'
+            frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+    frame = frame.dropna(axis=1, how="all")
+    first = [c for c in ("t_s",) if c in frame.columns]  # station time first, as recorded
+    return frame[[*first, *(c for c in frame.columns if c not in first)]]
 
 
 def export_run(db: Path, run_id: int, fmt: str, out_dir: Path) -> Path:

@@ -161,9 +161,11 @@ def comparison_panels(
         pairs = [("t_s", c) for c in numeric[:2]]
     panels = []
     for x, y in pairs:
+        # the rows that hold both columns (a trajectory between loop points: its own rows)
+        m, s = measured[[x, y]].dropna(), simulated[[x, y]].dropna()
         series = [
-            Series(measured[x], measured[y], "measured", line=False, symbol="o"),
-            Series(simulated[x], simulated[y], "simulated (twin)"),
+            Series(m[x], m[y], "measured", line=False, symbol="o"),
+            Series(s[x], s[y], "simulated (twin)"),
         ]
         (xq, xu), (yq, yu) = spec.axis_label(x), spec.axis_label(y)
         panels.append(Panel(f"{yq} vs {xq}: measured and twin", xq, yq, series, xunit=xu, yunit=yu))
