@@ -271,3 +271,25 @@ def test_plus_minus_rounds_at_the_uncertainty() -> None:
     assert plus_minus(62.4, 6.3) == "62 ± 6"
     assert plus_minus(0.0255, 1.2e-4, "mT", 1e3) == "25.50 ± 0.12 mT"  # a leading 1: two digits
     assert plus_minus(1.0, float("nan"), "V") == "1 V"
+
+
+def test_calibration_figure_draws_the_data_and_the_fit_with_named_axes() -> None:
+    from protocols.calibration.figure import calibration_panels
+    from protocols.calibration.fits import Estimate, RatePoint, SwitchingCurve
+
+    rates = [RatePoint(t, 1e-3, hc, 3e-4) for t, hc in ((1.4, 0.025), (10, 0.023), (100, 0.021))]
+    field = np.linspace(0.005, 0.045, 12)
+    curve = SwitchingCurve(field, np.round(20 / (1 + np.exp(-(field - 0.026) / 0.001))),
+                           np.full(12, 20.0), 1.0)  # fmt: skip
+    h0 = Estimate("H0", 0.065, 0.002, "T", "fitted")
+    delta = Estimate("delta", 57.0, 2.0, "", "fitted")
+    sharrock, switching = calibration_panels(rates, [curve], h0, delta, 1e-9, 2.0)
+    assert (sharrock.xlabel, sharrock.xunit, sharrock.xlog) == ("time per field step", "s", True)
+    assert (sharrock.ylabel, sharrock.yunit) == ("µ0Hc", "T")
+    assert (switching.xlabel, switching.xunit) == ("µ0H pulse", "T")
+    assert any("µ0H0 = 65 ± 2 mT" in s.label for s in sharrock.series)
+    layout = build_figure([sharrock, switching], 1300, 600)
+    for plot in plots_of(layout):
+        assert "(x" not in label(plot, "bottom") + label(plot, "left")
+        assert_legend_free(plot)
+    layout.close()
