@@ -188,6 +188,7 @@ def points_frame(dataset: Any) -> pd.DataFrame:
     Columns that never received a value are left out."""
     import sqlite3
 
+    import numpy as np
     import pandas as pd
 
     try:
@@ -199,10 +200,10 @@ def points_frame(dataset: Any) -> pd.DataFrame:
     for name in frame.columns:
         spec = dataset.paramspecs.get(name)
         if spec is None or spec.type != "text":  # qcodes keeps a numeric NaN as the text 'nan'
-            frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+            frame[name] = np.asarray(pd.to_numeric(frame[name], errors="coerce"), dtype=float)
     frame = frame.dropna(axis=1, how="all")
     first = [c for c in ("t_s",) if c in frame.columns]  # station time first, as recorded
-    return frame[[*first, *(c for c in frame.columns if c not in first)]]
+    return frame.reindex(columns=[*first, *(c for c in frame.columns if c not in first)])
 
 
 def export_run(db: Path, run_id: int, fmt: str, out_dir: Path) -> Path:

@@ -350,7 +350,7 @@ def data_in_scene(plot: Any, per_segment: int = 24) -> np.ndarray:
         sx = t.m11() * x + t.m21() * y + t.dx()
         sy = t.m12() * x + t.m22() * y + t.dy()
         pts = np.column_stack([sx, sy])
-        ok = np.isfinite(pts).all(axis=1)
+        ok = np.asarray(np.isfinite(pts).all(axis=1))
         out.append(pts[ok])
         if item.opts.get("pen") is not None and len(pts) > 1:
             a, b = pts[:-1], pts[1:]

@@ -101,11 +101,14 @@ class LiveWindow:
         self._x_axes: list[Any] = []
         for i, (x, y) in enumerate(self.axes):
             (xq, xu), (yq, yu) = label_of(x), label_of(y)
-            axes = {"bottom": quantity_axis("bottom", True), "left": quantity_axis("left")}
-            plot = self.widget.addPlot(title=f"{yq} vs {xq}", axisItems=axes)
-            label_axis(axes["bottom"], xq, xu)
-            label_axis(axes["left"], yq, yu)
-            self._x_axes.append(axes["bottom"])
+            items: dict[str, Any] = {
+                "bottom": quantity_axis("bottom", True),
+                "left": quantity_axis("left"),
+            }
+            plot = self.widget.addPlot(title=f"{yq} vs {xq}", axisItems=items)
+            label_axis(items["bottom"], xq, xu)
+            label_axis(items["left"], yq, yu)
+            self._x_axes.append(items["bottom"])
             plot.showGrid(x=True, y=True, alpha=0.3)
             color = COLORS[i % len(COLORS)]
             curve = plot.plot([], [], pen=pg.mkPen(color, width=1.5), symbol="o",

@@ -163,9 +163,11 @@ def comparison_panels(
     for x, y in pairs:
         # the rows that hold both columns (a trajectory between loop points: its own rows)
         m, s = measured[[x, y]].dropna(), simulated[[x, y]].dropna()
+        mx, my = np.asarray(m[x], dtype=float), np.asarray(m[y], dtype=float)
+        sx, sy = np.asarray(s[x], dtype=float), np.asarray(s[y], dtype=float)
         series = [
-            Series(m[x], m[y], "measured", line=False, symbol="o"),
-            Series(s[x], s[y], "simulated (twin)"),
+            Series(mx, my, "measured", line=False, symbol="o"),
+            Series(sx, sy, "simulated (twin)"),
         ]
         (xq, xu), (yq, yu) = spec.axis_label(x), spec.axis_label(y)
         panels.append(Panel(f"{yq} vs {xq}: measured and twin", xq, yq, series, xunit=xu, yunit=yu))
