@@ -166,6 +166,8 @@ def label_axis(axis: Any, quantity: str, unit: str = "", log: bool = False) -> N
     if unit in SI_UNITS and not log:
         axis.setLabel(quantity, units=unit)
         axis.enableAutoSIPrefix(True)
+        if unit == "s":  # ms and µs, but an hour is 3600 s, not 3.6 ks
+            axis.setSIPrefixEnableRanges(((0.0, 1.0),))
     else:
         axis.setLabel(axis_text(quantity, unit))
         axis.enableAutoSIPrefix(False)
@@ -182,6 +184,10 @@ def quantity_axis(orientation: str, integer: bool = False) -> Any:
 
         class QuantityAxis(pg.AxisItem):
             integer = False
+
+            def labelString(self) -> str:
+                # the micro sign, as in µ0H (pyqtgraph's prefix is the Greek letter mu)
+                return super().labelString().replace("\u03bc", "\u00b5")
 
             def tickSpacing(self, minVal: float, maxVal: float, size: float) -> Any:
                 levels = super().tickSpacing(minVal, maxVal, size)

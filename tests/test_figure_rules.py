@@ -26,7 +26,7 @@ from labctl.figures import Panel, Series, build_figure, plus_minus, qt_app
 from labctl.live import LiveWindow
 from labctl.protocol import available_protocols, axis_label
 
-MU = ("µ", "μ")  # pyqtgraph writes the Greek mu; both read "micro"
+MU = ("µ",)  # the micro sign (pyqtgraph's own prefix is the Greek mu: QuantityAxis swaps it)
 
 
 @pytest.fixture(autouse=True)
@@ -292,4 +292,18 @@ def test_calibration_figure_draws_the_data_and_the_fit_with_named_axes() -> None
     for plot in plots_of(layout):
         assert "(x" not in label(plot, "bottom") + label(plot, "left")
         assert_legend_free(plot)
+    layout.close()
+
+
+def test_times_take_ms_and_us_but_never_ks() -> None:
+    hour = np.linspace(0, 3600, 10)
+    layout = build_figure(
+        [
+            Panel("long", "gate time", "µ0Hc", [Series(hour, hour * 1e-6)], xunit="s", yunit="T"),
+            Panel("short", "pulse width", "n", [Series(hour * 1e-5, hour)], xunit="s"),
+        ]
+    )
+    long, short = plots_of(layout)
+    assert label(long, "bottom") == "gate time (s)"
+    assert label(short, "bottom") == "pulse width (ms)"
     layout.close()
