@@ -71,6 +71,15 @@ class RunFollower:
             return str(status).strip('"')
         return "completed" if row.get("is_completed") else "running"
 
+    def axis_label(self, column: str) -> tuple[str, str]:
+        """(quantity, unit) of ``column`` on an axis, as the run's protocol declares it."""
+        from labctl.protocol import axis_label, find_protocol
+
+        try:
+            return find_protocol(self.protocol).axis_label(column)
+        except LabctlError:  # a protocol not installed here: what the column's name says
+            return axis_label(column)
+
     def axes(self) -> list[tuple[str, str]]:
         """The protocol's declared axes, or every column against time when it is unknown."""
         try:
@@ -102,7 +111,9 @@ def catch_up(window: LiveWindow, follower: RunFollower, chunks: int | None = Non
 def open_watch_window(follower: RunFollower) -> LiveWindow:
     """A live window fed by ``follower`` every ``POLL_MS`` (call from the GUI thread; close
     the window before the follower: the poll stops with the window)."""
-    window = LiveWindow(follower.axes(), f"labctl watch: run {follower.run_id}")
+    window = LiveWindow(
+        follower.axes(), f"labctl watch: run {follower.run_id}", follower.axis_label
+    )
 
     def poll() -> None:
         catch_up(window, follower, POLL_CHUNKS)

@@ -19,7 +19,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import COLORS, Panel, Result, Run, Series, param, protocol, quantity, save_figure
+from labctl.api import (
+    COLORS,
+    Panel,
+    Result,
+    Run,
+    Series,
+    param,
+    plus_minus,
+    protocol,
+    quantity,
+    save_figure,
+)
 from protocols.analysis.switching import (
     empirical_x50,
     fit_switching,
@@ -198,19 +209,21 @@ def measure_curve(run: Run, p: SwitchingParams, tags: dict[str, float]) -> dict[
     return curve
 
 
+# the drive on a figure axis, by its unit (the mode: field, amplitude or width of the pulse)
+DRIVE_LABELS = {"T": "µ0H pulse", "V": "pulse amplitude", "s": "pulse width"}
+
+
 def switching_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
     from protocols.analysis.switching import p_switch
 
     unit = result.get("drive_unit", "")
-    scale = 1e3 if unit == "T" else 1.0
     series = []
     for i, curve in enumerate(result.get("curves", [])):
         color = COLORS[i % len(COLORS)]
         x = np.asarray(curve["drive"], dtype=float)
         pk = np.asarray(curve["flips"]) / np.maximum(np.asarray(curve["trials"]), 1)
         label = curve.get("label", f"curve {i}")
-        xs = np.log10(x) if unit == "s" else x * scale
-        series.append(Series(xs, pk, label, line=False, symbol="o", color=color))
+        series.append(Series(x, pk, label, line=False, symbol="o", color=color))
         if np.isfinite(curve.get("delta", np.nan)):
             grid = np.linspace(x.min(), x.max(), 200)
             if unit == "s":
@@ -218,14 +231,14 @@ def switching_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
             model = p_switch(grid, result["mode"], scale=curve["scale"], delta=curve["delta"],
                              width_s=curve["width_s"], tau0_s=curve["tau0_s"],
                              n=curve["n_exponent"])  # fmt: skip
-            gx = np.log10(grid) if unit == "s" else grid * scale
-            fit = f"Néel–Arrhenius fit Δ = {curve['delta']:.0f} ± {curve['delta_err']:.0f}"
-            series.append(Series(gx, model, fit, color=color))
-    xlabel = {"T": "µ0H pulse (mT)", "V": "amplitude (V)", "s": "log10(width / s)"}.get(unit, "")
+            fit = f"Néel–Arrhenius fit Δ = {plus_minus(curve['delta'], curve['delta_err'])}"
+            series.append(Series(grid, model, fit, color=color))
+    xlabel = DRIVE_LABELS.get(unit, "drive")
     title = f"switching probability vs {result.get('mode', 'drive')}"
     if unit == "T" and len(series) == 2 and np.isfinite(result.get("H0_T", np.nan)):
         title += f": µ0H0 = {result['H0_T'] * 1e3:.1f} ± {result['H0_err_T'] * 1e3:.1f} mT"
-    save_figure(path, [Panel(title, xlabel, "P(switch)", series)])
+    panel = Panel(title, xlabel, "P(switch)", series, xunit=unit, xlog=unit == "s")
+    save_figure(path, [panel])
 
 
 @protocol(
@@ -238,6 +251,15 @@ def switching_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
         "level": "",
         "level_hc_T": "T",
         "pass": "",
+    },
+    labels={
+        "drive": "drive",
+        "flips": "flips",
+        "trials": "trials",
+        "p_switch": "P(switch)",
+        "level": "level",
+        "level_hc_T": "µ0Hc of the level",
+        "pass": "pass",
     },
     setpoints=("level", "drive"),
     axes=(("drive", "p_switch"),),
@@ -258,7 +280,8 @@ def switching_probability(run: Run, params: SwitchingParams) -> SwitchingResult:
         if np.isfinite(level_hc):
             prog = program_to(run, program, level_hc, record=False)
             curve["programming"] = {k: v for k, v in prog.items() if k != "trajectory"}
-            curve["label"] = f"Hc {prog['achieved_hc_T'] * 1e3:.1f} mT"
+            hc = plus_minus(prog["achieved_hc_T"], prog["achieved_hc_err_T"], "mT", 1e3)
+            curve["label"] = f"µ0Hc {hc}"
             level_hc = prog["achieved_hc_T"]
         curve.update(measure_curve(run, params, {"level": float(i), "level_hc_T": level_hc}))
         curve["level_hc_T"] = level_hc

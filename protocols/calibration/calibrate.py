@@ -158,6 +158,7 @@ class Calibration:
     path: Path | None
     runs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    figure: Path | None = None  # the H0/Δ fit against its data, next to the chip file
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -166,6 +167,7 @@ class Calibration:
             "chip_file": str(self.path) if self.path else None,
             "chip": params_to_dict(self.chip),
             "notes": self.notes,
+            "figure": str(self.figure) if self.figure else None,
         }
 
     def text(self) -> str:
@@ -180,6 +182,8 @@ class Calibration:
         lines += [f"  note: {n}" for n in self.notes]
         if self.path:
             lines.append(f"chip parameter file: {self.path}")
+        if self.figure:
+            lines.append(f"figure: {self.figure}")
         return "\n".join(lines)
 
 
@@ -296,7 +300,21 @@ def calibrate_runs(
     calibration.chip = calibrated_chip(base_chip, estimates, calibration.runs)
     if out is not None:
         write_chip_file(out, calibration)
+        calibration.figure = _figure(out.with_suffix(".png"), rates, curves, h0, delta, tau0, n)
     return calibration
+
+
+def _figure(path: Path, *args: Any) -> Path | None:
+    """The fit's figure; a figure that fails is logged, never the calibration's failure."""
+    import logging
+
+    from protocols.calibration.figure import calibration_figure
+
+    try:
+        return calibration_figure(path, *args)
+    except Exception as exc:  # a figure must never lose the chip file
+        logging.getLogger("labctl").warning("calibration figure failed: %s", exc)
+        return None
 
 
 def calibrated_chip(base: ChipParams, est: dict[str, Estimate], runs: list[str]) -> ChipParams:
