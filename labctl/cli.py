@@ -336,6 +336,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("pyvisa").setLevel(logging.WARNING)
     logging.getLogger("qcodes").setLevel(logging.WARNING)
+    # pymeasure says "Initializing <model>." for every instrument it makes; labctl's bench says
+    # once per instrument which one it opened, with its name in the station and its address
+    logging.getLogger("pymeasure").setLevel(logging.WARNING)
     try:
         if args.command not in WITHOUT_NUMPY:
             import_numpy_uninterrupted()
