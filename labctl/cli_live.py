@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ def execute_live(spec: Any, params: Any, station: Any, db: Path, **kwargs: Any) 
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    from labctl.live import has_display
     from labctl.watch import watch
 
     db = resolve_db(args.db)
@@ -70,12 +72,67 @@ def cmd_watch(args: argparse.Namespace) -> int:
             raise LabctlError(f"no runs in {db}")
         run_id = runs[-1].run_id
     snapshot = db.parent / "figures" / f"run{int(run_id)}_watch.png"
-    status = watch(db, int(run_id), snapshot=snapshot)
-    if getattr(args, "json", False):
+    as_json = getattr(args, "json", False)
+    reporter = None if as_json else WatchReport(int(run_id), db, has_display())
+    try:
+        status = watch(db, int(run_id), snapshot=snapshot, report=reporter)
+    finally:
+        if reporter is not None:
+            reporter.close()
+    if as_json:
         print(json.dumps({"run_id": int(run_id), "status": status, "snapshot": str(snapshot)}))
     else:
-        print(f"run {run_id}: {status} (window saved to {snapshot})", file=sys.stderr)
+        points = f", {reporter.points} points" if reporter is not None else ""
+        print(f"run {run_id}: {status}{points} (window saved to {snapshot})", file=sys.stderr)
     return 0
+
+
+class WatchReport:
+    """What ``labctl watch`` says while it follows a run: on a terminal a progress bar fed by
+    the run's stored checkpoints (the protocol's own progress and message), elsewhere a line
+    every ``every_s`` seconds when something changed; and a line when the status changes."""
+
+    def __init__(self, run_id: int, db: Path, display: bool, every_s: float = 5.0) -> None:
+        from labctl.progress import ProgressBar
+
+        self.run_id, self.db, self.display, self.every_s = run_id, db, display, every_s
+        self.bar = ProgressBar(f"run {run_id}")
+        self.status: str | None = None
+        self.points = 0
+        self._said_at, self._said = -float("inf"), ""
+
+    def __call__(self, follower: Any) -> None:
+        from labctl.progress import say
+
+        status, last = follower.status(), follower.checkpoint()
+        self.points = follower.points
+        if self.status is None:
+            where = "in a window" if self.display else "offscreen (no display)"
+            say(f"labctl: watch: following run {self.run_id} ({follower.protocol}, {status}) "
+                f"in {self.db}, plotted {where}")  # fmt: skip
+        elif status != self.status:
+            say(f"labctl: watch: run {self.run_id} is now {status}")
+        self.status = status
+        line = self.line(follower, last)
+        if self.bar.enabled and last.get("total"):
+            message = f"{follower.points} points" + (
+                f", {last['message']}" if last.get("message") else ""
+            )
+            self.bar.update(float(last["done"]), float(last["total"]), message)
+        elif line != self._said and time.monotonic() - self._said_at >= self.every_s:
+            self._said_at, self._said = time.monotonic(), line
+            say(f"labctl: watch: run {self.run_id} {status}: {line}")
+
+    def line(self, follower: Any, last: dict[str, Any]) -> str:
+        """``120 points, 37 % (field sweep)``: what the run has done so far."""
+        text = f"{follower.points} points"
+        if last.get("total"):
+            share = 100 * float(last["done"]) / float(last["total"])
+            text += f", {share:.0f} %" + (f" ({last['message']})" if last.get("message") else "")
+        return text
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def register(
