@@ -210,12 +210,14 @@ def _flatten(values: Any) -> Any:
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, str) and not value.strip():
+        return "-"
     if isinstance(value, list | tuple):
         if len(value) <= SHORT_LIST and all(not isinstance(v, list | dict) for v in value):
             return ", ".join(fmt_number(v) for v in value) or "none"
         return summarise(value)
     if isinstance(value, Mapping):
-        return f"{len(value)} fields"
+        return f"{len(value)} fields" if value else "none"
     return fmt_number(value)
 
 
@@ -264,7 +266,15 @@ def render_result(
     docs = describe_result(result_type)
     scalars: list[list[str]] = []
     sections: list[str] = []
+    parallel = _parallel_lists(result)
+    if parallel:  # lists of one length: one table, a row per element
+        headers = [_with_unit(k, _unit_of_field(k, docs, result)) for k in parallel]
+        n = len(result[parallel[0]])
+        rows = [[fmt_number(result[k][i]) for k in parallel] for i in range(n)]
+        sections += [f"{indent}{', '.join(parallel)}:", *table(headers, rows, indent * 2)]
     for name, value in result.items():
+        if name in parallel:
+            continue
         doc = docs.get(name) or FieldDoc(unit=unit_of_name(name))
         unit = str(result.get(doc.unit_from, "")) if doc.unit_from else doc.unit
         if isinstance(value, Mapping) and value:
@@ -279,6 +289,26 @@ def render_result(
             scalars.append([name, _cell(value), unit])
     lines = table(["quantity", "value", "unit"], scalars, indent) if scalars else []
     return lines + sections
+
+
+def _parallel_lists(result: Mapping[str, Any]) -> list[str]:
+    """The fields that are flat lists of one length (2 to ``SHORT_TABLE`` elements), when
+    there are at least two of them: a retention's hold times, Hc and amplitudes."""
+    by_length: dict[int, list[str]] = {}
+    for name, value in result.items():
+        if (
+            isinstance(value, list | tuple)
+            and 2 <= len(value) <= SHORT_TABLE
+            and not any(isinstance(v, list | tuple | Mapping) for v in value)
+        ):
+            by_length.setdefault(len(value), []).append(name)
+    groups = [names for names in by_length.values() if len(names) >= 2]
+    return max(groups, key=len) if groups else []
+
+
+def _unit_of_field(name: str, docs: Mapping[str, FieldDoc], result: Mapping[str, Any]) -> str:
+    doc = docs.get(name) or FieldDoc(unit=unit_of_name(name))
+    return str(result.get(doc.unit_from, "")) if doc.unit_from else doc.unit
 
 
 def _resolve(unit: str, result: Mapping[str, Any]) -> str:
