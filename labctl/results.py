@@ -186,6 +186,23 @@ def fmt_number(value: Any) -> str:
     return str(value)
 
 
+def fmt_uncertain(value: float, error: float) -> str:
+    """``0.0650 ± 0.0018``: the uncertainty with 2 significant digits and the value to the same
+    decimal place (``fmt_number`` of the value when the uncertainty is not finite or 0)."""
+    if not (math.isfinite(value) and math.isfinite(error)) or error <= 0:
+        return fmt_number(float(value))
+    exponent = math.floor(math.log10(error)) - 1  # the place of the 2nd significant digit
+    magnitude = math.floor(math.log10(abs(value))) if value else exponent
+    if magnitude - exponent + 1 > 6:  # an uncertainty far below the value: 6 digits at most
+        return f"{value:.6g} ± {error:.2g}"
+    if abs(value) >= 1e5 or 0 < abs(value) < 1e-3:
+        # scientific: the value's mantissa to the uncertainty's place
+        digits = max(magnitude - exponent, 1)
+        return f"{value:.{digits}e} ± {error:.1e}"
+    places = max(-exponent, 0)
+    return f"{round(value, -exponent):.{places}f} ± {round(error, -exponent):.{places}f}"
+
+
 def summarise(values: Sequence[Any]) -> str:
     """``n values, min…max`` of a (possibly nested) list of numbers; NaNs are counted apart."""
     flat = list(_flatten(values))
