@@ -18,7 +18,7 @@ from instruments.roles import (
     Timebase,
 )
 from labctl.errors import LabctlError
-from labctl.station import InstrumentSpec, Station
+from labctl.station import InstrumentSpec, Station, describe_instrument
 from labctl.transport import check_reachable
 
 log = logging.getLogger("labctl")
@@ -197,21 +197,8 @@ def open_bench(station: Station, timebase: Timebase) -> Bench:
                 f"{spec.address} ({station.visa_library}): {exc}"
                 + (f"; safe state: {safe}" if safe else "")
             ) from exc
-        log.info("opened %s (%s)", name, _described(spec))
+        log.info("opened %s (%s)", name, describe_instrument(spec))
     return Bench(station, roles)
-
-
-def _described(spec: InstrumentSpec) -> str:
-    """``kepco_bop at GPIB0::6::INSTR, gaussmeter lakeshore425 at GPIB0::12::INSTR``: the
-    instrument and the companions its settings name."""
-    parts = [f"{spec.driver} at {spec.address}"]
-    gaussmeter = getattr(spec.settings, "gaussmeter", None)
-    if isinstance(gaussmeter, dict) and gaussmeter.get("address"):
-        parts.append(f"gaussmeter {gaussmeter.get('driver', '')} at {gaussmeter['address']}")
-    nanovoltmeter = getattr(spec.settings, "nanovoltmeter_address", None)
-    if nanovoltmeter:
-        parts.append(f"nanovoltmeter at {nanovoltmeter}")
-    return ", ".join(parts)
 
 
 def _builds_on_roles(spec: InstrumentSpec) -> bool:

@@ -191,7 +191,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 @command("station")
 def cmd_station(args: argparse.Namespace) -> int:
     from instruments.roles import Window
-    from labctl.station import load_station
+    from labctl.station import describe_instrument, load_station
 
     station = load_station(args.file)
     summary = station.summary()
@@ -199,10 +199,11 @@ def cmd_station(args: argparse.Namespace) -> int:
     def text() -> str:
         lines = [
             f"{station.path}: OK: station {station.name!r}, VISA {station.visa_library}, "
-            f"{station.clock} clock, {len(station.instruments)} instruments"
+            f"{station.clock} clock, {len(station.instruments)} instrument"
+            + ("s" if len(station.instruments) != 1 else "")
         ]
         for name, spec in station.instruments.items():
-            lines.append(f"  {name:<12} {spec.role:<7} {spec.driver:<20} {spec.address}")
+            lines.append(f"  {name:<12} {spec.role:<7} {describe_instrument(spec)}")
             if spec.limits is not None and spec.limits.spec():  # what every run is held to
                 units = {k: unit for k, (_, unit) in spec.limits.spec().items()}
                 held = ", ".join(
