@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -169,7 +170,7 @@ def ending(status: str, metadata: dict[str, Any]) -> list[str]:
         if "t_s" in last:
             where += f", {fmt(float(last['t_s']))} s into the run"
         if "total" in last:
-            message = f" {last['message']!r}" if last.get("message") else ""
+            message = f" ({last['message']})" if last.get("message") else ""
             where += f", progress {fmt(last['done'])}/{fmt(last['total'])}{message}"
         lines.append(f"last checkpoint: {where}")
     safe = metadata.get("safe_state")
@@ -404,6 +405,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("labctl: interrupted", file=sys.stderr)
         return EXIT_ABORTED
+    except BrokenPipeError:  # `labctl show 3 | head`: the reader has gone, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except sqlite3.Error as exc:  # whatever the path checks could not foresee
         if args.debug:
             raise
