@@ -172,7 +172,6 @@ _DRIVERS: tuple[DriverInfo, ...] = (
 DRIVERS: dict[str, DriverInfo] = {info.key: info for info in _DRIVERS}
 
 
-
 @dataclass(frozen=True)
 class CompanionInfo:
     """An instrument that plays no role of its own: a field instrument's gaussmeter, named in

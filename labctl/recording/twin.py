@@ -93,16 +93,18 @@ class TwinComparison:
                 else []
             ),
         ]
-        rows = [
-            [
-                str(r.key),
-                fmt_number(float(r.measured)),
-                fmt_number(float(r.simulated)),
-                "-" if not math.isfinite(r.relative) else f"{r.relative:+.2%}",
-                unit_of_name(str(r.key)),
-            ]
-            for r in self.results.itertuples()
-        ]
+        rows = []
+        for r in self.results.to_dict(orient="records"):
+            relative = float(r["relative"])
+            rows.append(
+                [
+                    str(r["key"]),
+                    fmt_number(float(r["measured"])),
+                    fmt_number(float(r["simulated"])),
+                    f"{relative:+.2%}" if math.isfinite(relative) else "-",
+                    unit_of_name(str(r["key"])),
+                ]
+            )
         lines += table(["result", "measured", "simulated", "rel. diff", "unit"], rows)
         rms = [[k, fmt_number(float(v)), unit_of_name(k)] for k, v in self.rms.items()]
         if rms:
