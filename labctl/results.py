@@ -289,8 +289,9 @@ def render_result(
         n = len(result[parallel[0]])
         rows = [[fmt_number(result[k][i]) for k in parallel] for i in range(n)]
         sections += [f"{indent}{', '.join(parallel)}:", *table(headers, rows, indent * 2)]
+    errors = error_partners(result)
     for name, value in result.items():
-        if name in parallel:
+        if name in parallel or name in errors.values():
             continue
         doc = docs.get(name) or FieldDoc(unit=unit_of_name(name))
         unit = str(result.get(doc.unit_from, "")) if doc.unit_from else doc.unit
@@ -303,9 +304,45 @@ def render_result(
             columns = {k: _resolve(u, result) for k, u in doc.parts.items()}
             sections += _render_matrix(name, value, unit, columns, indent)
         else:
-            scalars.append([name, _cell(value), unit])
+            cell = _with_error(value, result[errors[name]]) if name in errors else _cell(value)
+            scalars.append([name, cell, unit])
     lines = table(["quantity", "value", "unit"], scalars, indent) if scalars else []
     return lines + sections
+
+
+ERROR_TAGS = ("_err", "_sem", "_unc")  # delta_err, H0_err_T, hc_sem_T: an uncertainty
+
+
+def error_partners(values: Mapping[str, Any]) -> dict[str, str]:
+    """``{quantity: its uncertainty}`` among numeric ``values``: ``delta`` and ``delta_err``,
+    ``H0_T`` and ``H0_err_T`` (the tag before the unit suffix), printed as ``62.4 ± 6.3``."""
+
+    def number(v: Any) -> bool:
+        return v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+
+    partners: dict[str, str] = {}
+    for name, value in values.items():
+        if not number(value):
+            continue
+        suffix = next((sfx for sfx, _ in SUFFIX_UNITS if name.endswith(sfx)), "")
+        base = name[: len(name) - len(suffix)] if suffix else name
+        for tag in ERROR_TAGS:
+            for candidate in (f"{base}{tag}{suffix}", f"{name}{tag}"):
+                if candidate != name and candidate in values and number(values[candidate]):
+                    partners[name] = candidate
+                    break
+            if name in partners:
+                break
+    return partners
+
+
+def _with_error(value: Any, error: Any) -> str:
+    """``62.4 ± 6.3``; an undefined uncertainty as ``± nan`` (the fit gave none)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return fmt_number(value)
+    if error is None or not math.isfinite(float(error)) or float(error) <= 0:
+        return f"{fmt_number(value)} ± {fmt_number(error)}"
+    return fmt_uncertain(float(value), float(error))
 
 
 def _parallel_lists(result: Mapping[str, Any]) -> list[str]:
@@ -364,11 +401,15 @@ def _render_plain_mapping(
     value: Mapping[str, Any], unit_of: Callable[[str], str], indent: str
 ) -> list[str]:
     rows, sections = [], []
+    errors = error_partners(value)
     for key, v in value.items():
+        if key in errors.values():
+            continue
         if isinstance(v, Mapping) and v:
             sections += _render_mapping(key, v, "", FieldDoc(), indent)
         else:
-            rows.append([key, _cell(v), unit_of(key)])
+            cell = _with_error(v, value[errors[key]]) if key in errors else _cell(v)
+            rows.append([key, cell, unit_of(key)])
     return table(["quantity", "value", "unit"], rows, indent) + sections
 
 

@@ -333,3 +333,15 @@ def test_live_without_a_display_says_what_it_did(
                       r"last frame saved to (\S+)", err)  # fmt: skip
     assert saved is not None, err
     assert int(saved.group(1)) > 10 and Path(saved.group(2)).stat().st_size > 1000
+
+
+def test_a_quantity_and_its_uncertainty_print_on_one_row() -> None:
+    """``delta`` with ``delta_err``, ``H0_T`` with ``H0_err_T``: one row, the value to the
+    place of its uncertainty; an undefined uncertainty says so."""
+    stored = {"delta": 62.3612, "delta_err": 6.28, "H0_T": 0.0599451, "H0_err_T": 0.00532,
+              "x50": 0.0255, "x50_err": float("nan"), "points": 5}  # fmt: skip
+    lines = render_result(stored)
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert "62.4 ± 6.3" in rows["delta"] and "0.0599 ± 0.0053" in rows["H0_T"]
+    assert rows["H0_T"].rstrip().endswith("T") and "0.0255 ± nan" in rows["x50"]
+    assert not {"delta_err", "H0_err_T", "x50_err"} & set(rows)
