@@ -50,6 +50,7 @@ class ProgressBar:
         self._redirect: contextlib.ExitStack | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._message: str | None = None
 
     def update(self, done: float, total: float, message: str = "") -> None:
         """``done`` of ``total`` so far; ``message`` says where (the last one is shown)."""
@@ -62,7 +63,7 @@ class ProgressBar:
             if total and total != bar.total:
                 bar.total = total
             done = min(max(float(done), 0.0), float(total or done))
-            if message != getattr(self, "_message", None):
+            if message != self._message:
                 self._message = message
                 short = message if len(message) <= MESSAGE_CHARS else message[: MESSAGE_CHARS - 1]
                 bar.set_postfix_str(short, refresh=False)
