@@ -228,7 +228,7 @@ def test_log_lines_never_run_into_the_progress_bar(tmp_path: Path) -> None:
     """On a terminal the bar is drawn, every log line starts on a line of its own (the bar is
     cleared first), and the bar ends with a newline before the result."""
     env = {**os.environ, "LABCTL_SUPERVISE": "0", "TERM": "xterm"}
-    cmd = [str(LABCTL), "run", "hall-loop", "--field-max-T", "0.04", "--step-T", "0.001"]
+    cmd = [str(LABCTL), "run", "hall-loop", "--field-max-T", "0.04", "--step-T", "0.002"]
     out = _read_pty([*cmd, "--db", str(tmp_path / "p.db")], env)
     assert "hall-loop:" in out and "%|" in out, out  # the bar was drawn
     physical = out.replace("\r\n", "\n").split("\n")
@@ -243,6 +243,8 @@ def test_log_lines_never_run_into_the_progress_bar(tmp_path: Path) -> None:
     assert logs >= 6  # the run, three instruments opened, three safe-state lines
     result = next(line for line in physical if "(hall-loop): completed" in line)
     assert result.startswith("run "), repr(result)  # not after the bar on its line
+    printed = out[out.index("(hall-loop): completed") :]
+    assert leaks(printed) == [] and "coercive_field_T" in printed, printed
     assert out.count("opened magnet") == 1 and "Initializing" not in out
 
 
