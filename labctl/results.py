@@ -433,8 +433,15 @@ def _render_records(
     head += f" ({doc.help})" if doc.help else ""
     if len(records) <= WIDE_RECORDS:
         labels = [str(r.get("label", f"[{i}]")) for i, r in enumerate(records)]
-        shown = [k for k in keys if k != "label"]  # the labels head the columns
-        rows = [[k, unit_of(k), *(_cell(r.get(k, "")) for r in flat)] for k in shown]
+        # a quantity and its uncertainty on one row when every record has both
+        errors = {k: e for k, e in error_partners(flat[0]).items()
+                  if all(k in r and e in r for r in flat)}  # fmt: skip
+        shown = [k for k in keys if k != "label" and k not in errors.values()]
+
+        def cell(r: Mapping[str, Any], k: str) -> str:
+            return _with_error(r[k], r[errors[k]]) if k in errors else _cell(r.get(k, ""))
+
+        rows = [[k, unit_of(k), *(cell(r, k) for r in flat)] for k in shown]
         return [head, *table(["quantity", "unit", *labels], rows, indent * 2)]
     headers = [_with_unit(k, unit_of(k)) for k in keys]
     rows = [[_cell(r.get(k, "")) for k in keys] for r in flat]
