@@ -313,12 +313,14 @@ def render_result(
 ERROR_TAGS = ("_err", "_sem", "_unc")  # delta_err, H0_err_T, hc_sem_T: an uncertainty
 
 
+def _is_number(v: Any) -> bool:
+    return v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+
+
 def error_partners(values: Mapping[str, Any]) -> dict[str, str]:
     """``{quantity: its uncertainty}`` among numeric ``values``: ``delta`` and ``delta_err``,
     ``H0_T`` and ``H0_err_T`` (the tag before the unit suffix), printed as ``62.4 ± 6.3``."""
-
-    def number(v: Any) -> bool:
-        return v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+    number = _is_number
 
     partners: dict[str, str] = {}
     for name, value in values.items():
@@ -380,8 +382,17 @@ def _render_mapping(
         keys = list(value)
         n = len(value[keys[0]])
         if n <= SHORT_TABLE:
-            headers = [_with_unit(k, unit_of(k)) for k in keys]
-            rows = [[fmt_number(value[k][i]) for k in keys] for i in range(n)]
+            # a column and its uncertainty (hc_T, hc_sem_T) in one: 0.0240 ± 0.0006
+            numeric = {k: 0.0 for k in keys if all(_is_number(v) for v in value[k])}
+            errors = error_partners(numeric)
+            shown = [k for k in keys if k not in errors.values()]
+
+            def cell(k: str, i: int) -> str:
+                v = value[k][i]
+                return _with_error(v, value[errors[k]][i]) if k in errors else fmt_number(v)
+
+            headers = [_with_unit(k, unit_of(k)) for k in shown]
+            rows = [[cell(k, i) for k in shown] for i in range(n)]
             return [head, *table(headers, rows, indent * 2)]
         rows = [[k, summarise(value[k]), unit_of(k)] for k in keys]
         return [head, *table(["column", "values", "unit"], rows, indent * 2)]

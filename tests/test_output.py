@@ -347,3 +347,8 @@ def test_a_quantity_and_its_uncertainty_print_on_one_row() -> None:
     assert "62.4 ± 6.3" in rows["delta"] and "0.0599 ± 0.0053" in rows["H0_T"]
     assert rows["H0_T"].rstrip().endswith("T") and "0.0255 ± nan" in rows["x50"]
     assert not {"delta_err", "H0_err_T", "x50_err"} & set(rows)
+    series = {
+        "series": {"t_step_s": [1.3, 11.3], "hc_T": [0.024, 0.0228], "hc_sem_T": [5.6e-4, 6e-4]}
+    }
+    text = "\n".join(render_result(series))
+    assert "0.02400 ± 0.00056" in text and "hc_sem_T" not in text, text  # columns too
