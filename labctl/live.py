@@ -190,6 +190,7 @@ def run_live(
     *,
     keep_open: bool | None = None,
     on_window: Callable[[LiveWindow], None] | None = None,
+    on_end: Callable[[LiveWindow, Any], None] | None = None,
     **kwargs: Any,
 ) -> Any:
     """Run the engine (``labctl.engine.execute``) in a worker thread with a live window.
@@ -197,6 +198,8 @@ def run_live(
     Returns the engine's outcome (``kwargs`` go to ``execute``). ``keep_open``: after the run,
     leave the window up until the user closes it (default: when there is a display — offscreen
     nobody could close it). Ctrl-C or closing the window during the run requests an abort.
+    ``on_end(window, outcome)``: called once the run has ended, before the window closes (to
+    save its last frame: a closed window draws nothing).
     """
     from labctl.engine import execute
 
@@ -255,6 +258,8 @@ def run_live(
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+        if on_end is not None and "value" in outcome:
+            on_end(window, outcome["value"])
         window.close()
     if "error" in outcome:
         raise outcome["error"]

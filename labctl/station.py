@@ -437,3 +437,16 @@ def _is_number(value: Any) -> bool:
 
 def dump_station(station: Station) -> str:
     return yaml.safe_dump(station.raw, sort_keys=False)
+
+
+def describe_instrument(spec: InstrumentSpec) -> str:
+    """``kepco_bop at GPIB0::6::INSTR, gaussmeter lakeshore425 at GPIB0::12::INSTR``: the
+    instrument and the companions its settings name."""
+    parts = [f"{spec.driver} at {spec.address}"]
+    gaussmeter = getattr(spec.settings, "gaussmeter", None)
+    if isinstance(gaussmeter, dict) and gaussmeter.get("address"):
+        parts.append(f"gaussmeter {gaussmeter.get('driver', '')} at {gaussmeter['address']}")
+    nanovoltmeter = getattr(spec.settings, "nanovoltmeter_address", None)
+    if nanovoltmeter:
+        parts.append(f"nanovoltmeter at {nanovoltmeter}")
+    return ", ".join(parts)

@@ -8,8 +8,11 @@ finished run is drawn at once and the window stays up.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,7 @@ class RunFollower:
             self.table = dataset.table_name
             self.protocol = str(dataset.metadata.get("labctl_protocol", dataset.name))
         self._last_id = 0
+        self.points = 0  # rows read so far
         self._conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, check_same_thread=False)
 
     def columns(self) -> list[str]:
@@ -59,13 +63,27 @@ class RunFollower:
         rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
         if rows:
             self._last_id = rows[-1]["id"]
+            self.points += len(rows)
         return rows
+
+    def _run_row(self) -> dict[str, Any]:
+        cursor = self._conn.execute("SELECT * FROM runs WHERE run_id = ?", (self.run_id,))
+        names = [d[0] for d in cursor.description]
+        return dict(zip(names, cursor.fetchone() or (), strict=False))
+
+    def checkpoint(self) -> dict[str, Any]:
+        """The run's last stored checkpoint: ``done``, ``total``, ``message`` (once the protocol
+        reported progress), ``points``, ``t_s``; empty before the first one."""
+        raw = self._run_row().get("labctl_last_checkpoint")
+        try:
+            value = json.loads(raw) if isinstance(raw, str) else {}
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
 
     def status(self) -> str:
         """The run's labctl status (``running`` until the engine writes the final one)."""
-        cursor = self._conn.execute("SELECT * FROM runs WHERE run_id = ?", (self.run_id,))
-        names = [d[0] for d in cursor.description]
-        row = dict(zip(names, cursor.fetchone() or (), strict=False))
+        row = self._run_row()
         status = row.get("labctl_status")
         if status:
             return str(status).strip('"')
@@ -138,12 +156,18 @@ def run_to_watch(db: Path, run_id: int | None) -> tuple[int, Path]:
     return int(run_id), db.parent / "figures" / f"run{int(run_id)}_watch.png"
 
 
-def watch(db: Path, run_id: int, snapshot: Path | None = None) -> str:
+def watch(
+    db: Path,
+    run_id: int,
+    snapshot: Path | None = None,
+    report: Callable[[RunFollower], None] | None = None,
+) -> str:
     """Show a run (live while it runs); returns the last status.
 
     With a display the window stays up until it is closed (or Ctrl-C). Without one (offscreen
     Qt) nobody can close it: the window follows the run until it is no longer running. Either
-    way, ``snapshot`` (a PNG path) receives the window as last drawn.
+    way, ``snapshot`` (a PNG path) receives the window as last drawn. ``report(follower)`` is
+    called every ``POLL_MS`` and once at the end (the command line's text reports).
     """
     from labctl.figures import qt_app
 
@@ -152,13 +176,19 @@ def watch(db: Path, run_id: int, snapshot: Path | None = None) -> str:
     window = open_watch_window(follower)
     window.show()
     interactive = has_display()
+    reported_at = -float("inf")
     try:
         while window.widget.isVisible():
             app.processEvents()
             if not interactive and follower.status() != "running":
                 catch_up(window, follower)  # the rows committed with the final status
                 break
+            if report is not None and time.monotonic() - reported_at >= POLL_MS / 1000:
+                reported_at = time.monotonic()
+                report(follower)
             threading.Event().wait(REFRESH_MS / 1000)
+        if report is not None:
+            report(follower)
         return follower.status()
     except KeyboardInterrupt:
         return follower.status()

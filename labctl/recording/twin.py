@@ -32,6 +32,7 @@ from labctl.params import build_params
 from labctl.protocol import ProtocolSpec, find_protocol
 from labctl.recording.replay import mark_replay, station_of
 from labctl.recording.store import load_recording
+from labctl.results import fmt_number, table, unit_of_name
 
 SIM_BACKEND = "labsim"
 
@@ -91,12 +92,24 @@ class TwinComparison:
                 if self.status != "completed"
                 else []
             ),
-            f"  {'result':<28}{'measured':>14}{'simulated':>14}{'rel. diff':>11}",
         ]
-        for r in self.results.itertuples():
-            rel = "" if not math.isfinite(r.relative) else f"{r.relative:+.2%}"
-            lines.append(f"  {r.key:<28}{r.measured:>14.6g}{r.simulated:>14.6g}{rel:>11}")
-        lines += [f"  rms residual {k}: {v:.4g}" for k, v in self.rms.items()]
+        rows = []
+        for r in self.results.to_dict(orient="records"):
+            relative = float(r["relative"])
+            rows.append(
+                [
+                    str(r["key"]),
+                    fmt_number(float(r["measured"])),
+                    fmt_number(float(r["simulated"])),
+                    f"{relative:+.2%}" if math.isfinite(relative) else "-",
+                    unit_of_name(str(r["key"])),
+                ]
+            )
+        lines += table(["result", "measured", "simulated", "rel. diff", "unit"], rows)
+        rms = [[k, fmt_number(float(v)), unit_of_name(k)] for k, v in self.rms.items()]
+        if rms:
+            lines.append("  rms residual point by point (simulated - measured):")
+            lines += table(["column", "rms", "unit"], rms, "    ")
         lines += [f"  {k}: {v}" for k, v in self.files.items()]
         return "\n".join(lines)
 
