@@ -30,6 +30,26 @@ class ProtocolSpec:
     axes: tuple[tuple[str, str], ...] = ()
     figure: Callable[..., Any] | None = None
     tolerates: frozenset[int] = frozenset()
+    needs: Sequence[str] | Callable[[Any], Mapping[str, str]] = ()
+
+    def roles_needed(self, params: Any) -> dict[str, str]:
+        """``{role: why}`` of the roles a run with ``params`` needs (why: '' or the setting)."""
+        if callable(self.needs):
+            return dict(self.needs(params))
+        return {role: "" for role in self.needs}
+
+    def check_station(self, params: Any, station: Any) -> None:
+        """Refuse, in one line, a station lacking a role this run needs (before the run exists
+        or the bench opens): a pairing that cannot run says so instead of failing mid-run."""
+        present = {spec.role for spec in station.instruments.values()}
+        missing = {r: why for r, why in self.roles_needed(params).items() if r not in present}
+        if missing:
+            roles = ", ".join(f"{r!r}" + (f" ({why})" if why else "") for r, why in missing.items())
+            raise LabctlError(
+                f"{self.name} needs an instrument in the role{'s' if len(missing) > 1 else ''} "
+                f"{roles}; station {station.path} has none "
+                f"(roles present: {', '.join(sorted(present))})"
+            )
 
     @property
     def doc(self) -> str:
@@ -46,6 +66,7 @@ def protocol(
     axes: Sequence[tuple[str, str]] = (),
     figure: Callable[..., Any] | None = None,
     tolerates: Sequence[int] = (),
+    needs: Sequence[str] | Callable[[Any], Mapping[str, str]] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare ``function(run, params) -> result`` as the protocol ``name``.
 
@@ -54,6 +75,9 @@ def protocol(
     protocol's PNG figure. ``tolerates`` lists instrument error codes (SCPI ``-221`` ...)
     that the protocol expects and handles: found during the run, they are logged, not fatal.
     Any other queued error, and every compliance trip, ends the run in the safe state.
+    ``needs`` names the roles a run uses (``("field", "hall")``), or is a function of the
+    parameters giving ``{role: why}`` (``{"pulse": "mode = width"}``): a station without one is
+    refused in one line before the run is created.
     """
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,6 +97,7 @@ def protocol(
             tuple(axes),
             figure,
             frozenset(int(code) for code in tolerates),
+            needs if callable(needs) else tuple(needs),
         )
         function.__labctl_protocol__ = spec  # type: ignore[attr-defined]
         return function

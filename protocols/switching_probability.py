@@ -75,11 +75,22 @@ class SwitchingParams:
     def auto(self) -> bool:
         return self.start == 0 and self.stop == 0
 
-    def coarse(self) -> np.ndarray:
-        if self.mode == "width":
-            return np.logspace(
-                np.log10(self.min_width_s), np.log10(self.max_width_s), self.coarse_points
+    def width_range_s(self, shortest_s: float, longest_s: float) -> tuple[float, float]:
+        """The auto range of a width scan within what the pulse source may give (its station
+        limit, narrowed to the instrument's rating): ``min_width_s`` … ``max_width_s``."""
+        low, high = max(self.min_width_s, shortest_s), min(self.max_width_s, longest_s)
+        if low >= high:
+            raise ValueError(
+                f"auto range (width): min_width_s … max_width_s = {self.min_width_s:g} … "
+                f"{self.max_width_s:g} s lies outside the pulse source's widths "
+                f"{shortest_s:g} … {longest_s:g} s"
             )
+        return low, high
+
+    def coarse(self, widths_s: tuple[float, float] | None = None) -> np.ndarray:
+        if self.mode == "width":
+            low, high = widths_s or (self.min_width_s, self.max_width_s)
+            return np.logspace(np.log10(low), np.log10(high), self.coarse_points)
         top = self.field_max_T if self.mode == "field" else self.max_amplitude_V
         return np.linspace(top / self.coarse_points, top, self.coarse_points)
 
@@ -172,7 +183,19 @@ def measure_curve(run: Run, p: SwitchingParams, tags: dict[str, float]) -> dict[
     data: list[tuple[float, int, int]] = []
     holds_s: list[float] = []
     if p.auto:
-        coarse = scan(run, p, ref, p.coarse(), p.coarse_trials, {**tags, "pass": 0.0}, holds_s)
+        widths_s = None
+        if p.mode == "width":
+            window = run.station.pulse.limits.width_s
+            widths_s = p.width_range_s(window.low, window.high)
+            if widths_s != (p.min_width_s, p.max_width_s):
+                run.log.info(
+                    "auto range (width): %g … %g s, within the pulse source's widths %s",
+                    *widths_s,
+                    window,
+                )
+        coarse = scan(
+            run, p, ref, p.coarse(widths_s), p.coarse_trials, {**tags, "pass": 0.0}, holds_s
+        )
         data += coarse
         drive = np.array([d for d, _, _ in coarse])
         prob = np.array([k / n if n else np.nan for _, k, n in coarse])
@@ -228,6 +251,17 @@ def switching_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
     save_figure(path, [Panel(title, xlabel, "P(switch)", series)])
 
 
+def switching_needs(p: SwitchingParams) -> dict[str, str]:
+    """The roles a run uses: field and readout, a pulse source to scan amplitude or width, a
+    gate to program levels."""
+    needs = {"field": "", "hall": ""}
+    if p.mode != "field":
+        needs["pulse"] = f"mode = {p.mode}"
+    if p.levels_hc_T:
+        needs["gate"] = "levels_hc_T"
+    return needs
+
+
 @protocol(
     "switching-probability",
     columns={
@@ -242,6 +276,7 @@ def switching_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
     setpoints=("level", "drive"),
     axes=(("drive", "p_switch"),),
     figure=switching_figure,
+    needs=switching_needs,
 )
 def switching_probability(run: Run, params: SwitchingParams) -> SwitchingResult:
     """Flip probability versus drive, N reset–drive–read trials per point, Néel–Arrhenius fit."""
