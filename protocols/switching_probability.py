@@ -42,9 +42,12 @@ class SwitchingParams:
     trials: int = param(40, low=1, high=100_000, help="trials per drive value")
     coarse_points: int = param(10, low=3, high=100, help="auto range: coarse drive values")
     coarse_trials: int = param(6, low=1, high=1000, help="auto range: trials per coarse value")
-    width_s: float = param(1.0, unit="s", low=1e-10, high=3600, help="pulse width (field, amp.)")
+    width_s: float = param(1.0, unit="s", low=1e-10, high=3600, help="field pulse (field mode)")
+    write_width_s: float = param(
+        1e-3, limit="pulse.width_s", unit="s", low=1e-10, high=3600, help="write pulse (amplitude)"
+    )
     amplitude_V: float = param(
-        2.5, limit="pulse.amplitude_V", unit="V", low=0, high=100, help="write amplitude (width)"
+        3.0, limit="pulse.amplitude_V", unit="V", low=0, high=100, help="write amplitude (width)"
     )
     max_amplitude_V: float = param(
         5.0, limit="pulse.amplitude_V", unit="V", low=0, high=100, help="auto range: top"
@@ -74,6 +77,12 @@ class SwitchingParams:
     @property
     def auto(self) -> bool:
         return self.start == 0 and self.stop == 0
+
+    @property
+    def drive_width_s(self) -> float:
+        """The width of one drive: the field pulse, or the write pulse of an amplitude scan
+        (a width scan's fit takes its widths from the drive)."""
+        return self.write_width_s if self.mode == "amplitude" else self.width_s
 
     def width_range_s(self, shortest_s: float, longest_s: float) -> tuple[float, float]:
         """The auto range of a width scan within what the pulse source may give (its station
@@ -151,7 +160,7 @@ def trial(
     if p.mode == "field":
         holds_s.append(field_pulse(run, -start * drive, p.width_s))
     elif p.mode == "amplitude":
-        run.station.pulse.pulse(drive, p.width_s, 1)
+        run.station.pulse.pulse(drive, p.write_width_s, 1)
     else:
         run.station.pulse.pulse(p.amplitude_V, drive, 1)
     return ref.state(hall.read_voltage()) != start
@@ -208,7 +217,7 @@ def measure_curve(run: Run, p: SwitchingParams, tags: dict[str, float]) -> dict[
     curve["readout_contrast_V"] = ref.contrast_V
     curve["x50_data"] = empirical_x50(x, k, n)  # model-free: the level comparison uses it
     # a field pulse lasts its width plus the magnet's settling: fit with the measured hold
-    width = float(np.median(holds_s)) if holds_s else p.width_s
+    width = float(np.median(holds_s)) if holds_s else p.drive_width_s
     curve["hold_s"] = width
     try:
         fit = fit_switching(x, k, n, p.mode, width_s=width, tau0_s=p.tau0_s, n=p.n_exponent)
