@@ -5,7 +5,7 @@ refused in ONE line saying why (a role the station lacks, an array too small for
 network). The expected refusals are listed here, explicitly; every other pairing must run.
 
 The default run keeps this small: a protocol whose default run costs more than a few seconds of
-simulated physics is stopped after its first points (``FIRST_POINTS``), which is where a default
+simulated physics is stopped after its first steps (``FIRST_STEPS``), which is where a default
 the instruments refuse shows (the width scan's first pulse was ``-222,"Data out of range"`` on
 the 33500B); the ``slow`` variant runs every pairing to its end, analysis and figure included.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -73,61 +72,78 @@ FAILS_IN_RUN = {
     ("simulated_synapse_array.yaml", "train"): TOO_SMALL.format(n=16),
 }
 
-# the default run stops these after their first points (seconds of physics per point beyond)
-FIRST_POINTS = {
+# The default run stops these after their first n points or progress reports (whichever come
+# first: a gate-program reports each pulse, neuromodulation programs its devices before its first
+# point); a default the instruments refuse shows there. hall-loop runs to its end.
+FIRST_STEPS = {
     "array-map": 2,
+    "gate-program": 2,
     "hall-loop-series": 40,
-    "neuromodulation": 2,
+    "neuromodulation": 1,
+    "retention": 2,
     "switching-probability": 2,
     "switching-probability --mode amplitude": 2,
     "switching-probability --mode width": 2,
     "train": 3,
 }
-STOP = "enough points for the defaults test"
+STOP = "enough steps for the defaults test"
 
 
-def run_defaults(station_file: str, case: str, tmp_path: Path, points: int | None) -> RunOutcome:
-    """Run ``case`` with its defaults on a shipped station; stop after ``points`` if given."""
+def run_defaults(station_file: str, case: str, tmp_path: Path, steps: int | None) -> RunOutcome:
+    """Run ``case`` with its defaults on a shipped station; stop after ``steps`` points or
+    progress reports if given."""
     name = case.split()[0]
     spec = find_protocol(name)
     params = build_params(spec.params_type, CASES[case], name)
     station = load_station(STATIONS / station_file)
+    runs: list[Run] = []
+    reports: list[float] = []
 
-    def stop_after(run: Run) -> None:
-        def count(_row: dict[str, Any]) -> None:
-            if run.n_points >= (points or 0):
-                run.control.request_abort(STOP)
+    def enough() -> None:
+        run = runs[0]
+        if steps and (run.n_points >= steps or len(reports) >= steps):
+            run.control.request_abort(STOP)
 
-        if points:
-            run.subscribers.append(count)
+    def on_run(run: Run) -> None:
+        runs.append(run)
+        run.subscribers.append(lambda _row: enough())
+
+    def progress(done: float, _total: float, _message: str) -> None:
+        reports.append(done)
+        enough()
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return execute(
-            spec, params, station, tmp_path / "runs.db", handle_signals=False, on_run=stop_after
+            spec,
+            params,
+            station,
+            tmp_path / "runs.db",
+            handle_signals=False,
+            on_run=on_run,
+            progress=progress,
         )
 
 
-def check_pairing(station_file: str, case: str, tmp_path: Path, points: int | None) -> None:
+def check_pairing(station_file: str, case: str, tmp_path: Path, steps: int | None) -> None:
     db = tmp_path / "runs.db"
     refusal = REFUSED.get((station_file, case))
     if refusal is not None:
         with pytest.raises(LabctlError) as refused:
-            run_defaults(station_file, case, tmp_path, points)
+            run_defaults(station_file, case, tmp_path, steps)
         assert refusal in str(refused.value)
         assert "\n" not in str(refused.value)
         assert not db.exists() or not list_runs(db)  # refused before the run was created
         return
-    outcome = run_defaults(station_file, case, tmp_path, points)
+    outcome = run_defaults(station_file, case, tmp_path, steps)
     failure = FAILS_IN_RUN.get((station_file, case))
     if failure is not None:
         assert outcome.status == "failed"
         assert outcome.error is not None and failure in outcome.error
         assert "\n" not in outcome.error.strip()
         return
-    if outcome.status == "aborted" and points:
+    if outcome.status == "aborted" and steps:
         assert outcome.error is not None and STOP in outcome.error
-        assert outcome.points >= points
         return
     assert outcome.status == "completed", outcome.error
     assert outcome.points > 0
@@ -144,7 +160,7 @@ def test_every_case_and_station_is_covered() -> None:
     assert set(available_protocols()) <= {case.split()[0] for case in CASES}
     for station_file, case in [*REFUSED, *FAILS_IN_RUN]:
         assert station_file in SHIPPED and case in CASES, (station_file, case)
-    assert set(FIRST_POINTS) <= set(CASES)
+    assert set(FIRST_STEPS) <= set(CASES)
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -152,7 +168,7 @@ def test_every_case_and_station_is_covered() -> None:
 def test_defaults_run_on_every_shipped_station(
     tmp_path: Path, station_file: str, case: str
 ) -> None:
-    check_pairing(station_file, case, tmp_path, FIRST_POINTS.get(case))
+    check_pairing(station_file, case, tmp_path, FIRST_STEPS.get(case))
 
 
 @pytest.mark.slow
