@@ -44,10 +44,14 @@ class ProtocolSpec:
         present = {spec.role for spec in station.instruments.values()}
         missing = {r: why for r, why in self.roles_needed(params).items() if r not in present}
         if missing:
-            roles = ", ".join(f"{r!r}" + (f" ({why})" if why else "") for r, why in missing.items())
+            named = [f"{r!r}" + (f" ({why})" if why else "") for r, why in missing.items()]
+            if len(named) == 1:
+                role, _, why = named[0].partition(" ")
+                where = f"the {role} role" + (f" {why}" if why else "")
+            else:
+                where = f"each of the roles {', '.join(named)}"
             raise LabctlError(
-                f"{self.name} needs an instrument in the role{'s' if len(missing) > 1 else ''} "
-                f"{roles}; station {station.path} has none "
+                f"{self.name} needs an instrument in {where}; station {station.path} has none "
                 f"(roles present: {', '.join(sorted(present))})"
             )
 

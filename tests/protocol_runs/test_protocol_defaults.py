@@ -36,9 +36,9 @@ CASES = {name: {} for name in sorted(available_protocols())} | {
 }
 
 # the pairings that cannot run, and the one line that says so
-NO_PULSE = "needs an instrument in the role 'pulse' (mode = {mode}); station {station} has none"
-NO_ARRAY = "train needs an instrument in the role 'array' (for on_chip = true: a synapse_array"
-ARRAY_ONLY = "needs an instrument in the roles {roles}; station {station} has none "
+NO_PULSE = "needs an instrument in the 'pulse' role (mode = {mode}); station {station} has none"
+NO_ARRAY = "train needs an instrument in the 'array' role (for on_chip = true: a synapse_array"
+ARRAY_ONLY = "needs an instrument in each of the roles {roles}; station {station} has none "
 TOO_SMALL = (
     "the network 64-256-10 needs 18944 synapses (one device per weight), the array has {n} "
     "devices: train a smaller network (hidden widths, tasks) or use a larger array"
