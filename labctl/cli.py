@@ -195,6 +195,10 @@ def cmd_station(args: argparse.Namespace) -> int:
     from instruments.roles import Window
     from labctl.station import describe_instrument, load_station
 
+    if args.action == "new":
+        from labctl.station_template import cmd_station_new
+
+        return cmd_station_new(args)
     station = load_station(args.file)
     summary = station.summary()
 
@@ -348,8 +352,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "netcdf"), default="csv")
     p.add_argument("--out", default="export", help="output folder")
     p = sub.add_parser("station", parents=[common], help="station files")
-    p.add_argument("action", choices=("check",))
-    p.add_argument("file", nargs="?", default=None, help="default: the built-in simulated station")
+    p.add_argument(
+        "action",
+        choices=("check", "new"),
+        help="check: validate a station file; new: write a commented template for a real bench",
+    )
+    p.add_argument(
+        "file",
+        nargs="?",
+        default=None,
+        help="check: default the built-in simulated station; new: default my_bench.yaml",
+    )
     sub.add_parser("protocols", parents=[common], help="list protocols")
     sub.add_parser("drivers", parents=[common], help="list supported instrument models")
     for register in (register_live, register_replay, register_server):

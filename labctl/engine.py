@@ -104,7 +104,9 @@ def execute(
     ``supervise`` (default: on unless ``LABCTL_SUPERVISE=0``) starts :mod:`labctl.supervisor`,
     which brings the bench to its safe state if this process dies without finishing the run.
     """
-    check_station_limits(params, station, spec.name)  # before the run exists or the bench opens
+    # before the run exists or the bench opens
+    spec.check_station(params, station)
+    check_station_limits(params, station, spec.name)
     if supervise is None:
         supervise = os.environ.get("LABCTL_SUPERVISE", "1").strip() not in ("0", "false", "no")
     clock = clock or make_clock(station)

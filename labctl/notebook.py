@@ -11,7 +11,8 @@
     run.to_xarray()                                   # the same with units (attrs["units"])
     station.run("gate-program", live=True)            # with a live plot window
     lab.watch(run.run_id)                             # follow a run of another process
-    lab.open_station("virtual_chip_fast").train(rule=RULE, tasks="permuted-iris:2")  # RULE: one of `labctl train --help`
+    # RULE: a rule of `labctl train --help`
+    lab.open_station("virtual_chip_fast").train(rule=RULE, tasks="permuted-iris:2")
     lab.runs(); lab.load_run(3)                       # what the database holds
 
 A run goes through the same engine as ``labctl run``: stored in the database (``db=``, else

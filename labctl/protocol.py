@@ -38,6 +38,30 @@ class ProtocolSpec:
         """How ``column`` is written on a figure axis: (quantity, SI unit of the raw values),
         e.g. ``("µ0H", "T")`` for ``field_T``; see :func:`axis_label`."""
         return axis_label(column, self.columns, self.labels)
+    needs: Sequence[str] | Callable[[Any], Mapping[str, str]] = ()
+
+    def roles_needed(self, params: Any) -> dict[str, str]:
+        """``{role: why}`` of the roles a run with ``params`` needs (why: '' or the setting)."""
+        if callable(self.needs):
+            return dict(self.needs(params))
+        return {role: "" for role in self.needs}
+
+    def check_station(self, params: Any, station: Any) -> None:
+        """Refuse, in one line, a station lacking a role this run needs (before the run exists
+        or the bench opens): a pairing that cannot run says so instead of failing mid-run."""
+        present = {spec.role for spec in station.instruments.values()}
+        missing = {r: why for r, why in self.roles_needed(params).items() if r not in present}
+        if missing:
+            named = [f"{r!r}" + (f" ({why})" if why else "") for r, why in missing.items()]
+            if len(named) == 1:
+                role, _, why = named[0].partition(" ")
+                where = f"the {role} role" + (f" {why}" if why else "")
+            else:
+                where = f"each of the roles {', '.join(named)}"
+            raise LabctlError(
+                f"{self.name} needs an instrument in {where}; station {station.path} has none "
+                f"(roles present: {', '.join(sorted(present))})"
+            )
 
     @property
     def doc(self) -> str:
@@ -55,6 +79,7 @@ def protocol(
     figure: Callable[..., Any] | None = None,
     tolerates: Sequence[int] = (),
     labels: Mapping[str, str] | None = None,
+    needs: Sequence[str] | Callable[[Any], Mapping[str, str]] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare ``function(run, params) -> result`` as the protocol ``name``.
 
@@ -66,6 +91,9 @@ def protocol(
     ``labels`` names a column's quantity on figure axes (live view, ``watch``, the replay
     comparison) as a physicist writes it: ``{"field_T": "µ0H", "v_hall_V": "V_xy"}``; the
     unit comes from ``columns``.
+    ``needs`` names the roles a run uses (``("field", "hall")``), or is a function of the
+    parameters giving ``{role: why}`` (``{"pulse": "mode = width"}``): a station without one is
+    refused in one line before the run is created.
     """
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -86,6 +114,7 @@ def protocol(
             figure,
             frozenset(int(code) for code in tolerates),
             dict(labels or {}),
+            needs if callable(needs) else tuple(needs),
         )
         function.__labctl_protocol__ = spec  # type: ignore[attr-defined]
         return function

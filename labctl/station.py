@@ -273,6 +273,7 @@ def _instrument(path: str, key: str, name: str, entry: Any) -> InstrumentSpec:
                 gaussmeter_address, lambda problem: err("settings.gaussmeter.address", problem)
             )
     _check_ratings(adapter, settings, limits, entry.get("limits") or {}, err)
+    limits = _within_ratings(adapter, settings, limits, entry.get("limits") or {})
     check = getattr(adapter, "check_settings", None)
     if check is not None and settings is not None and not isinstance(settings, dict):
         try:
@@ -333,6 +334,27 @@ def _check_ratings(
                 f"got {bound:g} {rating.unit}: beyond the rating of {adapter.__name__}; "
                 f"expected a limit within {allowed}",
             )
+
+
+def _within_ratings(
+    adapter: type[Role], settings: Any, limits: Limits, given: dict[str, Any]
+) -> Limits:
+    """A window the file leaves to the role's default, narrowed to the instrument's rating: the
+    default pulse width window starts at 1 ns, a 33500B's pulses at 16 ns; a run is held to
+    what the instrument can do, and a protocol asking its station for the shortest pulse gets
+    the instrument's (the windows set in the file were checked by :func:`_check_ratings`)."""
+    ratings_of = getattr(adapter, "ratings", None)
+    if ratings_of is None:
+        return limits
+    narrowed: dict[str, Window] = {}
+    for key, rating in ratings_of(settings).items():
+        value = getattr(limits, key, None)
+        if key in given or not isinstance(value, Window):
+            continue
+        low, high = max(value.low, rating.low), min(value.high, rating.high)
+        if (low, high) != (value.low, value.high) and low <= high:
+            narrowed[key] = Window(low, high, value.unit)
+    return dataclasses.replace(limits, **narrowed) if narrowed else limits
 
 
 def _adapter(driver: str, err: typing.Callable[[str], StationError]) -> type[Role]:

@@ -122,6 +122,7 @@ def array_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> No
     setpoints=("device",),
     axes=(("device", "hc_T"), ("field_T", "v_hall_V")),
     figure=array_figure,
+    needs=("field", "hall"),
 )
 def array_map(run: Run, params: ArrayMapParams) -> ArrayMapResult:
     """Route to each device; as-found state and one Hall loop; map and variability."""

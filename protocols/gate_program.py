@@ -307,6 +307,7 @@ def program_to(
     setpoints=("step",),
     axes=(("step", "hc_T"), ("field_T", "v_hall_V")),
     figure=gate_program_figure,
+    needs=("gate", "field", "hall"),
 )
 def gate_program(run: Run, params: GateProgramParams) -> GateProgramResult:
     """Gate pulses and verification loops until the coercive field reaches the target."""

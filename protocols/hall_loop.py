@@ -96,6 +96,7 @@ def hall_loop_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
     setpoints=("field_set_T",),
     axes=(("field_T", "v_hall_V"),),
     figure=hall_loop_figure,
+    needs=("field", "hall"),
 )
 def hall_loop(run: Run, params: HallLoopParams) -> HallLoopRunResult:
     """Sweep the field from +max to -max and back, recording the Hall voltage at each point."""

@@ -134,6 +134,7 @@ def series_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> N
     setpoints=("dwell_s", "loop", "field_set_T"),
     axes=(("field_T", "v_hall_V"),),
     figure=series_figure,
+    needs=("field", "hall"),
 )
 def hall_loop_series(run: Run, params: HallLoopSeriesParams) -> HallLoopSeriesResult:
     """Hall loops at several sweep rates; Sharrock's law fitted to Hc versus time per step."""

@@ -202,6 +202,7 @@ def neuromodulation_figure(result: dict[str, Any], points: pd.DataFrame, path: P
     setpoints=("level", "field_T"),
     axes=(("field_T", "p_switch"), ("drive", "p_switch")),
     figure=neuromodulation_figure,
+    needs=("gate", "field", "hall"),
 )
 def neuromodulation(run: Run, params: NeuromodulationParams) -> NeuromodulationResult:
     """Program devices to several levels; P(flip) vs global field pulse for each level."""

@@ -142,6 +142,7 @@ def retention_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
     setpoints=("loop",),
     axes=(("hold_s", "hc_T"), ("field_T", "v_hall_V")),
     figure=retention_figure,
+    needs=("gate", "field", "hall"),
 )
 def retention(run: Run, params: RetentionParams) -> RetentionRunResult:
     """Hold at the bias; Hall loops at log-spaced hold times; drift per decade of Hc, amplitude."""

@@ -25,6 +25,11 @@ from protocols.learning.registry import DEFAULT_RULE, check_settings, parse_sett
 from protocols.learning.tasks import TASK_FAMILIES
 from protocols.train_result import TrainRunResult
 
+# why a run with on_chip = true needs the 'array' role (said when the station has none)
+ON_CHIP_NEEDS = (
+    "for on_chip = true: a synapse_array, or sim_backend.fast_array:VirtualSynapseArray; "
+    "--on-chip false trains in software"
+)
 _COST_COLUMNS = ("write_pulses", "consolidation_pulses", "reads", "transactions")
 
 
@@ -125,18 +130,11 @@ def train_panels(result: dict[str, Any], points: pd.DataFrame) -> list[Panel]:
     setpoints=("task", "epoch", "eval_task"),
     axes=(("step", "test_acc_pct"),),
     figure=train_figure,
+    needs=lambda p: {"array": ON_CHIP_NEEDS} if p.on_chip else {},
 )
 def train(run: Run, params: TrainParams) -> TrainRunResult:
     """Train a binarized network on a task sequence with one rule, weights on the chip."""
-    array = None
-    if params.on_chip:
-        if not run.station.has("array"):
-            raise ValueError(
-                "train: on_chip = true needs an instrument in the 'array' role in the station "
-                "(a synapse_array, or sim_backend.fast_array:VirtualSynapseArray); "
-                "or pass --on-chip false"
-            )
-        array = run.station.array
+    array = run.station.array if params.on_chip else None  # its presence: `needs` above
     tasks = make_tasks(params.tasks, params.seed)
     hidden = tuple(int(h) for h in params.hidden)
     total = len(tasks) * params.epochs

@@ -35,6 +35,7 @@ LONGEST_FIRST = (
     "tests/faults/test_fault_matrix.py",
     "tests/test_typecheck.py",
     "tests/protocol_runs/test_protocols_stations.py",
+    "tests/protocol_runs/test_protocol_defaults.py",
     "tests/test_cli_behaviour.py",
     "tests/server/test_instrument_server.py",
     "tests/test_notebook.py",
