@@ -38,6 +38,7 @@ class ProtocolSpec:
         """How ``column`` is written on a figure axis: (quantity, SI unit of the raw values),
         e.g. ``("µ0H", "T")`` for ``field_T``; see :func:`axis_label`."""
         return axis_label(column, self.columns, self.labels)
+
     needs: Sequence[str] | Callable[[Any], Mapping[str, str]] = ()
 
     def roles_needed(self, params: Any) -> dict[str, str]:
