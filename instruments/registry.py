@@ -171,15 +171,58 @@ _DRIVERS: tuple[DriverInfo, ...] = (
 
 DRIVERS: dict[str, DriverInfo] = {info.key: info for info in _DRIVERS}
 
+
+@dataclass(frozen=True)
+class CompanionInfo:
+    """An instrument that plays no role of its own: a field instrument's gaussmeter, named in
+    its settings (``gaussmeter: {driver: lakeshore425, address: ...}``)."""
+
+    key: str
+    model: str
+    kind: str  # "gaussmeter"
+    library: Library
+    setting: str  # where a station file names it
+    description: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_COMPANIONS: tuple[CompanionInfo, ...] = (
+    CompanionInfo(
+        "lakeshore425",
+        "Lake Shore 425 gaussmeter",
+        "gaussmeter",
+        "pymeasure",
+        "settings.gaussmeter of a field instrument",
+        "field readback for the closed loop of a field role",
+    ),
+    CompanionInfo(
+        "lakeshore475",
+        "Lake Shore 475 gaussmeter",
+        "gaussmeter",
+        "labctl",
+        "settings.gaussmeter of a field instrument",
+        "field readback for the closed loop of a field role",
+    ),
+)
+
+COMPANIONS: dict[str, CompanionInfo] = {info.key: info for info in _COMPANIONS}
 GAUSSMETERS: dict[str, str] = {
-    "lakeshore425": "Lake Shore 425 gaussmeter (pymeasure); field readback inside a field role",
-    "lakeshore475": "Lake Shore 475 gaussmeter (labctl); field readback inside a field role",
+    c.key: f"{c.model} ({c.library}); {c.description}"
+    for c in _COMPANIONS
+    if c.kind == "gaussmeter"
 }
 
 
 def list_drivers() -> list[DriverInfo]:
     """Every driver key, sorted by role then key (for ``labctl drivers``)."""
     return sorted(DRIVERS.values(), key=lambda d: (d.role, d.key))
+
+
+def list_companions() -> list[CompanionInfo]:
+    """Every companion instrument (gaussmeters), sorted by kind then key."""
+    return sorted(COMPANIONS.values(), key=lambda c: (c.kind, c.key))
 
 
 def load_adapter(key: str) -> type[Role]:

@@ -1,7 +1,7 @@
 """The public API for protocols: everything a protocol may import from labctl."""
 
 from labctl.errors import LabctlError, RunAborted
-from labctl.figures import COLORS, Panel, Series, save_figure
+from labctl.figures import COLORS, Panel, Series, plus_minus, save_figure
 from labctl.params import param
 from labctl.protocol import protocol
 from labctl.results import Result, quantity
@@ -16,6 +16,7 @@ __all__ = [
     "RunAborted",
     "Series",
     "param",
+    "plus_minus",
     "protocol",
     "quantity",
     "save_figure",

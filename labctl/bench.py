@@ -18,7 +18,7 @@ from instruments.roles import (
     Timebase,
 )
 from labctl.errors import LabctlError
-from labctl.station import InstrumentSpec, Station
+from labctl.station import InstrumentSpec, Station, describe_instrument
 from labctl.transport import check_reachable
 
 log = logging.getLogger("labctl")
@@ -197,6 +197,7 @@ def open_bench(station: Station, timebase: Timebase) -> Bench:
                 f"{spec.address} ({station.visa_library}): {exc}"
                 + (f"; safe state: {safe}" if safe else "")
             ) from exc
+        log.info("opened %s (%s)", name, describe_instrument(spec))
     return Bench(station, roles)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -29,6 +30,7 @@ from labctl.errors import LabctlError
 from labctl.params import describe_params
 from labctl.plugins import entry_points
 from labctl.protocol import ProtocolSpec, available_protocols, find_protocol
+from labctl.server.cli import register as register_server
 
 # as labctl.cli_run's, which imports the engine (qcodes, pandas): imported by the commands that run
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 130
@@ -102,7 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     add_live_option(parser)
     values = vars(parser.parse_args(args.params))
     common = {k: values.pop(k) for k in ("_live", "_json", "_debug", "_db", "_station")}
-    args.live = common["_live"]
+    args.live = getattr(args, "live", False) or common["_live"]
     args.json = args.json or common["_json"]
     args.debug = args.debug or common["_debug"]
     args.db = common["_db"] or args.db
@@ -169,7 +171,7 @@ def ending(status: str, metadata: dict[str, Any]) -> list[str]:
         if "t_s" in last:
             where += f", {fmt(float(last['t_s']))} s into the run"
         if "total" in last:
-            message = f" {last['message']!r}" if last.get("message") else ""
+            message = f" ({last['message']})" if last.get("message") else ""
             where += f", progress {fmt(last['done'])}/{fmt(last['total'])}{message}"
         lines.append(f"last checkpoint: {where}")
     safe = metadata.get("safe_state")
@@ -191,18 +193,23 @@ def cmd_export(args: argparse.Namespace) -> int:
 @command("station")
 def cmd_station(args: argparse.Namespace) -> int:
     from instruments.roles import Window
-    from labctl.station import load_station
+    from labctl.station import describe_instrument, load_station
 
+    if args.action == "new":
+        from labctl.station_template import cmd_station_new
+
+        return cmd_station_new(args)
     station = load_station(args.file)
     summary = station.summary()
 
     def text() -> str:
         lines = [
             f"{station.path}: OK: station {station.name!r}, VISA {station.visa_library}, "
-            f"{station.clock} clock, {len(station.instruments)} instruments"
+            f"{station.clock} clock, {len(station.instruments)} instrument"
+            + ("s" if len(station.instruments) != 1 else "")
         ]
         for name, spec in station.instruments.items():
-            lines.append(f"  {name:<12} {spec.role:<7} {spec.driver:<20} {spec.address}")
+            lines.append(f"  {name:<12} {spec.role:<7} {describe_instrument(spec)}")
             if spec.limits is not None and spec.limits.spec():  # what every run is held to
                 units = {k: unit for k, (_, unit) in spec.limits.spec().items()}
                 held = ", ".join(
@@ -235,20 +242,59 @@ def cmd_protocols(args: argparse.Namespace) -> int:
 
 @command("drivers")
 def cmd_drivers(args: argparse.Namespace) -> int:
-    from instruments.registry import list_drivers
+    from instruments.registry import list_companions, list_drivers
+    from labctl.results import table
 
-    drivers = list_drivers()
+    drivers, companions = list_drivers(), list_companions()
 
     def text() -> str:
-        rows = [f"{'driver':<22}{'role':<8}{'library':<11}model"]
-        rows += [f"{d.key:<22}{d.role:<8}{d.library:<11}{d.model}" for d in drivers]
-        return "\n".join(rows)
+        rows = [[d.key, d.role, d.library, d.model] for d in drivers]
+        rows += [[c.key, c.kind, c.library, f"{c.model} ({c.setting})"] for c in companions]
+        return "\n".join(table(["driver", "role", "library", "model"], rows, indent=""))
 
-    emit(args, {"drivers": [d.as_dict() for d in drivers]}, text)
+    payload = {
+        "drivers": [d.as_dict() for d in drivers],
+        "companions": [c.as_dict() for c in companions],
+    }
+    emit(args, payload, text)
     return EXIT_OK
 
 
 # ------------------------------------------------------------------------ parser
+class RunHelp(argparse.Action):
+    """``labctl run --help``: the options, then every installed protocol with its summary.
+    The protocols load only here (they import numpy): building the parser stays light."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.pop("default", None)
+        super().__init__(option_strings, argparse.SUPPRESS, nargs=0, default=argparse.SUPPRESS,
+                         **kwargs)  # fmt: skip
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any, **__: Any) -> None:
+        parser.epilog = protocols_epilog()
+        parser.print_help()
+        parser.exit()
+
+
+def protocols_epilog() -> str:
+    """The protocols as ``labctl run --help`` lists them, and two examples."""
+    try:
+        docs = {name: spec.doc for name, spec in available_protocols().items()}
+    except LabctlError:  # a broken plugin: the names at least
+        docs = {ep.name: "" for ep in entry_points(group="labctl.protocols")}
+    width = max((len(n) for n in docs), default=0) + 2
+    lines = ["protocols (labctl run PROTOCOL --help: its options, units, bounds, defaults):"]
+    lines += [f"  {name:<{width}}{doc}".rstrip() for name, doc in sorted(docs.items())]
+    lines += [
+        "",
+        "examples:",
+        "  labctl run hall-loop --field-max-T 0.06 --dwell-s 0.5",
+        "  labctl run gate-program --target-hc-T 0.03 --live",
+        "  labctl run hall-loop --station STATION.yaml --json",
+    ]
+    return "\n".join(lines)
+
+
 def common_options(defaults: bool) -> argparse.ArgumentParser:
     """The options every command takes, before or after its name. Only the main parser holds
     their defaults: a sub-parser's defaults would overwrite what was given before the
@@ -280,10 +326,23 @@ def build_parser() -> argparse.ArgumentParser:
     common = common_options(defaults=False)
     parser.add_argument("--version", action="version", version=f"labctl {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("run", parents=[common], help="run a protocol")
-    p.add_argument("protocol")
+    p = sub.add_parser(
+        "run",
+        parents=[common],
+        help="run a protocol (labctl run --help lists them)",
+        description="Run a protocol on a station and store every point in the database.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+    )
+    p.add_argument("-h", "--help", action=RunHelp, help="show this help (and the protocols)")
+    p.add_argument("protocol", help="the protocol to run (listed below)")
     p.add_argument("--station", default=None, help="station file (default: the simulated bench)")
-    p.add_argument("params", nargs=argparse.REMAINDER, help="protocol options (--name value)")
+    add_live_option(p, dest="live")
+    p.add_argument(
+        "params",
+        nargs=argparse.REMAINDER,
+        help="the protocol's options (--name value; labctl run PROTOCOL --help lists them)",
+    )
     sub.add_parser("demo", parents=[common], help="a Hall loop on the simulated station")
     sub.add_parser("runs", parents=[common], help="list runs")
     p = sub.add_parser("show", parents=[common], help="show one run")
@@ -293,11 +352,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "netcdf"), default="csv")
     p.add_argument("--out", default="export", help="output folder")
     p = sub.add_parser("station", parents=[common], help="station files")
-    p.add_argument("action", choices=("check",))
-    p.add_argument("file", nargs="?", default=None, help="default: the built-in simulated station")
+    p.add_argument(
+        "action",
+        choices=("check", "new"),
+        help="check: validate a station file; new: write a commented template for a real bench",
+    )
+    p.add_argument(
+        "file",
+        nargs="?",
+        default=None,
+        help="check: default the built-in simulated station; new: default my_bench.yaml",
+    )
     sub.add_parser("protocols", parents=[common], help="list protocols")
     sub.add_parser("drivers", parents=[common], help="list supported instrument models")
-    for register in (register_live, register_replay):
+    for register in (register_live, register_replay, register_server):
         COMMANDS.update(register(sub, common))
     COMMANDS.update(register_plugin_commands(sub, common))
     return parser
@@ -336,6 +404,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("pyvisa").setLevel(logging.WARNING)
     logging.getLogger("qcodes").setLevel(logging.WARNING)
+    # pymeasure says "Initializing <model>." for every instrument it makes; labctl's bench says
+    # once per instrument which one it opened, with its name in the station and its address
+    logging.getLogger("pymeasure").setLevel(logging.WARNING)
     try:
         if args.command not in WITHOUT_NUMPY:
             import_numpy_uninterrupted()
@@ -348,6 +419,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("labctl: interrupted", file=sys.stderr)
         return EXIT_ABORTED
+    except BrokenPipeError:  # `labctl show 3 | head`: the reader has gone, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except sqlite3.Error as exc:  # whatever the path checks could not foresee
         if args.debug:
             raise

@@ -17,21 +17,28 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from labctl.progress import ProgressBar
+
     db = resolve_db(args.db)
     out_db = Path(args.out_db) if args.out_db else None
+    label = f"replay of run {args.run}" + (" on the twin" if args.sim or args.chip else "")
+    bar = ProgressBar(label, enabled=False if getattr(args, "json", False) else None)
     if args.sim or args.chip:
         from labctl.recording.twin import replay_on_twin
 
         chip = Path(args.chip) if args.chip else None
         out_dir = Path(args.out) if args.out else None
-        comparison = replay_on_twin(
-            db, args.run, chip=chip, out_db=out_db, out_dir=out_dir, handle_signals=True
-        )
+        with bar:
+            comparison = replay_on_twin(
+                db, args.run, chip=chip, out_db=out_db, out_dir=out_dir, handle_signals=True,
+                progress=bar.update,
+            )  # fmt: skip
         emit(args, comparison.as_dict(), comparison.text)
         return EXIT_OK if comparison.status == "completed" else EXIT_FAILED
     from labctl.recording.replay import replay_run
 
-    report = replay_run(db, args.run, out_db=out_db, handle_signals=True)
+    with bar:
+        report = replay_run(db, args.run, out_db=out_db, handle_signals=True, progress=bar.update)
     emit(args, report.as_dict(), report.text)
     return EXIT_OK if report.identical else EXIT_FAILED
 

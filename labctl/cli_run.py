@@ -26,15 +26,13 @@ def run_protocol(
     params = build_params(spec.params_type, raw_params, spec.name)
     station = load_station(args.station)
     db = resolve_db(args.db)
-    if getattr(args, "live", False):
-        from labctl.cli_live import execute_live
+    # on a terminal only, and never with --json (one JSON object, nothing else)
+    with ProgressBar(spec.name, enabled=False if getattr(args, "json", False) else None) as bar:
+        if getattr(args, "live", False):
+            from labctl.cli_live import execute_live
 
-        return execute_live(spec, params, station, db)
-    bar = ProgressBar(spec.name) if sys.stderr.isatty() and not args.json else None
-    outcome = execute(spec, params, station, db, progress=bar.update if bar else None)
-    if bar:
-        bar.close()
-    return outcome
+            return execute_live(spec, params, station, db, progress=bar.update)
+        return execute(spec, params, station, db, progress=bar.update)
 
 
 def report(args: argparse.Namespace, outcome: RunOutcome) -> int:

@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Any
 
 from labctl.errors import RunAborted
+from labctl.progress import say as _say
 
 
 class RunControl:
@@ -29,7 +30,7 @@ class RunControl:
         self.in_safe_state = False
         self.pending = False  # a pause or abort waits: the hot path checks only this
         self._paused = threading.Event()
-        self._say = say or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self._say = say or _say  # above the progress bar, if one is drawn
 
     # -------------------------------------------------------------- requests
     def request_abort(self, reason: str) -> None:

@@ -27,6 +27,7 @@ from labctl.errors import LabctlError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import xarray as xr
 
 DEFAULT_DB = Path("labdata") / "labctl.db"
 META_PREFIX = "labctl_"
@@ -181,19 +182,45 @@ def load_run(db: Path, run_id: int) -> tuple[RunInfo, pd.DataFrame]:
 
 
 def points_frame(dataset: Any) -> pd.DataFrame:
-    """All columns of a dataset side by side, in recording order."""
+    """All columns of a dataset side by side, one row per point in recording order (columns in
+    qcodes' order). A column recorded at its own rate (gate-program's ``hc_T``, once per
+    verification among the loop points) is NaN at the other points: read from the results table,
+    because qcodes' ``get_parameter_data`` gives each dependent only its own rows, which cannot
+    be lined up again. Numeric columns are float (NULL and the text 'nan' qcodes stores a NaN
+    as are NaN), text columns objects; a column that never received a value is left out."""
+    import numpy as np
     import pandas as pd
 
-    data = dataset.get_parameter_data()
-    columns: dict[str, Any] = {}
-    for group in data.values():
-        for name, values in group.items():
-            columns.setdefault(name, values)
-    standalone = {n: v for n, v in columns.items()}
-    if not standalone:
+    specs = dataset.paramspecs
+    names = _column_order(specs)
+    if not names or not dataset.number_of_results:
         return pd.DataFrame()
-    length = max(len(v) for v in standalone.values())
-    return pd.DataFrame({n: v for n, v in standalone.items() if len(v) == length})
+    select = ", ".join(f'"{n}"' for n in names)
+    rows = dataset.conn.execute(f'SELECT {select} FROM "{dataset.table_name}" ORDER BY id')
+    columns: dict[str, Any] = {}
+    for name, values in zip(names, zip(*rows.fetchall(), strict=True), strict=True):
+        if all(v is None for v in values):
+            continue
+        if specs[name].type == "numeric":
+            try:
+                columns[name] = np.array(values, dtype=float)
+                continue
+            except (TypeError, ValueError):
+                pass  # text among the numbers: as stored
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+        columns[name] = array
+    return pd.DataFrame(columns)
+
+
+def _column_order(specs: Any) -> list[str]:
+    """qcodes' order (``get_parameter_data``'s): each dependent or standalone by name, each
+    followed by its setpoints the first time they appear."""
+    setpoints = {d for spec in specs.values() for d in spec.depends_on_}
+    order: list[str] = []
+    for name in sorted(n for n in specs if n not in setpoints):
+        order += [n for n in (name, *specs[name].depends_on_) if n not in order]
+    return order + [n for n in sorted(specs) if n not in order]
 
 
 def export_run(db: Path, run_id: int, fmt: str, out_dir: Path) -> Path:
@@ -208,15 +235,23 @@ def export_run(db: Path, run_id: int, fmt: str, out_dir: Path) -> Path:
         return path
     if fmt == "netcdf":
         path = stem.with_suffix(".nc")
-        from qcodes.dataset import load_by_id
-
-        with open_db(db, write=False) as conn:
-            dataset = load_by_id(run_id, conn=conn)
-            ds = frame.to_xarray()
-            ds.attrs.update({k: json.dumps(v, default=str) for k, v in info.as_dict().items()})
-            for name in frame.columns:
-                unit = dataset.paramspecs[name].unit if name in dataset.paramspecs else ""
-                ds[name].attrs["units"] = unit
-            ds.to_netcdf(path, engine="h5netcdf")
+        points_xarray(db, run_id).to_netcdf(path, engine="h5netcdf")
         return path
     raise LabctlError(f"unknown export format {fmt!r}; expected csv or netcdf")
+
+
+def points_xarray(db: Path, run_id: int) -> xr.Dataset:
+    """The run's points as an xarray Dataset (dimension ``index``: the point, as
+    :func:`points_frame`), each variable with its unit in ``attrs["units"]`` (the dataset's
+    parameter specs), the run's metadata (:meth:`RunInfo.as_dict`) as JSON text in ``attrs``:
+    what ``labctl export --format netcdf`` writes and :mod:`labctl.notebook` returns."""
+    from qcodes.dataset import load_by_id
+
+    info, frame = load_run(db, run_id)
+    with open_db(db, write=False) as conn:
+        specs = load_by_id(run_id, conn=conn).paramspecs
+    ds = frame.to_xarray()
+    ds.attrs.update({k: json.dumps(v, default=str) for k, v in info.as_dict().items()})
+    for name in frame.columns:
+        ds[name].attrs["units"] = specs[name].unit if name in specs else ""
+    return ds

@@ -24,6 +24,7 @@ from labctl.protocol import ProtocolSpec
 from labctl.recorder import RunWriter
 from labctl.recording.hook import RunRecorder, recorder_for_run
 from labctl.run import Run
+from labctl.server.client import hold_bench
 from labctl.station import Station
 from labctl.supervisor import process_identity, start_supervisor
 
@@ -103,13 +104,18 @@ def execute(
     ``supervise`` (default: on unless ``LABCTL_SUPERVISE=0``) starts :mod:`labctl.supervisor`,
     which brings the bench to its safe state if this process dies without finishing the run.
     """
-    check_station_limits(params, station, spec.name)  # before the run exists or the bench opens
+    # before the run exists or the bench opens
+    spec.check_station(params, station)
+    check_station_limits(params, station, spec.name)
     if supervise is None:
         supervise = os.environ.get("LABCTL_SUPERVISE", "1").strip() not in ("0", "false", "no")
     clock = clock or make_clock(station)
     control = RunControl()
     figures_dir = figures_dir or db.parent / "figures"
-    with use_clock(clock):
+    # a served bench: this run holds the server's write lock from before its record exists
+    # until its safe state is reached (labctl.server.client)
+    hold = hold_bench(station.visa_library, f"run of {spec.name} into {db}", station.server_wait_s)
+    with use_clock(clock), hold:
         writer = RunWriter(
             db,
             experiment=spec.name,

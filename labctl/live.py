@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from labctl.figures import COLORS, ensure_qt_platform, gui_loop, qt_app
+from labctl.figures import COLORS, ensure_qt_platform, gui_loop, label_axis, qt_app, quantity_axis
+from labctl.protocol import axis_label
 
 REFRESH_MS = 100
 # Points a live curve keeps. Past that it keeps every other one and takes new points at twice
@@ -51,8 +52,11 @@ class Series:
         self.stride = 1  # the kept points are those whose index is a multiple of this
         self.seen = 0
         self.last: tuple[float, float] | None = None  # the newest point, if not kept
+        self.whole_x = True  # every x so far is a whole number (a step, a task, a device)
 
     def add(self, x: float, y: float) -> None:
+        if self.whole_x and x != round(x):
+            self.whole_x = False
         if self.seen % self.stride:
             self.last = (x, y)
         else:
@@ -72,12 +76,21 @@ class Series:
 
 
 class LiveWindow:
-    """A window with one scatter-line plot per axes pair; thread-safe ``push`` of rows."""
+    """A window with one scatter-line plot per axes pair; thread-safe ``push`` of rows.
 
-    def __init__(self, axes: Sequence[tuple[str, str]], title: str = "labctl") -> None:
+    ``label_of(column)`` gives (quantity, SI unit) of a column for its axis (a protocol's
+    :meth:`~labctl.protocol.ProtocolSpec.axis_label`; default: from the column's name)."""
+
+    def __init__(
+        self,
+        axes: Sequence[tuple[str, str]],
+        title: str = "labctl",
+        label_of: Callable[[str], tuple[str, str]] | None = None,
+    ) -> None:
         qt_app()
         import pyqtgraph as pg
 
+        label_of = label_of or axis_label
         self.axes = list(axes) or [("t_s", "value")]
         self.widget = pg.GraphicsLayoutWidget(title=title)
         self.widget.setWindowTitle(title)
@@ -85,10 +98,17 @@ class LiveWindow:
         self._queue: queue.SimpleQueue[Mapping[str, Any]] = queue.SimpleQueue()
         self._data: list[Series] = []
         self._curves = []
+        self._x_axes: list[Any] = []
         for i, (x, y) in enumerate(self.axes):
-            plot = self.widget.addPlot(title=f"{y} vs {x}")
-            plot.setLabel("bottom", x)
-            plot.setLabel("left", y)
+            (xq, xu), (yq, yu) = label_of(x), label_of(y)
+            items: dict[str, Any] = {
+                "bottom": quantity_axis("bottom", True),
+                "left": quantity_axis("left"),
+            }
+            plot = self.widget.addPlot(title=f"{yq} vs {xq}", axisItems=items)
+            label_axis(items["bottom"], xq, xu)
+            label_axis(items["left"], yq, yu)
+            self._x_axes.append(items["bottom"])
             plot.showGrid(x=True, y=True, alpha=0.3)
             color = COLORS[i % len(COLORS)]
             curve = plot.plot([], [], pen=pg.mkPen(color, width=1.5), symbol="o",
@@ -133,7 +153,8 @@ class LiveWindow:
                     series.add(vx, vy)
         if n:
             self.points += n
-            for curve, series in zip(self._curves, self._data, strict=True):
+            for curve, axis, series in zip(self._curves, self._x_axes, self._data, strict=True):
+                axis.integer = series.whole_x  # whole-number ticks while x is whole numbers
                 curve.setData(*series.data())
         return n
 
@@ -169,6 +190,7 @@ def run_live(
     *,
     keep_open: bool | None = None,
     on_window: Callable[[LiveWindow], None] | None = None,
+    on_end: Callable[[LiveWindow, Any], None] | None = None,
     **kwargs: Any,
 ) -> Any:
     """Run the engine (``labctl.engine.execute``) in a worker thread with a live window.
@@ -176,13 +198,15 @@ def run_live(
     Returns the engine's outcome (``kwargs`` go to ``execute``). ``keep_open``: after the run,
     leave the window up until the user closes it (default: when there is a display — offscreen
     nobody could close it). Ctrl-C or closing the window during the run requests an abort.
+    ``on_end(window, outcome)``: called once the run has ended, before the window closes (to
+    save its last frame: a closed window draws nothing).
     """
     from labctl.engine import execute
 
     app = qt_app()
     if keep_open is None:
         keep_open = has_display()
-    window = LiveWindow(spec.axes, f"labctl: {spec.name}")
+    window = LiveWindow(spec.axes, f"labctl: {spec.name}", spec.axis_label)
     control: dict[str, Any] = {}
     outcome: dict[str, Any] = {}
 
@@ -234,6 +258,8 @@ def run_live(
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+        if on_end is not None and "value" in outcome:
+            on_end(window, outcome["value"])
         window.close()
     if "error" in outcome:
         raise outcome["error"]

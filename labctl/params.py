@@ -211,3 +211,25 @@ def check_station_limits(params: Any, station: Station, protocol: str) -> None:
 
 def params_as_dict(params: Any) -> dict[str, Any]:
     return dataclasses.asdict(params)
+
+
+def settings_text(settings: Mapping[str, Any]) -> str:
+    """``name=value`` pairs separated by spaces (lists as ``a,b``): the ``settings`` parameter
+    of the ``train`` protocol, which ``labctl train`` and :mod:`labctl.notebook` build from a
+    mapping of the rule's parameters."""
+
+    def one(v: Any) -> str:
+        return ",".join(f"{x:g}" for x in v) if isinstance(v, list | tuple) else f"{v}"
+
+    return " ".join(f"{k}={one(v)}" for k, v in settings.items())
+
+
+def parse_settings_text(text: str, where: str) -> dict[str, str]:
+    """The pairs of :func:`settings_text` back as ``{name: raw string}``."""
+    out: dict[str, str] = {}
+    for item in text.split():
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ParamError(f"{where}: settings item {item!r}: expected name=value")
+        out[key] = value
+    return out

@@ -114,6 +114,28 @@ def strict(value: Any) -> Any:
     return value
 
 
+def typed(result_type: type | None, values: Mapping[str, Any]) -> Any:
+    """A stored result (:meth:`Result.as_dict`'s plain values) back as its declared dataclass,
+    nested result dataclasses included (a field holding one, or a list of them). ``values``
+    as they are when there is no declared type, or when they do not fit it (a run that ended
+    before its result existed, a result stored by an older version of its protocol)."""
+    if result_type is None or not dataclasses.is_dataclass(result_type):
+        return dict(values)
+    docs = describe_result(result_type)
+    converted: dict[str, Any] = {}
+    for name, value in values.items():
+        nested = docs[name].nested if name in docs else None
+        if nested is not None and isinstance(value, Mapping):
+            value = typed(nested, value)
+        elif nested is not None and _is_records(value):
+            value = [typed(nested, v) for v in value]
+        converted[name] = value
+    try:
+        return result_type(**converted)
+    except TypeError:  # missing or unknown fields
+        return dict(values)
+
+
 # ------------------------------------------------------------------------ field descriptions
 @dataclass(frozen=True)
 class FieldDoc:
@@ -186,6 +208,23 @@ def fmt_number(value: Any) -> str:
     return str(value)
 
 
+def fmt_uncertain(value: float, error: float) -> str:
+    """``0.0650 ± 0.0018``: the uncertainty with 2 significant digits and the value to the same
+    decimal place (``fmt_number`` of the value when the uncertainty is not finite or 0)."""
+    if not (math.isfinite(value) and math.isfinite(error)) or error <= 0:
+        return fmt_number(float(value))
+    exponent = math.floor(math.log10(error)) - 1  # the place of the 2nd significant digit
+    magnitude = math.floor(math.log10(abs(value))) if value else exponent
+    if magnitude - exponent + 1 > 6:  # an uncertainty far below the value: 6 digits at most
+        return f"{value:.6g} ± {error:.2g}"
+    if abs(value) >= 1e5 or 0 < abs(value) < 1e-3:
+        # scientific: the value's mantissa to the uncertainty's place
+        digits = max(magnitude - exponent, 1)
+        return f"{value:.{digits}e} ± {error:.1e}"
+    places = max(-exponent, 0)
+    return f"{round(value, -exponent):.{places}f} ± {round(error, -exponent):.{places}f}"
+
+
 def summarise(values: Sequence[Any]) -> str:
     """``n values, min…max`` of a (possibly nested) list of numbers; NaNs are counted apart."""
     flat = list(_flatten(values))
@@ -210,12 +249,14 @@ def _flatten(values: Any) -> Any:
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, str) and not value.strip():
+        return "-"
     if isinstance(value, list | tuple):
         if len(value) <= SHORT_LIST and all(not isinstance(v, list | dict) for v in value):
             return ", ".join(fmt_number(v) for v in value) or "none"
         return summarise(value)
     if isinstance(value, Mapping):
-        return f"{len(value)} fields"
+        return f"{len(value)} fields" if value else "none"
     return fmt_number(value)
 
 
@@ -264,7 +305,16 @@ def render_result(
     docs = describe_result(result_type)
     scalars: list[list[str]] = []
     sections: list[str] = []
+    parallel = _parallel_lists(result)
+    if parallel:  # lists of one length: one table, a row per element
+        headers = [_with_unit(k, _unit_of_field(k, docs, result)) for k in parallel]
+        n = len(result[parallel[0]])
+        rows = [[fmt_number(result[k][i]) for k in parallel] for i in range(n)]
+        sections += [f"{indent}{', '.join(parallel)}:", *table(headers, rows, indent * 2)]
+    errors = error_partners(result)
     for name, value in result.items():
+        if name in parallel or name in errors.values():
+            continue
         doc = docs.get(name) or FieldDoc(unit=unit_of_name(name))
         unit = str(result.get(doc.unit_from, "")) if doc.unit_from else doc.unit
         if isinstance(value, Mapping) and value:
@@ -276,9 +326,67 @@ def render_result(
             columns = {k: _resolve(u, result) for k, u in doc.parts.items()}
             sections += _render_matrix(name, value, unit, columns, indent)
         else:
-            scalars.append([name, _cell(value), unit])
+            cell = _with_error(value, result[errors[name]]) if name in errors else _cell(value)
+            scalars.append([name, cell, unit])
     lines = table(["quantity", "value", "unit"], scalars, indent) if scalars else []
     return lines + sections
+
+
+ERROR_TAGS = ("_err", "_sem", "_unc")  # delta_err, H0_err_T, hc_sem_T: an uncertainty
+
+
+def _is_number(v: Any) -> bool:
+    return v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+
+
+def error_partners(values: Mapping[str, Any]) -> dict[str, str]:
+    """``{quantity: its uncertainty}`` among numeric ``values``: ``delta`` and ``delta_err``,
+    ``H0_T`` and ``H0_err_T`` (the tag before the unit suffix), printed as ``62.4 ± 6.3``."""
+    number = _is_number
+
+    partners: dict[str, str] = {}
+    for name, value in values.items():
+        if not number(value):
+            continue
+        suffix = next((sfx for sfx, _ in SUFFIX_UNITS if name.endswith(sfx)), "")
+        base = name[: len(name) - len(suffix)] if suffix else name
+        for tag in ERROR_TAGS:
+            for candidate in (f"{base}{tag}{suffix}", f"{name}{tag}"):
+                if candidate != name and candidate in values and number(values[candidate]):
+                    partners[name] = candidate
+                    break
+            if name in partners:
+                break
+    return partners
+
+
+def _with_error(value: Any, error: Any) -> str:
+    """``62.4 ± 6.3``; an undefined uncertainty as ``± nan`` (the fit gave none)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return fmt_number(value)
+    if error is None or not math.isfinite(float(error)) or float(error) <= 0:
+        return f"{fmt_number(value)} ± {fmt_number(error)}"
+    return fmt_uncertain(float(value), float(error))
+
+
+def _parallel_lists(result: Mapping[str, Any]) -> list[str]:
+    """The fields that are flat lists of one length (2 to ``SHORT_TABLE`` elements), when
+    there are at least two of them: a retention's hold times, Hc and amplitudes."""
+    by_length: dict[int, list[str]] = {}
+    for name, value in result.items():
+        if (
+            isinstance(value, list | tuple)
+            and 2 <= len(value) <= SHORT_TABLE
+            and not any(isinstance(v, list | tuple | Mapping) for v in value)
+        ):
+            by_length.setdefault(len(value), []).append(name)
+    groups = [names for names in by_length.values() if len(names) >= 2]
+    return max(groups, key=len) if groups else []
+
+
+def _unit_of_field(name: str, docs: Mapping[str, FieldDoc], result: Mapping[str, Any]) -> str:
+    doc = docs.get(name) or FieldDoc(unit=unit_of_name(name))
+    return str(result.get(doc.unit_from, "")) if doc.unit_from else doc.unit
 
 
 def _resolve(unit: str, result: Mapping[str, Any]) -> str:
@@ -296,8 +404,17 @@ def _render_mapping(
         keys = list(value)
         n = len(value[keys[0]])
         if n <= SHORT_TABLE:
-            headers = [_with_unit(k, unit_of(k)) for k in keys]
-            rows = [[fmt_number(value[k][i]) for k in keys] for i in range(n)]
+            # a column and its uncertainty (hc_T, hc_sem_T) in one: 0.0240 ± 0.0006
+            numeric = {k: 0.0 for k in keys if all(_is_number(v) for v in value[k])}
+            errors = error_partners(numeric)
+            shown = [k for k in keys if k not in errors.values()]
+
+            def cell(k: str, i: int) -> str:
+                v = value[k][i]
+                return _with_error(v, value[errors[k]][i]) if k in errors else fmt_number(v)
+
+            headers = [_with_unit(k, unit_of(k)) for k in shown]
+            rows = [[cell(k, i) for k in shown] for i in range(n)]
             return [head, *table(headers, rows, indent * 2)]
         rows = [[k, summarise(value[k]), unit_of(k)] for k in keys]
         return [head, *table(["column", "values", "unit"], rows, indent * 2)]
@@ -317,11 +434,15 @@ def _render_plain_mapping(
     value: Mapping[str, Any], unit_of: Callable[[str], str], indent: str
 ) -> list[str]:
     rows, sections = [], []
+    errors = error_partners(value)
     for key, v in value.items():
+        if key in errors.values():
+            continue
         if isinstance(v, Mapping) and v:
             sections += _render_mapping(key, v, "", FieldDoc(), indent)
         else:
-            rows.append([key, _cell(v), unit_of(key)])
+            cell = _with_error(v, value[errors[key]]) if key in errors else _cell(v)
+            rows.append([key, cell, unit_of(key)])
     return table(["quantity", "value", "unit"], rows, indent) + sections
 
 
@@ -345,8 +466,15 @@ def _render_records(
     head += f" ({doc.help})" if doc.help else ""
     if len(records) <= WIDE_RECORDS:
         labels = [str(r.get("label", f"[{i}]")) for i, r in enumerate(records)]
-        shown = [k for k in keys if k != "label"]  # the labels head the columns
-        rows = [[k, unit_of(k), *(_cell(r.get(k, "")) for r in flat)] for k in shown]
+        # a quantity and its uncertainty on one row when every record has both
+        errors = {k: e for k, e in error_partners(flat[0]).items()
+                  if all(k in r and e in r for r in flat)}  # fmt: skip
+        shown = [k for k in keys if k != "label" and k not in errors.values()]
+
+        def cell(r: Mapping[str, Any], k: str) -> str:
+            return _with_error(r[k], r[errors[k]]) if k in errors else _cell(r.get(k, ""))
+
+        rows = [[k, unit_of(k), *(cell(r, k) for r in flat)] for k in shown]
         return [head, *table(["quantity", "unit", *labels], rows, indent * 2)]
     headers = [_with_unit(k, unit_of(k)) for k in keys]
     rows = [[_cell(r.get(k, "")) for k in keys] for r in flat]

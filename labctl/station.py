@@ -21,12 +21,13 @@ from typing import Any
 import yaml
 
 from instruments.roles import ROLE_TYPES, Limits, Role, Window
-from labctl.errors import StationError
+from labctl.errors import LabctlError, StationError
 from labctl.yamlio import load_yaml_mapping
 
 ROLES = tuple(ROLE_TYPES)  # gate, field, hall, pulse, router, array
 VISA_LIBRARIES = ("@py", "@ivi", "@labsim", "@sim")
-TOP_KEYS = {"name", "description", "visa_library", "clock", "instruments", "chip"}
+TOP_KEYS = {"name", "description", "visa_library", "clock", "instruments", "chip", "server"}
+SERVER_KEYS = {"address", "token_file", "wait_s"}
 INSTRUMENT_KEYS = {"driver", "address", "role", "limits", "settings", "description"}
 
 
@@ -51,6 +52,7 @@ class Station:
     instruments: dict[str, InstrumentSpec]
     chip: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    server_wait_s: float = 0.0  # how long a run waits for a served bench held by another
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -121,6 +123,8 @@ def _validate(path: str, data: dict[str, Any]) -> Station:
     for key in data:
         if key not in TOP_KEYS:
             raise err(str(key), _unknown(key, TOP_KEYS, "key"))
+    if "server" in data:
+        return _served(path, data)
     if "visa_library" not in data:
         # Required: a file without it would talk to the addresses over the system VISA (@py),
         # the wrong bench for a file written for the simulator, and the reverse.
@@ -152,6 +156,59 @@ def _validate(path: str, data: dict[str, Any]) -> Station:
         if key in data and not isinstance(data[key], str):
             raise err(key, f"got {data[key]!r}; expected a string")
     return Station(path, str(data.get("name", Path(path).stem)), visa, clock, specs, chip, data)
+
+
+def _served(path: str, data: dict[str, Any]) -> Station:
+    """A station that names an instrument server: its instruments (from the server's own station
+    when the file lists none) are reached through ``@labserver``."""
+    from labctl.server import client, wire
+
+    entry = data["server"]
+    if isinstance(entry, str):
+        entry = {"address": entry}
+    if not isinstance(entry, dict):
+        raise StationError(
+            path, "server", f"got {entry!r}; expected tcp://HOST:PORT or a mapping with address"
+        )
+    for key in entry:
+        if key not in SERVER_KEYS:
+            raise StationError(path, f"server.{key}", _unknown(key, SERVER_KEYS, "key"))
+    if "visa_library" in data:
+        raise StationError(
+            path, "visa_library", "a station that names a server uses the server's library"
+        )
+    address = wire.Address.read(str(entry.get("address", "")))
+    if address is None:
+        problem = wire.Address.problem(entry["address"]) if "address" in entry else "missing"
+        raise StationError(path, "server.address", problem)
+    wait_s: Any = entry.get("wait_s", 0.0)
+    if not _is_number(wait_s) or float(wait_s) < 0:
+        raise StationError(path, "server.wait_s", f"got {wait_s!r}; expected seconds >= 0")
+    if "token_file" in entry:
+        token_path = Path(path).parent / str(entry["token_file"])
+        try:
+            client.remember_token(address, token_path.read_text().strip())
+        except OSError as exc:
+            raise StationError(
+                path, "server.token_file", f"cannot read {token_path}: {exc.strerror}"
+            ) from None
+    library = client.library_string(address)
+    own = {k: v for k, v in data.items() if k != "server"}
+    try:
+        served = client.served_library(library)
+        assert served is not None
+        text = served.connection.call("station")[1]
+    except LabctlError as exc:
+        raise StationError(path, "server", str(exc)) from None
+    # the server's station fills in what this file leaves out: all of it, or only the clock
+    # (the bench's: a simulated lab's clock is virtual) when the file lists instruments
+    server_station = yaml.safe_load(text.decode())
+    if "instruments" not in own:
+        own = {**server_station, **own}
+        own.pop("visa_library", None)
+    own.setdefault("clock", server_station.get("clock", "wall"))
+    station = _validate(path, {**own, "visa_library": "@py"})
+    return dataclasses.replace(station, visa_library=library, raw=data, server_wait_s=float(wait_s))
 
 
 def _check_references(path: str, specs: dict[str, InstrumentSpec]) -> None:
@@ -216,6 +273,7 @@ def _instrument(path: str, key: str, name: str, entry: Any) -> InstrumentSpec:
                 gaussmeter_address, lambda problem: err("settings.gaussmeter.address", problem)
             )
     _check_ratings(adapter, settings, limits, entry.get("limits") or {}, err)
+    limits = _within_ratings(adapter, settings, limits, entry.get("limits") or {})
     check = getattr(adapter, "check_settings", None)
     if check is not None and settings is not None and not isinstance(settings, dict):
         try:
@@ -276,6 +334,27 @@ def _check_ratings(
                 f"got {bound:g} {rating.unit}: beyond the rating of {adapter.__name__}; "
                 f"expected a limit within {allowed}",
             )
+
+
+def _within_ratings(
+    adapter: type[Role], settings: Any, limits: Limits, given: dict[str, Any]
+) -> Limits:
+    """A window the file leaves to the role's default, narrowed to the instrument's rating: the
+    default pulse width window starts at 1 ns, a 33500B's pulses at 16 ns; a run is held to
+    what the instrument can do, and a protocol asking its station for the shortest pulse gets
+    the instrument's (the windows set in the file were checked by :func:`_check_ratings`)."""
+    ratings_of = getattr(adapter, "ratings", None)
+    if ratings_of is None:
+        return limits
+    narrowed: dict[str, Window] = {}
+    for key, rating in ratings_of(settings).items():
+        value = getattr(limits, key, None)
+        if key in given or not isinstance(value, Window):
+            continue
+        low, high = max(value.low, rating.low), min(value.high, rating.high)
+        if (low, high) != (value.low, value.high) and low <= high:
+            narrowed[key] = Window(low, high, value.unit)
+    return dataclasses.replace(limits, **narrowed) if narrowed else limits
 
 
 def _adapter(driver: str, err: typing.Callable[[str], StationError]) -> type[Role]:
@@ -380,3 +459,16 @@ def _is_number(value: Any) -> bool:
 
 def dump_station(station: Station) -> str:
     return yaml.safe_dump(station.raw, sort_keys=False)
+
+
+def describe_instrument(spec: InstrumentSpec) -> str:
+    """``kepco_bop at GPIB0::6::INSTR, gaussmeter lakeshore425 at GPIB0::12::INSTR``: the
+    instrument and the companions its settings name."""
+    parts = [f"{spec.driver} at {spec.address}"]
+    gaussmeter = getattr(spec.settings, "gaussmeter", None)
+    if isinstance(gaussmeter, dict) and gaussmeter.get("address"):
+        parts.append(f"gaussmeter {gaussmeter.get('driver', '')} at {gaussmeter['address']}")
+    nanovoltmeter = getattr(spec.settings, "nanovoltmeter_address", None)
+    if nanovoltmeter:
+        parts.append(f"nanovoltmeter at {nanovoltmeter}")
+    return ", ".join(parts)

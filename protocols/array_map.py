@@ -17,11 +17,12 @@ import pandas as pd
 
 from labctl.api import Panel, Result, Run, Series, param, protocol, quantity, save_figure
 from protocols.analysis.array_map import array_statistics, as_grid, classify_devices
-from protocols.loops import LOOP_COLUMNS, field_max_param, try_loop
+from protocols.loops import LOOP_COLUMNS, LOOP_LABELS, field_max_param, try_loop
 
 SUMMARY_COLUMNS = {
     "state": "",
     "hc_T": "T",
+    "hc_err_T": "T",
     "amplitude_V": "V",
     "r_ahe_ohm": "Ohm",
     "r_offset_ohm": "Ohm",
@@ -53,8 +54,8 @@ class ArrayMapResult(Result):
     map_columns: int = quantity("", "columns of the map (0: near-square)")
     map: dict[str, list[float]] = quantity(
         "", "each device", default={},
-        parts={"device": "", "state": "", "hc_T": "T", "r_ahe_ohm": "Ω", "r_offset_ohm": "Ω",
-               "valid": "", "t_step_s": "s"},
+        parts={"device": "", "state": "", "hc_T": "T", "hc_err_T": "T", "r_ahe_ohm": "Ω",
+               "r_offset_ohm": "Ω", "valid": "", "t_step_s": "s"},
     )  # fmt: skip
 
 
@@ -82,14 +83,14 @@ def array_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> No
     if not maps.get("device"):  # the run ended before the map: the loops measured so far
         loops = [
             Series(
-                g["field_T"].to_numpy(dtype=float) * 1e3,
-                g["v_hall_V"].to_numpy(dtype=float) * 1e6,
+                g["field_T"].to_numpy(dtype=float),
+                g["v_hall_V"].to_numpy(dtype=float),
                 f"device {device:g}",
             )
             for device, g in points.dropna(subset=["field_T"]).groupby("device")
         ]
         title = f"Hall loops of the {len(loops)} devices measured before the run ended"
-        save_figure(path, [Panel(title, "µ0H (mT)", "V_xy (µV)", loops)])
+        save_figure(path, [Panel(title, "µ0H", "V_xy", loops, xunit="T", yunit="V")])
         return
     cols = int(result.get("map_columns", 0))
 
@@ -97,8 +98,10 @@ def array_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> No
         return as_grid(np.asarray(maps.get(key, []), float) * scale, cols)
 
     where = "column (device = row × columns + column)"
+    err = np.asarray(maps.get("hc_err_T", []), dtype=float)
+    u = f", ± {np.nanmedian(err) * 1e3:.1f} from the field step" if np.isfinite(err).any() else ""
     panels = [
-        Panel("µ0Hc (mT)", where, "row", image=grid("hc_T", 1e3), cell_format="{:.1f}"),
+        Panel(f"µ0Hc (mT{u})", where, "row", image=grid("hc_T", 1e3), cell_format="{:.1f}"),
         Panel("R_AHE (Ω)", where, "row", image=grid("r_ahe_ohm"), cell_format="{:.3f}"),
         Panel("valid synapse (1) / in-plane or dead (0)", where, "row", image=grid("valid"),
               levels=(0.0, 1.0), cell_format="{:.0f}"),
@@ -109,9 +112,17 @@ def array_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> No
 @protocol(
     "array-map",
     columns={"device": "", **LOOP_COLUMNS, **SUMMARY_COLUMNS},
+    labels={
+        **LOOP_LABELS,
+        "device": "device",
+        "hc_T": "µ0Hc",
+        "hc_err_T": "u(µ0Hc)",
+        "r_ahe_ohm": "R_AHE",
+    },
     setpoints=("device",),
     axes=(("device", "hc_T"), ("field_T", "v_hall_V")),
     figure=array_figure,
+    needs=("field", "hall"),
 )
 def array_map(run: Run, params: ArrayMapParams) -> ArrayMapResult:
     """Route to each device; as-found state and one Hall loop; map and variability."""
@@ -125,12 +136,14 @@ def array_map(run: Run, params: ArrayMapParams) -> ArrayMapResult:
             router.connect(params.readout_terminal, device)
         v_found = hall.read_voltage()
         m = try_loop(run, params.field_max_T, params.step_T, extra={"device": float(device)})
-        row = {"device": float(device), "state": 0.0, "hc_T": np.nan, "amplitude_V": np.nan,
+        row = {"device": float(device), "state": 0.0, "hc_T": np.nan, "hc_err_T": np.nan,
+               "amplitude_V": np.nan,
                "r_ahe_ohm": np.nan, "r_offset_ohm": np.nan, "squareness": np.nan,
                "t_step_s": np.nan}  # fmt: skip
         if m is not None:
             r = m.result
-            row.update(hc_T=r.coercive_field_T, amplitude_V=r.amplitude_V, r_ahe_ohm=r.r_ahe_ohm,
+            row.update(hc_T=r.coercive_field_T, hc_err_T=r.coercive_field_err_T,
+                       amplitude_V=r.amplitude_V, r_ahe_ohm=r.r_ahe_ohm,
                        r_offset_ohm=r.r_offset_ohm, squareness=r.squareness,
                        t_step_s=m.t_step_s)  # fmt: skip
             deviation = (v_found - r.offset_V) / r.amplitude_V if r.amplitude_V else 0.0
@@ -153,6 +166,6 @@ def array_map(run: Run, params: ArrayMapParams) -> ArrayMapResult:
     return ArrayMapResult.from_dict({
         **stats,
         "map_columns": params.map_columns,
-        "map": {k: table[k].tolist() for k in ("device", "state", "hc_T", "r_ahe_ohm",
-                                               "r_offset_ohm", "valid", "t_step_s")},
+        "map": {k: table[k].tolist() for k in ("device", "state", "hc_T", "hc_err_T",
+                                               "r_ahe_ohm", "r_offset_ohm", "valid", "t_step_s")},
     })  # fmt: skip

@@ -19,9 +19,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import Panel, Result, Run, Series, param, protocol, quantity, save_figure
+from labctl.api import (
+    COLORS,
+    Panel,
+    Result,
+    Run,
+    Series,
+    param,
+    plus_minus,
+    protocol,
+    quantity,
+    save_figure,
+)
 from protocols.gate_controller import GateController
-from protocols.loops import LOOP_COLUMNS, field_max_param, measure_loop
+from protocols.loops import LOOP_COLUMNS, LOOP_LABELS, field_max_param, measure_loop
 
 TRAJECTORY_COLUMNS = {
     "step": "",
@@ -29,7 +40,17 @@ TRAJECTORY_COLUMNS = {
     "pulse_width_s": "s",
     "gate_time_s": "s",
     "hc_T": "T",
+    "hc_err_T": "T",
     "hc_target_T": "T",
+}
+TRAJECTORY_LABELS = {
+    "step": "verification step",
+    "pulse_V": "V_g",
+    "pulse_width_s": "pulse width",
+    "gate_time_s": "gate time",
+    "hc_T": "µ0Hc",
+    "hc_err_T": "u(µ0Hc)",
+    "hc_target_T": "µ0Hc target",
 }
 
 
@@ -99,6 +120,7 @@ class GateProgramResult(Result):
     tolerance_T: float = quantity("T", "stop within ± this")
     initial_hc_T: float = quantity("T", "coercive field before the first pulse")
     achieved_hc_T: float = quantity("T", "coercive field after the last verification")
+    achieved_hc_err_T: float = quantity("T", "its standard uncertainty (the loops' field step)")
     achieved_level: float = quantity("", "achieved Hc as a level (0: level_hc0_T, 1: level_hc1_T)")
     target_level: float = quantity("", "target Hc as a level")
     pulses: int = quantity("", "gate pulses applied")
@@ -114,10 +136,12 @@ class GateProgramResult(Result):
 
 def verify(
     run: Run, p: GateProgramParams, step: int, record: bool = True, t_steps: list | None = None
-) -> float:
-    """Mean coercive field (T) of ``loops_per_verify`` loops, NaN when none could be analysed.
-    ``t_steps`` collects each loop's station time per field point (s)."""
-    values = []
+) -> tuple[float, float]:
+    """Mean coercive field (T) of ``loops_per_verify`` loops and its standard uncertainty,
+    (NaN, NaN) when none could be analysed. The loops share one field grid, so their step
+    uncertainties do not average down: the mean's is their mean. ``t_steps`` collects each
+    loop's station time per field point (s)."""
+    values, errors = [], []
     for _ in range(p.loops_per_verify):
         try:
             m = measure_loop(
@@ -127,56 +151,55 @@ def verify(
             run.log.warning("verification loop not analysable: %s", exc)
             continue
         values.append(m.result.coercive_field_T)
+        errors.append(m.result.coercive_field_err_T)
         if t_steps is not None:
             t_steps.append(m.t_step_s)
-    return float(np.nanmean(values)) if values else float("nan")
+    if not values:
+        return float("nan"), float("nan")
+    return float(np.nanmean(values)), float(np.nanmean(errors))
 
 
 def gate_program_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
-    columns = ("hc_T", "pulse_V", "pulse_width_s")  # absent if no verification was recorded
+    panels = gate_program_panels(result, points)
+    save_figure(path, panels, width_px=1500 if len(panels) > 1 else 900)
+
+
+def gate_program_panels(result: dict[str, Any], points: pd.DataFrame) -> list[Panel]:
+    """µ0Hc at each verification with its uncertainty, the target and the tolerance band;
+    beside it the pulse before each verification: amplitude (V) and width (s, log axis),
+    one panel each (one unit per axis)."""
+    columns = ("hc_T", "hc_err_T", "pulse_V", "pulse_width_s")  # absent: no verification
     traj = points.reindex(columns=[*points.columns, *(c for c in columns if c not in points)])
     traj = traj.dropna(subset=["hc_T"])
-    target = result.get("target_hc_T", np.nan) * 1e3
-    tol = result.get("tolerance_T", np.nan) * 1e3
+    target = result.get("target_hc_T", np.nan)
+    tol = result.get("tolerance_T", np.nan)
     x = np.arange(len(traj), dtype=float)
     ends = np.array([x[0], x[-1]]) if x.size else np.array([0.0, 1.0])
     band_x = np.concatenate([ends, [np.nan], ends])  # both tolerance lines, one colour
     band_y = np.array([target + tol] * 2 + [np.nan] + [target - tol] * 2)
+    hc = traj["hc_T"].to_numpy(dtype=float)
     series = [
-        Series(x, traj["hc_T"].to_numpy(dtype=float) * 1e3, "measured Hc", symbol="o"),
-        Series(ends, np.full(2, target), f"target {target:.1f} mT"),
-        Series(band_x, band_y, f"± {tol:.1f} mT"),
+        Series(x, hc, "measured µ0Hc", symbol="o", yerr=traj["hc_err_T"].to_numpy(dtype=float)),
+        Series(ends, np.full(2, target), f"target {target * 1e3:.1f} mT"),
+        Series(band_x, band_y, f"± {tol * 1e3:.1f} mT"),
     ]
     reason, pulses = result.get("stop_reason", "?"), result.get("pulses", "?")
     title = f"gate-program: {reason} after {pulses} pulses"
-    panels = [Panel(title, "verification step", "µ0Hc (mT)", series)]
+    step = TRAJECTORY_LABELS["step"]
+    panels = [Panel(title, step, "µ0Hc", series, yunit="T", xinteger=True)]
     pulsed = traj[traj["pulse_width_s"] > 0] if len(traj) else traj
     if len(pulsed):  # step 0 is the initial verification: no pulse before it
         steps = np.arange(len(traj))[(traj["pulse_width_s"] > 0).to_numpy()]
-        panels.append(
-            Panel(
-                "gate pulse before each verification",
-                "verification step",
-                "amplitude (V)  /  log10(width / s)",
-                [
-                    Series(
-                        steps,
-                        np.asarray(pulsed["pulse_V"], dtype=float),
-                        "amplitude (V)",
-                        line=False,
-                        symbol="o",
-                    ),
-                    Series(
-                        steps,
-                        np.log10(pulsed["pulse_width_s"]),
-                        "log10(width / s)",
-                        line=False,
-                        symbol="s",
-                    ),
-                ],
-            )
-        )
-    save_figure(path, panels, width_px=1200)
+        amplitude = np.asarray(pulsed["pulse_V"], dtype=float)
+        width = np.asarray(pulsed["pulse_width_s"], dtype=float)
+        panels += [
+            Panel("gate pulse amplitude", step, TRAJECTORY_LABELS["pulse_V"],
+                  [Series(steps, amplitude, line=False, symbol="o")], yunit="V", xinteger=True),
+            Panel("gate pulse width", step, TRAJECTORY_LABELS["pulse_width_s"],
+                  [Series(steps, width, line=False, symbol="s", color=COLORS[1])],
+                  yunit="s", ylog=True, xinteger=True),
+        ]  # fmt: skip
+    return panels
 
 
 def program_to(
@@ -207,17 +230,19 @@ def program_to(
     gate_time, pulses, saturated_misses, wrong_way = 0.0, 0, 0, 0
     route("hall")
     t_steps: list[float] = []
-    hc = verify(run, params, step0, record, t_steps)
+    hc, hc_err = verify(run, params, step0, record, t_steps)
     initial = hc
     trajectory: dict[str, list[float]] = {
-        k: [] for k in ("pulse_V", "pulse_width_s", "gate_time_s", "hc_T")
+        k: [] for k in ("pulse_V", "pulse_width_s", "gate_time_s", "hc_T", "hc_err_T")
     }
 
     def log_step(pulse_V: float, width_s: float) -> None:
         if record:
             run.record(step=float(step0 + pulses), pulse_V=pulse_V, pulse_width_s=width_s,
-                       gate_time_s=gate_time, hc_T=hc, hc_target_T=target_T)  # fmt: skip
-        for key, value in zip(trajectory, (pulse_V, width_s, gate_time, hc), strict=True):
+                       gate_time_s=gate_time, hc_T=hc, hc_err_T=hc_err,
+                       hc_target_T=target_T)  # fmt: skip
+        values = (pulse_V, width_s, gate_time, hc, hc_err)
+        for key, value in zip(trajectory, values, strict=True):
             trajectory[key].append(value)
 
     log_step(0.0, 0.0)
@@ -246,13 +271,17 @@ def program_to(
         pulses += 1
         gate_time += pulse.width_s
         before = hc
-        hc = verify(run, params, step0 + pulses, record, t_steps)
+        hc, hc_err = verify(run, params, step0 + pulses, record, t_steps)
         change = hc - before
         ctl.observe(pulse, change)
         wrong_way = wrong_way + 1 if change * np.sign(error) < -params.tolerance_T else 0
         saturated_misses = saturated_misses + 1 if pulse.saturated else 0
         log_step(pulse.voltage_V, pulse.width_s)
-        run.progress(pulses, params.max_pulses, f"Hc {hc * 1e3:.2f} mT → {target_T * 1e3:.2f} mT")
+        run.progress(
+            pulses,
+            params.max_pulses,
+            f"Hc {plus_minus(hc, hc_err, 'mT', 1e3)} → {target_T * 1e3:.2f} mT",
+        )
     return {
         "stop_reason": reason,
         "within_tolerance": reason == "within tolerance",
@@ -260,6 +289,7 @@ def program_to(
         "tolerance_T": params.tolerance_T,
         "initial_hc_T": initial,
         "achieved_hc_T": hc,
+        "achieved_hc_err_T": hc_err,
         "achieved_level": params.level_of(hc),
         "target_level": params.level_of(target_T),
         "pulses": pulses,
@@ -273,9 +303,11 @@ def program_to(
 @protocol(
     "gate-program",
     columns={**LOOP_COLUMNS, **TRAJECTORY_COLUMNS},
+    labels={**LOOP_LABELS, **TRAJECTORY_LABELS},
     setpoints=("step",),
     axes=(("step", "hc_T"), ("field_T", "v_hall_V")),
     figure=gate_program_figure,
+    needs=("gate", "field", "hall"),
 )
 def gate_program(run: Run, params: GateProgramParams) -> GateProgramResult:
     """Gate pulses and verification loops until the coercive field reaches the target."""

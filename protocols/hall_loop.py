@@ -9,9 +9,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import Panel, Result, Run, Series, param, protocol, quantity, save_figure
+from labctl.api import (
+    Panel,
+    Result,
+    Run,
+    Series,
+    param,
+    plus_minus,
+    protocol,
+    quantity,
+    save_figure,
+)
 from protocols.loops import (
     LOOP_COLUMNS,
+    LOOP_LABELS,
     LoopMeasurement,
     field_max_param,
     loop_setpoints,
@@ -45,6 +56,10 @@ class HallLoopRunResult(Result):
     hc_up_T: float = quantity("T", "ascending branch crosses the loop centre (> 0)")
     coercive_field_T: float = quantity("T", "µ0Hc = (hc_up − hc_down) / 2")
     loop_shift_T: float = quantity("T", "(hc_up + hc_down) / 2: exchange bias or a field offset")
+    hc_down_err_T: float = quantity("T", "standard uncertainty of hc_down (the field step)")
+    hc_up_err_T: float = quantity("T", "standard uncertainty of hc_up (the field step)")
+    coercive_field_err_T: float = quantity("T", "standard uncertainty of µ0Hc")
+    loop_shift_err_T: float = quantity("T", "standard uncertainty of the loop shift")
     amplitude_V: float = quantity("V", "AHE amplitude: half the jump between saturated branches")
     offset_V: float = quantity("V", "loop centre")
     r_ahe_ohm: float = quantity("Ω", "AHE resistance (amplitude / excitation current)")
@@ -61,25 +76,27 @@ class HallLoopRunResult(Result):
 def hall_loop_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
     branches = [
         Series(
-            g["field_T"].to_numpy(dtype=float) * 1e3,
-            g["v_hall_V"].to_numpy(dtype=float) * 1e6,
+            g["field_T"].to_numpy(dtype=float),
+            g["v_hall_V"].to_numpy(dtype=float),
             "descending" if b == 0 else "ascending",
         )
         for b, g in points.groupby("branch")
     ]
-    vlines = [
-        result[k] * 1e3 for k in ("hc_down_T", "hc_up_T") if np.isfinite(result.get(k, np.nan))
-    ]
-    title = f"Hall loop: µ0Hc = {result.get('coercive_field_T', np.nan) * 1e3:.2f} mT"
-    save_figure(path, [Panel(title, "µ0H (mT)", "V_xy (µV)", branches, vlines)])
+    vlines = [result[k] for k in ("hc_down_T", "hc_up_T") if np.isfinite(result.get(k, np.nan))]
+    hc = plus_minus(result.get("coercive_field_T", np.nan),
+                    result.get("coercive_field_err_T", np.nan), "mT", 1e3)  # fmt: skip
+    title = f"Hall loop: µ0Hc = {hc}"
+    save_figure(path, [Panel(title, "µ0H", "V_xy", branches, vlines, xunit="T", yunit="V")])
 
 
 @protocol(
     "hall-loop",
     columns=LOOP_COLUMNS,
+    labels=LOOP_LABELS,
     setpoints=("field_set_T",),
     axes=(("field_T", "v_hall_V"),),
     figure=hall_loop_figure,
+    needs=("field", "hall"),
 )
 def hall_loop(run: Run, params: HallLoopParams) -> HallLoopRunResult:
     """Sweep the field from +max to -max and back, recording the Hall voltage at each point."""

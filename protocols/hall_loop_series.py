@@ -11,7 +11,7 @@ import pandas as pd
 
 from labctl.api import Panel, Result, Run, Series, param, protocol, quantity, save_figure
 from protocols.analysis.sharrock import fit_sharrock, stepwise_hc_T
-from protocols.loops import LOOP_COLUMNS, field_max_param, measure_loop
+from protocols.loops import LOOP_COLUMNS, LOOP_LABELS, field_max_param, measure_loop
 
 
 @dataclass(frozen=True)
@@ -100,36 +100,41 @@ def series_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> N
     series = result.get("series", {})
     t = np.asarray(series.get("t_step_s", []), dtype=float)
     hc = np.asarray(series.get("hc_T", []), dtype=float)
+    sem = np.asarray(series.get("hc_sem_T", np.full(hc.size, np.nan)), dtype=float)
     panels = []
-    measured = [Series(np.log10(t), hc * 1e3, "measured", line=False, symbol="o")]
+    measured = [Series(t, hc, "measured (± s.e.m.)", line=False, symbol="o", yerr=sem)]
     if t.size and np.isfinite(result.get("delta", np.nan)):
         grid = np.logspace(np.log10(t.min()) - 0.3, np.log10(t.max()) + 0.3, 60)
         model = stepwise_hc_T(
             grid, result["step_T"], result["H0_T"], result["delta"], result["tau0_s"],
             result["n_exponent"],
         )  # fmt: skip
-        measured.append(Series(np.log10(grid), model * 1e3, "Sharrock fit"))
+        measured.append(Series(grid, model, "Sharrock fit"))
     title = (
         f"Δ = {result.get('delta', np.nan):.1f} ± {result.get('delta_err', np.nan):.1f}, "
         f"µ0H0 = {result.get('H0_T', np.nan) * 1e3:.1f} mT"
     )
-    panels.append(Panel(title, "log10(time per field step / s)", "µ0Hc (mT)", measured))
+    panels.append(
+        Panel(title, "time per field step", "µ0Hc", measured, xunit="s", yunit="T", xlog=True)
+    )
     loops = []
     for dwell, g in points.groupby("dwell_s"):
         first = g[g["loop"] == g["loop"].min()]
-        field_mT = np.asarray(first["field_T"], dtype=float) * 1e3
-        v_uV = np.asarray(first["v_hall_V"], dtype=float) * 1e6
-        loops.append(Series(field_mT, v_uV, f"dwell {dwell:g} s"))
-    panels.append(Panel("first loop at each rate", "µ0H (mT)", "V_xy (µV)", loops))
+        field = np.asarray(first["field_T"], dtype=float)
+        v = np.asarray(first["v_hall_V"], dtype=float)
+        loops.append(Series(field, v, f"dwell {dwell:g} s"))
+    panels.append(Panel("first loop at each rate", "µ0H", "V_xy", loops, xunit="T", yunit="V"))
     save_figure(path, panels, width_px=1200)
 
 
 @protocol(
     "hall-loop-series",
     columns={**LOOP_COLUMNS, "dwell_s": "s", "loop": ""},
+    labels={**LOOP_LABELS, "dwell_s": "dwell", "loop": "loop"},
     setpoints=("dwell_s", "loop", "field_set_T"),
     axes=(("field_T", "v_hall_V"),),
     figure=series_figure,
+    needs=("field", "hall"),
 )
 def hall_loop_series(run: Run, params: HallLoopSeriesParams) -> HallLoopSeriesResult:
     """Hall loops at several sweep rates; Sharrock's law fitted to Hc versus time per step."""

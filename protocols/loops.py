@@ -18,6 +18,8 @@ from labctl.api import Run, param
 from protocols.analysis.hall import HallLoopResult, analyze_hall_loop
 
 LOOP_COLUMNS = {"field_set_T": "T", "field_T": "T", "v_hall_V": "V", "branch": ""}
+# how the loop's columns are written on figure axes (the unit is LOOP_COLUMNS')
+LOOP_LABELS = {"field_set_T": "µ0H set", "field_T": "µ0H", "v_hall_V": "V_xy", "branch": "branch"}
 
 
 def field_max_param(default_T: float, help: str = "loop amplitude") -> Any:

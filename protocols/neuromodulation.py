@@ -18,7 +18,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import COLORS, Panel, Result, Run, Series, param, protocol, quantity, save_figure
+from labctl.api import (
+    COLORS,
+    Panel,
+    Result,
+    Run,
+    Series,
+    param,
+    plus_minus,
+    protocol,
+    quantity,
+    save_figure,
+)
 from protocols.analysis.switching import empirical_x50, fit_switching, p_switch, x50_shift
 from protocols.gate_program import GateProgramParams, program_to
 from protocols.loops import field_max_param
@@ -149,18 +160,19 @@ def neuromodulation_figure(result: dict[str, Any], points: pd.DataFrame, path: P
         color = COLORS[i % len(COLORS)]
         h = np.asarray(level["field_T"], dtype=float)
         p = np.asarray(level["p_switch"], dtype=float)
-        label = f"Hc {level['achieved_hc_T'] * 1e3:.1f} mT: H50 {level['h50_T'] * 1e3:.1f} mT"
-        series.append(Series(h * 1e3, p, label, line=False, symbol="o", color=color))
+        hc = plus_minus(level["achieved_hc_T"], level.get("achieved_hc_err_T", np.nan), "mT", 1e3)
+        label = f"µ0Hc {hc}: µ0H50 {level['h50_T'] * 1e3:.1f} mT"
+        series.append(Series(h, p, label, line=False, symbol="o", color=color))
         if np.isfinite(level.get("delta", np.nan)):
             grid = np.linspace(h.min(), h.max(), 200)
             model = p_switch(grid, "field", scale=level["H0_T"], delta=level["delta"],
                              width_s=level.get("hold_s", result["width_s"]),
                              tau0_s=result["tau0_s"],
                              n=result["n_exponent"])  # fmt: skip
-            series.append(Series(grid * 1e3, model, "", color=color))
+            series.append(Series(grid, model, "", color=color))
     mode = "devices in parallel" if result.get("parallel") else "one device, level by level"
     title = f"flip probability vs global field pulse ({mode})"
-    save_figure(path, [Panel(title, "µ0H pulse (mT)", "P(flip)", series)])
+    save_figure(path, [Panel(title, "µ0H pulse", "P(flip)", series, xunit="T")])
 
 
 @protocol(
@@ -176,9 +188,21 @@ def neuromodulation_figure(result: dict[str, Any], points: pd.DataFrame, path: P
         "level_hc_T": "T",
         "pass": "",
     },
+    labels={
+        "drive": "drive",
+        "flips": "flips",
+        "trials": "trials",
+        "p_switch": "P(flip)",
+        "level": "level",
+        "device": "device",
+        "field_T": "µ0H pulse",
+        "level_hc_T": "µ0Hc of the level",
+        "pass": "pass",
+    },
     setpoints=("level", "field_T"),
     axes=(("field_T", "p_switch"), ("drive", "p_switch")),
     figure=neuromodulation_figure,
+    needs=("gate", "field", "hall"),
 )
 def neuromodulation(run: Run, params: NeuromodulationParams) -> NeuromodulationResult:
     """Program devices to several levels; P(flip) vs global field pulse for each level."""
@@ -230,6 +254,7 @@ def neuromodulation(run: Run, params: NeuromodulationParams) -> NeuromodulationR
                 "device": device,
                 "target_hc_T": params.levels_hc_T[i],
                 "achieved_hc_T": programmed[i]["achieved_hc_T"],
+                "achieved_hc_err_T": programmed[i]["achieved_hc_err_T"],
                 "programming": programmed[i],
                 "field_T": fields.tolist(),
                 "flips": k.tolist(),

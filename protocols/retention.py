@@ -16,7 +16,7 @@ import pandas as pd
 
 from labctl.api import COLORS, Panel, Result, Run, Series, param, protocol, quantity, save_figure
 from protocols.analysis.retention import analyze_retention
-from protocols.loops import LOOP_COLUMNS, field_max_param, try_loop
+from protocols.loops import LOOP_COLUMNS, LOOP_LABELS, field_max_param, try_loop
 
 
 @dataclass(frozen=True)
@@ -67,23 +67,30 @@ class RetentionRunResult(Result):
     amplitude_V: list[float] = quantity("V", "AHE amplitude of each loop", default=[])
 
 
-def _change_panel(title: str, lt: np.ndarray, values: np.ndarray, threshold_rel: float) -> Panel:
-    """Relative change (%) from the mean vs log hold time, the fitted drift, the ± threshold."""
+def _change_panel(
+    title: str, hold_s: np.ndarray, values: np.ndarray, threshold_rel: float
+) -> Panel:
+    """Relative change (%) from the mean vs hold time (log axis), the fitted drift (linear in
+    log10 of the hold), the ± threshold."""
+    lt = np.log10(hold_s)
     ok = np.isfinite(values)
     mean = float(np.mean(values[ok])) if ok.any() else float("nan")
     change = (values / mean - 1.0) * 100.0
-    series = [Series(lt, change, "measured", line=False, symbol="o", color=COLORS[0])]
+    series = [Series(hold_s, change, "measured", line=False, symbol="o", color=COLORS[0])]
     if ok.sum() >= 2:
         slope, intercept = np.polyfit(lt[ok], change[ok], 1)
         ends = np.array([lt[ok].min(), lt[ok].max()])
-        series.append(Series(ends, intercept + slope * ends, "fitted drift", color=COLORS[1]))
+        fit = intercept + slope * ends
+        series.append(Series(10**ends, fit, "fitted drift", color=COLORS[1]))
     if lt.size:
-        ends = np.array([lt.min(), lt.max()])
+        ends = np.array([hold_s.min(), hold_s.max()])
         band = np.array([threshold_rel * 100] * 2 + [np.nan] + [-threshold_rel * 100] * 2)
         series.append(
             Series(np.r_[ends, np.nan, ends], band, f"± {threshold_rel:.0%}", color="#888888")
         )
-    return Panel(title, "log10(hold / s)", "change from the mean (%)", series)
+    for s in series:
+        s.x = np.asarray(s.x, dtype=float)
+    return Panel(title, "hold", "change from the mean", series, xunit="s", yunit="%", xlog=True)
 
 
 def _mean(values: np.ndarray) -> float:
@@ -95,7 +102,7 @@ def _mean(values: np.ndarray) -> float:
 def retention_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
     rows = points.dropna(subset=["hold_s"]) if "hold_s" in points else points.iloc[:0]
     rows = rows[rows["hold_s"] > 0]
-    lt = np.log10(np.asarray(rows["hold_s"]))
+    hold = np.asarray(rows["hold_s"], dtype=float)
     hc = result.get("hc", {})
     threshold = float(result.get("threshold_rel", 0.05))
     verdict = "non-volatile" if result.get("nonvolatile") else "volatile"
@@ -108,8 +115,8 @@ def retention_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
     amp = np.asarray(rows["amplitude_V"], dtype=float)
     amp_title = f"AHE amplitude (mean {_mean(amp) * 1e6:.1f} µV)"
     panels = [
-        _change_panel(hc_title, lt, hc_T, threshold),
-        _change_panel(amp_title, lt, amp, threshold),
+        _change_panel(hc_title, hold, hc_T, threshold),
+        _change_panel(amp_title, hold, amp, threshold),
     ]
     save_figure(path, panels, width_px=1200)
 
@@ -124,9 +131,18 @@ def retention_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
         "hc_T": "T",
         "amplitude_V": "V",
     },
+    labels={
+        **LOOP_LABELS,
+        "loop": "loop",
+        "hold_s": "hold",
+        "bias_time_s": "time under bias",
+        "hc_T": "µ0Hc",
+        "amplitude_V": "AHE amplitude",
+    },
     setpoints=("loop",),
     axes=(("hold_s", "hc_T"), ("field_T", "v_hall_V")),
     figure=retention_figure,
+    needs=("gate", "field", "hall"),
 )
 def retention(run: Run, params: RetentionParams) -> RetentionRunResult:
     """Hold at the bias; Hall loops at log-spaced hold times; drift per decade of Hc, amplitude."""

@@ -19,7 +19,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labctl.api import COLORS, Panel, Result, Run, Series, param, protocol, quantity, save_figure
+from labctl.api import (
+    COLORS,
+    Panel,
+    Result,
+    Run,
+    Series,
+    param,
+    plus_minus,
+    protocol,
+    quantity,
+    save_figure,
+)
 from protocols.analysis.switching import (
     empirical_x50,
     fit_switching,
@@ -42,9 +53,15 @@ class SwitchingParams:
     trials: int = param(40, low=1, high=100_000, help="trials per drive value")
     coarse_points: int = param(10, low=3, high=100, help="auto range: coarse drive values")
     coarse_trials: int = param(6, low=1, high=1000, help="auto range: trials per coarse value")
-    width_s: float = param(1.0, unit="s", low=1e-10, high=3600, help="pulse width (field, amp.)")
+    width_s: float = param(1.0, unit="s", low=1e-10, high=3600, help="field pulse (field mode)")
+    # no station limit declared: it would refuse the other modes, which send no write pulse
+    # of this width, on a bench whose pulse widths stop short of 1 ms (the pulse source refuses
+    # it at the first pulse of an amplitude scan, in one line)
+    write_width_s: float = param(
+        1e-3, unit="s", low=1e-10, high=3600, help="write pulse (amplitude)"
+    )
     amplitude_V: float = param(
-        2.5, limit="pulse.amplitude_V", unit="V", low=0, high=100, help="write amplitude (width)"
+        3.0, limit="pulse.amplitude_V", unit="V", low=0, high=100, help="write amplitude (width)"
     )
     max_amplitude_V: float = param(
         5.0, limit="pulse.amplitude_V", unit="V", low=0, high=100, help="auto range: top"
@@ -75,11 +92,28 @@ class SwitchingParams:
     def auto(self) -> bool:
         return self.start == 0 and self.stop == 0
 
-    def coarse(self) -> np.ndarray:
-        if self.mode == "width":
-            return np.logspace(
-                np.log10(self.min_width_s), np.log10(self.max_width_s), self.coarse_points
+    @property
+    def drive_width_s(self) -> float:
+        """The width of one drive: the field pulse, or the write pulse of an amplitude scan
+        (a width scan's fit takes its widths from the drive)."""
+        return self.write_width_s if self.mode == "amplitude" else self.width_s
+
+    def width_range_s(self, shortest_s: float, longest_s: float) -> tuple[float, float]:
+        """The auto range of a width scan within what the pulse source may give (its station
+        limit, narrowed to the instrument's rating): ``min_width_s`` … ``max_width_s``."""
+        low, high = max(self.min_width_s, shortest_s), min(self.max_width_s, longest_s)
+        if low >= high:
+            raise ValueError(
+                f"auto range (width): min_width_s … max_width_s = {self.min_width_s:g} … "
+                f"{self.max_width_s:g} s lies outside the pulse source's widths "
+                f"{shortest_s:g} … {longest_s:g} s"
             )
+        return low, high
+
+    def coarse(self, widths_s: tuple[float, float] | None = None) -> np.ndarray:
+        if self.mode == "width":
+            low, high = widths_s or (self.min_width_s, self.max_width_s)
+            return np.logspace(np.log10(low), np.log10(high), self.coarse_points)
         top = self.field_max_T if self.mode == "field" else self.max_amplitude_V
         return np.linspace(top / self.coarse_points, top, self.coarse_points)
 
@@ -140,7 +174,7 @@ def trial(
     if p.mode == "field":
         holds_s.append(field_pulse(run, -start * drive, p.width_s))
     elif p.mode == "amplitude":
-        run.station.pulse.pulse(drive, p.width_s, 1)
+        run.station.pulse.pulse(drive, p.write_width_s, 1)
     else:
         run.station.pulse.pulse(p.amplitude_V, drive, 1)
     return ref.state(hall.read_voltage()) != start
@@ -172,7 +206,19 @@ def measure_curve(run: Run, p: SwitchingParams, tags: dict[str, float]) -> dict[
     data: list[tuple[float, int, int]] = []
     holds_s: list[float] = []
     if p.auto:
-        coarse = scan(run, p, ref, p.coarse(), p.coarse_trials, {**tags, "pass": 0.0}, holds_s)
+        widths_s = None
+        if p.mode == "width":
+            window = run.station.pulse.limits.width_s
+            widths_s = p.width_range_s(window.low, window.high)
+            if widths_s != (p.min_width_s, p.max_width_s):
+                run.log.info(
+                    "auto range (width): %g … %g s, within the pulse source's widths %s",
+                    *widths_s,
+                    window,
+                )
+        coarse = scan(
+            run, p, ref, p.coarse(widths_s), p.coarse_trials, {**tags, "pass": 0.0}, holds_s
+        )
         data += coarse
         drive = np.array([d for d, _, _ in coarse])
         prob = np.array([k / n if n else np.nan for _, k, n in coarse])
@@ -185,7 +231,7 @@ def measure_curve(run: Run, p: SwitchingParams, tags: dict[str, float]) -> dict[
     curve["readout_contrast_V"] = ref.contrast_V
     curve["x50_data"] = empirical_x50(x, k, n)  # model-free: the level comparison uses it
     # a field pulse lasts its width plus the magnet's settling: fit with the measured hold
-    width = float(np.median(holds_s)) if holds_s else p.width_s
+    width = float(np.median(holds_s)) if holds_s else p.drive_width_s
     curve["hold_s"] = width
     try:
         fit = fit_switching(x, k, n, p.mode, width_s=width, tau0_s=p.tau0_s, n=p.n_exponent)
@@ -198,19 +244,21 @@ def measure_curve(run: Run, p: SwitchingParams, tags: dict[str, float]) -> dict[
     return curve
 
 
+# the drive on a figure axis, by its unit (the mode: field, amplitude or width of the pulse)
+DRIVE_LABELS = {"T": "µ0H pulse", "V": "pulse amplitude", "s": "pulse width"}
+
+
 def switching_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
     from protocols.analysis.switching import p_switch
 
     unit = result.get("drive_unit", "")
-    scale = 1e3 if unit == "T" else 1.0
     series = []
     for i, curve in enumerate(result.get("curves", [])):
         color = COLORS[i % len(COLORS)]
         x = np.asarray(curve["drive"], dtype=float)
         pk = np.asarray(curve["flips"]) / np.maximum(np.asarray(curve["trials"]), 1)
         label = curve.get("label", f"curve {i}")
-        xs = np.log10(x) if unit == "s" else x * scale
-        series.append(Series(xs, pk, label, line=False, symbol="o", color=color))
+        series.append(Series(x, pk, label, line=False, symbol="o", color=color))
         if np.isfinite(curve.get("delta", np.nan)):
             grid = np.linspace(x.min(), x.max(), 200)
             if unit == "s":
@@ -218,14 +266,25 @@ def switching_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
             model = p_switch(grid, result["mode"], scale=curve["scale"], delta=curve["delta"],
                              width_s=curve["width_s"], tau0_s=curve["tau0_s"],
                              n=curve["n_exponent"])  # fmt: skip
-            gx = np.log10(grid) if unit == "s" else grid * scale
-            fit = f"Néel–Arrhenius fit Δ = {curve['delta']:.0f} ± {curve['delta_err']:.0f}"
-            series.append(Series(gx, model, fit, color=color))
-    xlabel = {"T": "µ0H pulse (mT)", "V": "amplitude (V)", "s": "log10(width / s)"}.get(unit, "")
+            fit = f"Néel–Arrhenius fit Δ = {plus_minus(curve['delta'], curve['delta_err'])}"
+            series.append(Series(grid, model, fit, color=color))
+    xlabel = DRIVE_LABELS.get(unit, "drive")
     title = f"switching probability vs {result.get('mode', 'drive')}"
     if unit == "T" and len(series) == 2 and np.isfinite(result.get("H0_T", np.nan)):
         title += f": µ0H0 = {result['H0_T'] * 1e3:.1f} ± {result['H0_err_T'] * 1e3:.1f} mT"
-    save_figure(path, [Panel(title, xlabel, "P(switch)", series)])
+    panel = Panel(title, xlabel, "P(switch)", series, xunit=unit, xlog=unit == "s")
+    save_figure(path, [panel])
+
+
+def switching_needs(p: SwitchingParams) -> dict[str, str]:
+    """The roles a run uses: field and readout, a pulse source to scan amplitude or width, a
+    gate to program levels."""
+    needs = {"field": "", "hall": ""}
+    if p.mode != "field":
+        needs["pulse"] = f"mode = {p.mode}"
+    if p.levels_hc_T:
+        needs["gate"] = "levels_hc_T"
+    return needs
 
 
 @protocol(
@@ -239,9 +298,19 @@ def switching_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -
         "level_hc_T": "T",
         "pass": "",
     },
+    labels={
+        "drive": "drive",
+        "flips": "flips",
+        "trials": "trials",
+        "p_switch": "P(switch)",
+        "level": "level",
+        "level_hc_T": "µ0Hc of the level",
+        "pass": "pass",
+    },
     setpoints=("level", "drive"),
     axes=(("drive", "p_switch"),),
     figure=switching_figure,
+    needs=switching_needs,
 )
 def switching_probability(run: Run, params: SwitchingParams) -> SwitchingResult:
     """Flip probability versus drive, N reset–drive–read trials per point, Néel–Arrhenius fit."""
@@ -258,7 +327,8 @@ def switching_probability(run: Run, params: SwitchingParams) -> SwitchingResult:
         if np.isfinite(level_hc):
             prog = program_to(run, program, level_hc, record=False)
             curve["programming"] = {k: v for k, v in prog.items() if k != "trajectory"}
-            curve["label"] = f"Hc {prog['achieved_hc_T'] * 1e3:.1f} mT"
+            hc = plus_minus(prog["achieved_hc_T"], prog["achieved_hc_err_T"], "mT", 1e3)
+            curve["label"] = f"µ0Hc {hc}"
             level_hc = prog["achieved_hc_T"]
         curve.update(measure_curve(run, params, {"level": float(i), "level_hc_T": level_hc}))
         curve["level_hc_T"] = level_hc

@@ -25,6 +25,11 @@ from protocols.learning.registry import DEFAULT_RULE, check_settings, parse_sett
 from protocols.learning.tasks import TASK_FAMILIES
 from protocols.train_result import TrainRunResult
 
+# why a run with on_chip = true needs the 'array' role (said when the station has none)
+ON_CHIP_NEEDS = (
+    "for on_chip = true: a synapse_array, or sim_backend.fast_array:VirtualSynapseArray; "
+    "--on-chip false trains in software"
+)
 _COST_COLUMNS = ("write_pulses", "consolidation_pulses", "reads", "transactions")
 
 
@@ -65,22 +70,42 @@ class TrainParams:
         return check_settings(self.rule, raw, where, settable_only=True)
 
 
+def task_name(result: dict[str, Any], index: int) -> str:
+    """A task's name as the result prints it (``pdigits-1``), else its index."""
+    names = result.get("task_names") or []
+    return str(names[index]) if 0 <= index < len(names) else f"task {index}"
+
+
 def train_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> None:
-    """Accuracy-matrix heat map (row: after task i; column: task j) and per-task curves."""
-    curves = Panel("test accuracy per task", "training step", "accuracy (%)")
+    panels = train_panels(result, points)
+    save_figure(path, panels, width_px=1200 if len(panels) > 1 else 900, height_px=520)
+
+
+def train_panels(result: dict[str, Any], points: pd.DataFrame) -> list[Panel]:
+    """Accuracy-matrix heat map (row: after training task i; column: evaluated task j) and
+    per-task test curves, tasks named as the result names them."""
+    curves = Panel("test accuracy per task", "training step", "test accuracy", yunit="%")
     if not points.empty:
         for j, group in points.groupby("eval_task"):
             step = group["step"].to_numpy(dtype=float)
             acc = group["test_acc_pct"].to_numpy(dtype=float)
             task = int(cast(float, j))  # a key of the numeric eval_task column
-            curves.series.append(Series(step, acc, f"task {task}"))
+            curves.series.append(Series(step, acc, task_name(result, task)))
         curves.vlines = sorted(np.asarray(points.groupby("task")["step"].max()).tolist())[:-1]
     if "accuracy_matrix_pct" not in result:  # the run ended before its first task did
-        save_figure(path, [curves])
-        return
-    R = np.asarray(result["accuracy_matrix_pct"], dtype=float)
-    heat = Panel("accuracy matrix R[i, j] (%)", "evaluated task j", "after task i", image=R)
-    save_figure(path, [heat, curves], width_px=1100, height_px=500)
+        return [curves]
+    R = np.atleast_2d(np.asarray(result["accuracy_matrix_pct"], dtype=float))
+    rows, cols = R.shape
+    heat = Panel(
+        "test accuracy (%) after training each task",
+        "evaluated task",
+        "after training",
+        image=R,
+        cell_format="{:.0f}",
+        xticks=[(j + 0.5, task_name(result, j)) for j in range(cols)],
+        yticks=[(i + 0.5, task_name(result, i)) for i in range(rows)],
+    )
+    return [heat, curves]
 
 
 @protocol(
@@ -94,21 +119,22 @@ def train_figure(result: dict[str, Any], points: pd.DataFrame, path: Path) -> No
         "train_loss": "",
         **{c: "" for c in _COST_COLUMNS},
     },
+    labels={
+        "task": "training task",
+        "epoch": "epoch",
+        "step": "training step",
+        "eval_task": "evaluated task",
+        "test_acc_pct": "test accuracy",
+        "train_loss": "training loss",
+    },
     setpoints=("task", "epoch", "eval_task"),
     axes=(("step", "test_acc_pct"),),
     figure=train_figure,
+    needs=lambda p: {"array": ON_CHIP_NEEDS} if p.on_chip else {},
 )
 def train(run: Run, params: TrainParams) -> TrainRunResult:
     """Train a binarized network on a task sequence with one rule, weights on the chip."""
-    array = None
-    if params.on_chip:
-        if not run.station.has("array"):
-            raise ValueError(
-                "train: on_chip = true needs an instrument in the 'array' role in the station "
-                "(a synapse_array, or sim_backend.fast_array:VirtualSynapseArray); "
-                "or pass --on-chip false"
-            )
-        array = run.station.array
+    array = run.station.array if params.on_chip else None  # its presence: `needs` above
     tasks = make_tasks(params.tasks, params.seed)
     hidden = tuple(int(h) for h in params.hidden)
     total = len(tasks) * params.epochs

@@ -42,12 +42,58 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 
 def describe_text(lab: dict[str, Any]) -> str:
-    """One line per instrument: address, model, wiring; then the chip."""
-    lines = [f"simulated lab {lab['file']}"]
-    for inst in lab["instruments"]:
-        lines.append(f"  {inst['address']:<34}{inst['model']:<28}{inst['wiring']}")
-    lines.append(f"  chip: {lab['chip']}")
+    """The lab as aligned tables: instruments (name, address, model, wiring, settings), magnets,
+    chip. Nested values read ``key=value``, never as Python reprs (``--json`` has them whole)."""
+    lines = [f"simulated lab {lab.get('name', '')} ({lab['file']})"]
+    rows = [
+        [
+            str(inst.get("name", "")),
+            str(inst["address"]),
+            str(inst["model"]),
+            _pairs(inst.get("wiring")),
+            _pairs(inst.get("settings")),
+        ]
+        for inst in lab["instruments"]
+    ]
+    lines += _table(["instrument", "address", "model", "wiring", "settings"], rows)
+    magnets = lab.get("magnets") or {}
+    if magnets:
+        lines.append("magnets:")
+        rows = [[name, _pairs(m)] for name, m in magnets.items()]
+        lines += _table(["magnet", "parameters"], rows)
+    lines.append(f"chip: {_pairs(lab['chip'])}")
     return "\n".join(lines)
+
+
+def _pairs(value: Any, sep: str = ", ") -> str:
+    """``terminal=gate``, ``matrix: rows: A=gate B=pulse``; numbers with 6 significant digits
+    at most; ``-`` for nothing."""
+    if not isinstance(value, dict):
+        return _scalar(value)
+    parts = [
+        f"{k}: {_pairs(v, ' ')}" if isinstance(v, dict) else f"{k}={_scalar(v)}"
+        for k, v in value.items()
+        if v is not None
+    ]
+    return sep.join(parts) or "-"
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + " ".join(_scalar(v) for v in value) + "]"
+    return str(value)
+
+
+def _table(headers: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    return [
+        (indent + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))).rstrip()
+        for r in [headers, *rows]
+    ]
 
 
 def _finite(value: Any) -> Any:

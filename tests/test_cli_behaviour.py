@@ -41,6 +41,7 @@ MINIMAL = {
     "traffic": ["traffic", "1"],
     "train": ["train"],
     "study": ["study"],
+    "server": ["server", "status"],
 }
 
 

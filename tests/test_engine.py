@@ -170,3 +170,30 @@ def test_points_read_back_from_the_dataset_as_recorded(tmp_path: Path) -> None:
     )
     assert outcome.status == "completed", outcome.error
     assert outcome.result == {"rows": 3 * len(MIXED)}
+
+
+@protocol("sparse", columns={"i": "", "v_hall_V": "V", "hc_T": "T", "note": "text"})
+def sparse(run: Run, params: StepParams) -> dict[str, float]:
+    """Loop points with a summary row after every fifth (a gate-program's trajectory)."""
+    for i in range(params.points):
+        run.record(i=i, v_hall_V=1e-6 * i)
+        if i % 5 == 4:
+            run.record(hc_T=0.02 + 1e-4 * i, note=f"after {i}")
+    return {}
+
+
+def test_load_run_keeps_sparse_columns_aligned(tmp_path: Path) -> None:
+    """A column only some points record comes back whole and in line with the others (NaN
+    where a point did not record it): what `export` and the replay comparison read."""
+    params = build_params(StepParams, {"points": 10}, "sparse")
+    outcome = execute(spec_of(sparse), params, load_station(STATION), tmp_path / "s.db",
+                      handle_signals=False)  # fmt: skip
+    assert outcome.status == "completed"
+    _, frame = load_run(tmp_path / "s.db", outcome.run_id)
+    assert "t_s" in frame.columns and len(frame) == 12
+    summary = frame.dropna(subset=["hc_T"])
+    assert list(summary["hc_T"]) == pytest.approx([0.0204, 0.0209])
+    assert list(summary["note"]) == ["after 4", "after 9"]
+    loop = frame.dropna(subset=["i"])
+    assert list(loop["i"]) == list(range(10)) and loop["i"].dtype == float
+    assert loop["hc_T"].isna().all()

@@ -132,3 +132,19 @@ def test_cli_station_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["station", "check", str(tmp_path / "bad.yaml")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "instruments.gate.role" in err and "Traceback" not in err
+
+
+def test_a_limit_left_out_is_narrowed_to_the_rating(tmp_path: Path) -> None:
+    """The pulse role's default width window starts at 1 ns, a 33500B's pulses at 16 ns (its
+    driver's validator): a run on the station is held to the instrument's 16 ns; a window the
+    file sets stays as written (the station check refuses one beyond the rating)."""
+    pulse = '  pulse: {driver: keysight33500b, address: "GPIB0::10::INSTR", role: pulse%s}\n'
+    default = _load(tmp_path, GOOD + pulse % "").instruments["pulse"].limits
+    assert (default.width_s.low, default.width_s.high) == (16e-9, 1e-2)
+    assert (default.amplitude_V.low, default.amplitude_V.high) == (-10.0, 10.0)  # within it
+    given = ", limits: {width_s: [1.0e-7, 1.0e-3]}"
+    limits = _load(tmp_path, GOOD + pulse % given).instruments["pulse"].limits
+    assert (limits.width_s.low, limits.width_s.high) == (1e-7, 1e-3)
+    six = '  pulse: {driver: keithley6221_pulse, address: "GPIB0::13::INSTR", role: pulse}\n'
+    limits = _load(tmp_path, GOOD + six).instruments["pulse"].limits
+    assert (limits.width_s.low, limits.width_s.high) == (50e-6, 1e-2)  # the 6221's 50 µs

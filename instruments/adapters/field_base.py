@@ -116,6 +116,27 @@ class ClosedLoopField(ClosesTheLoop, OpensDriver, FieldSource):
     def configure(self) -> None:
         """Current mode, compliance; then the error queue (InstrumentError)."""
 
+    @classmethod
+    def observe(
+        cls,
+        *,
+        name: str,
+        address: str,
+        visa_library: str,
+        settings: Any,
+        limits: FieldLimits,
+        timebase: Timebase,
+    ) -> ClosedLoopField:
+        """The supply opened for reading only: nothing configured, no gaussmeter, nothing
+        written (a monitor next to a run that holds the bench, e.g. through an instrument
+        server). Only :meth:`programmed` is meant to be called on it."""
+        driver = cls._connect(address, visa_library, settings)
+        return cls(name=name, driver=driver, settings=settings, limits=limits, timebase=timebase)
+
+    def programmed(self) -> tuple[float, bool]:
+        """(programmed current in A, output on): setpoint queries, no measurement."""
+        return self._read_current_setpoint(), self._output_enabled()
+
     # ------------------------------------------------------------------ primitives
     @abstractmethod
     def _write_current(self, current_A: float) -> None: ...

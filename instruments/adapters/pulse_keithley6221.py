@@ -17,6 +17,7 @@ from instruments.drivers.keithley6221_pulse import (
     PULSE_WIDTH_RANGE_S,
     Keithley6221PulseDelta,
 )
+from instruments.ratings import control_window
 from instruments.roles import PulseLimits, PulseSource, Timebase, Window
 
 
@@ -62,6 +63,12 @@ class Keithley6221Pulse(OpensDriver, PulseSource):
         """Run by the station loader (no instrument opened) and again at construction."""
         positive(name, "load_resistance_ohm", settings.load_resistance_ohm)
         positive(name, "compliance_V", settings.compliance_V)
+
+    @classmethod
+    def ratings(cls, settings: Any = None) -> dict[str, Window]:
+        """The pulse widths the 6221 offers (its driver's ``pulse_width_s`` validator)."""
+        width = control_window(Keithley6221PulseDelta, "pulse_width_s", "s")
+        return {"width_s": width} if width else {}
 
     def configure(self) -> None:
         self.driver.clear()

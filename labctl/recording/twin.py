@@ -29,9 +29,10 @@ from labctl.engine import execute
 from labctl.errors import LabctlError
 from labctl.figures import Panel, Series, save_figure
 from labctl.params import build_params
-from labctl.protocol import find_protocol
+from labctl.protocol import ProtocolSpec, find_protocol
 from labctl.recording.replay import mark_replay, station_of
 from labctl.recording.store import load_recording
+from labctl.results import fmt_number, table, unit_of_name
 
 SIM_BACKEND = "labsim"
 
@@ -91,12 +92,24 @@ class TwinComparison:
                 if self.status != "completed"
                 else []
             ),
-            f"  {'result':<28}{'measured':>14}{'simulated':>14}{'rel. diff':>11}",
         ]
-        for r in self.results.itertuples():
-            rel = "" if not math.isfinite(r.relative) else f"{r.relative:+.2%}"
-            lines.append(f"  {r.key:<28}{r.measured:>14.6g}{r.simulated:>14.6g}{rel:>11}")
-        lines += [f"  rms residual {k}: {v:.4g}" for k, v in self.rms.items()]
+        rows = []
+        for r in self.results.to_dict(orient="records"):
+            relative = float(r["relative"])
+            rows.append(
+                [
+                    str(r["key"]),
+                    fmt_number(float(r["measured"])),
+                    fmt_number(float(r["simulated"])),
+                    f"{relative:+.2%}" if math.isfinite(relative) else "-",
+                    unit_of_name(str(r["key"])),
+                ]
+            )
+        lines += table(["result", "measured", "simulated", "rel. diff", "unit"], rows)
+        rms = [[k, fmt_number(float(v)), unit_of_name(k)] for k, v in self.rms.items()]
+        if rms:
+            lines.append("  rms residual point by point (simulated - measured):")
+            lines += table(["column", "rms", "unit"], rms, "    ")
         lines += [f"  {k}: {v}" for k, v in self.files.items()]
         return "\n".join(lines)
 
@@ -145,20 +158,33 @@ def residuals(
 
 
 def _figure(
-    path: Path, axes: tuple[tuple[str, str], ...], measured: pd.DataFrame, simulated: pd.DataFrame
+    path: Path, spec: ProtocolSpec, measured: pd.DataFrame, simulated: pd.DataFrame
 ) -> Path:
-    pairs = [p for p in axes if all(c in measured and c in simulated for c in p)]
+    return save_figure(path, comparison_panels(spec, measured, simulated))
+
+
+def comparison_panels(
+    spec: ProtocolSpec, measured: pd.DataFrame, simulated: pd.DataFrame
+) -> list[Panel]:
+    """Measured and twin overlaid, one panel per live-view axes pair of the protocol (each
+    axis named as the protocol declares the column: µ0H (mT), V_xy (µV))."""
+    pairs = [p for p in spec.axes if all(c in measured and c in simulated for c in p)]
     if not pairs:
         numeric = [c for c in measured.columns if c != "t_s" and c in simulated]
         pairs = [("t_s", c) for c in numeric[:2]]
     panels = []
     for x, y in pairs:
+        # the rows that hold both columns (a trajectory between loop points: its own rows)
+        m, s = measured[[x, y]].dropna(), simulated[[x, y]].dropna()
+        mx, my = np.asarray(m[x], dtype=float), np.asarray(m[y], dtype=float)
+        sx, sy = np.asarray(s[x], dtype=float), np.asarray(s[y], dtype=float)
         series = [
-            Series(measured[x], measured[y], "measured", line=False, symbol="o"),
-            Series(simulated[x], simulated[y], "simulated (twin)"),
+            Series(mx, my, "measured", line=False, symbol="o"),
+            Series(sx, sy, "simulated (twin)"),
         ]
-        panels.append(Panel(f"{y} vs {x}: measured and twin", x, y, series))
-    return save_figure(path, panels)
+        (xq, xu), (yq, yu) = spec.axis_label(x), spec.axis_label(y)
+        panels.append(Panel(f"{yq} vs {xq}: measured and twin", xq, yq, series, xunit=xu, yunit=yu))
+    return panels
 
 
 def replay_on_twin(
@@ -200,7 +226,7 @@ def replay_on_twin(
     res.to_csv(files["residuals"], index=False)
     if len(measured) and len(simulated):
         try:
-            files["figure"] = str(_figure(stem.with_suffix(".png"), spec.axes, measured, simulated))
+            files["figure"] = str(_figure(stem.with_suffix(".png"), spec, measured, simulated))
         except Exception as exc:  # a figure must never lose the comparison
             files["figure_error"] = str(exc)
     comparison = TwinComparison(

@@ -1,4 +1,13 @@
-"""Hall-loop analysis: coercive fields, AHE amplitude and offset from a recorded loop."""
+"""Hall-loop analysis: coercive fields, AHE amplitude and offset from a recorded loop.
+
+A coercive field is where a branch crosses the loop centre, interpolated linearly between the
+two points that bracket the crossing. A loop sampled every ``step`` only says that the switch
+happened between them: each crossing carries the standard uncertainty of a value known to lie
+in that interval, ``|f1 − f0| / (2√3)`` (uniform over it; GUM 4.3.7), and the coercive field
+and the loop shift, half a sum or difference of two crossings, ``√(u_down² + u_up²) / 2``.
+For an abrupt switch (one step from one level to the other) the interpolated crossing is the
+middle of the interval: the step, not the interpolation, sets what the loop can tell.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +22,10 @@ class HallLoopResult:
     hc_up_T: float  # field where the ascending branch crosses it (> 0)
     coercive_field_T: float  # (hc_up - hc_down) / 2
     loop_shift_T: float  # (hc_up + hc_down) / 2 (exchange bias or a remanent-field offset)
+    hc_down_err_T: float  # standard uncertainty of hc_down from the bracketing field step
+    hc_up_err_T: float
+    coercive_field_err_T: float
+    loop_shift_err_T: float
     amplitude_V: float  # half the jump between the saturated branches (AHE amplitude)
     offset_V: float  # loop centre (R_offset * I)
     r_ahe_ohm: float  # amplitude / excitation current (nan when the excitation is unknown)
@@ -24,15 +37,20 @@ class HallLoopResult:
         return asdict(self)
 
 
-def _crossing(field_T: np.ndarray, v: np.ndarray, level: float) -> float:
-    """Field of the first crossing of ``level`` along the branch (linear interpolation)."""
+UNIFORM_SD = 1 / (2 * np.sqrt(3))  # standard deviation of a uniform unit interval
+
+
+def crossing(field_T: np.ndarray, v: np.ndarray, level: float) -> tuple[float, float]:
+    """Field of the first crossing of ``level`` along the branch, interpolated linearly
+    between the two points that bracket it, and its standard uncertainty from their field
+    step (see the module); (nan, nan) when the branch never crosses."""
     s = np.sign(v - level)
     idx = np.flatnonzero(s[:-1] * s[1:] < 0)
     if idx.size == 0:
-        return float("nan")
+        return float("nan"), float("nan")
     i = idx[0]
     f0, f1, v0, v1 = field_T[i], field_T[i + 1], v[i], v[i + 1]
-    return float(f0 + (level - v0) * (f1 - f0) / (v1 - v0))
+    return float(f0 + (level - v0) * (f1 - f0) / (v1 - v0)), float(abs(f1 - f0) * UNIFORM_SD)
 
 
 def analyze_hall_loop(
@@ -61,8 +79,9 @@ def analyze_hall_loop(
     offset = (v_high + v_low) / 2
     amplitude = (v_high - v_low) / 2
     down, up = branch == 0, branch == 1
-    hc_down = _crossing(field_T[down], v[down], offset)
-    hc_up = _crossing(field_T[up], v[up], offset)
+    hc_down, hc_down_err = crossing(field_T[down], v[down], offset)
+    hc_up, hc_up_err = crossing(field_T[up], v[up], offset)
+    pair_err = float(np.hypot(hc_down_err, hc_up_err) / 2)
     near_zero = np.abs(field_T) <= 0.05 * top
     remanent = (
         float(np.median(v[down & near_zero]) - np.median(v[up & near_zero])) / 2
@@ -74,6 +93,10 @@ def analyze_hall_loop(
         hc_up_T=hc_up,
         coercive_field_T=(hc_up - hc_down) / 2,
         loop_shift_T=(hc_up + hc_down) / 2,
+        hc_down_err_T=hc_down_err,
+        hc_up_err_T=hc_up_err,
+        coercive_field_err_T=pair_err,
+        loop_shift_err_T=pair_err,
         amplitude_V=amplitude,
         offset_V=offset,
         r_ahe_ohm=amplitude / excitation_A if excitation_A else float("nan"),

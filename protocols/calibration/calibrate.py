@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,11 @@ class RunData:
         return f"run {self.info.run_id} ({self.info.protocol})"
 
 
-def load_runs(db: Path, run_ids: list[int]) -> list[RunData]:
+def load_runs(db: Path, run_ids: list[int], progress: Progress | None = None) -> list[RunData]:
     out = []
-    for run_id in run_ids:
+    for i, run_id in enumerate(run_ids):
+        if progress is not None:
+            progress(i, len(run_ids) + FIT_STEPS, f"loading run {run_id}")
         info, points = load_run(db, run_id)
         if info.status != "completed":
             raise LabctlError(f"run {run_id} is {info.status}; calibrate from completed runs")
@@ -158,6 +161,7 @@ class Calibration:
     path: Path | None
     runs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    figure: Path | None = None  # the H0/Δ fit against its data, next to the chip file
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -166,20 +170,26 @@ class Calibration:
             "chip_file": str(self.path) if self.path else None,
             "chip": params_to_dict(self.chip),
             "notes": self.notes,
+            "figure": str(self.figure) if self.figure else None,
         }
 
     def text(self) -> str:
+        from labctl.results import fmt_uncertain, table
+
         lines = [f"calibration from {', '.join(self.runs)}"]
+        rows = []
         for e in self.estimates.values():
-            err = f" ± {e.error:.3g}" if math.isfinite(e.error) else ""
-            val = f"{e.value:.6g}{err} {e.unit}".strip() if math.isfinite(e.value) else "—"
-            at = f" at {e.at_V:g} V" if e.at_V is not None else ""
-            if e.status == "unconstrained" and not err and math.isfinite(e.value):
-                at += " (held)"  # not measured by these runs: the assumed value is kept
-            lines.append(f"  {e.name:<16}{val + at:<36}{e.status}")
+            value = fmt_uncertain(e.value, e.error) if math.isfinite(e.value) else "—"
+            note = f"at {e.at_V:g} V" if e.at_V is not None else ""
+            if e.status == "unconstrained" and not math.isfinite(e.error):
+                note = (note + " (held)").strip() if math.isfinite(e.value) else note
+            rows.append([e.name, value, e.unit, e.status, note])
+        lines += table(["parameter", "value", "unit", "status", ""], rows)
         lines += [f"  note: {n}" for n in self.notes]
         if self.path:
             lines.append(f"chip parameter file: {self.path}")
+        if self.figure:
+            lines.append(f"figure: {self.figure}")
         return "\n".join(lines)
 
 
@@ -196,11 +206,26 @@ def load_base(base: Path | None) -> ChipParams:
         raise LabctlError(str(err)) from None
 
 
+Progress = Callable[[float, float, str], None]  # done, total, message (labctl.progress)
+FIT_STEPS = 3  # the anisotropy, readout and kinetics fits, after loading the runs
+
+
 def calibrate_runs(
-    db: Path, run_ids: list[int], *, out: Path | None = None, base: Path | None = None
+    db: Path,
+    run_ids: list[int],
+    *,
+    out: Path | None = None,
+    base: Path | None = None,
+    progress: Progress | None = None,
 ) -> Calibration:
-    """Fit the chip parameters to the runs and (with ``out``) write the chip parameter file."""
-    runs = load_runs(Path(db), run_ids)
+    """Fit the chip parameters to the runs and (with ``out``) write the chip parameter file.
+    ``progress(done, total, message)`` is told of each run loaded and each fit."""
+
+    def step(done: int, message: str) -> None:
+        if progress is not None:
+            progress(len(run_ids) + done, len(run_ids) + FIT_STEPS, message)
+
+    runs = load_runs(Path(db), run_ids, progress)
     refuse_unusable(runs)
     base_chip = load_base(base)
     kp = base_chip.kinetics
@@ -260,10 +285,13 @@ def calibrate_runs(
                 )
             )
             used["kinetics"].append(r.label)
+    step(0, "fitting H0 and Δ")
     h0, delta = fit_h0_delta(rates, curves, tau0, n, ", ".join(used["H0"]))
+    step(1, "fitting the readout")
     r_ahe, offset = fit_readout(
         [a for a, _ in readout], [o for _, o in readout], ", ".join(used["readout"])
     )
+    step(2, "fitting the ion kinetics")
     r0, A, V0, rate = fit_kinetics(
         trajectories,
         h0,
@@ -296,7 +324,22 @@ def calibrate_runs(
     calibration.chip = calibrated_chip(base_chip, estimates, calibration.runs)
     if out is not None:
         write_chip_file(out, calibration)
+        calibration.figure = _figure(out.with_suffix(".png"), rates, curves, h0, delta, tau0, n)
+    step(FIT_STEPS, "done")
     return calibration
+
+
+def _figure(path: Path, *args: Any) -> Path | None:
+    """The fit's figure; a figure that fails is logged, never the calibration's failure."""
+    import logging
+
+    from protocols.calibration.figure import calibration_figure
+
+    try:
+        return calibration_figure(path, *args)
+    except Exception as exc:  # a figure must never lose the chip file
+        logging.getLogger("labctl").warning("calibration figure failed: %s", exc)
+        return None
 
 
 def calibrated_chip(base: ChipParams, est: dict[str, Estimate], runs: list[str]) -> ChipParams:

@@ -17,6 +17,7 @@ Handler = Callable[[argparse.Namespace], int]
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from labctl.cli_output import emit
     from labctl.data import resolve_db
+    from labctl.progress import ProgressBar
     from protocols.calibration.calibrate import calibrate_runs
 
     db = resolve_db(args.db)
@@ -26,7 +27,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         else db.parent / f"chip_calibrated_runs{'-'.join(map(str, args.runs))}.yaml"
     )
     base = Path(args.base) if args.base else None
-    calibration = calibrate_runs(db, args.runs, out=out, base=base)
+    with ProgressBar("calibrate", enabled=False if getattr(args, "json", False) else None) as bar:
+        calibration = calibrate_runs(db, args.runs, out=out, base=base, progress=bar.update)
     emit(args, calibration.as_dict(), calibration.text)
     return EXIT_OK
 

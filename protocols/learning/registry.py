@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from labctl.errors import ParamError
 from labctl.params import ParamInfo, build_params, describe_params
+from labctl.params import parse_settings_text as parse_settings_text  # re-exported
+from labctl.params import settings_text as settings_text  # re-exported
 from labctl.plugins import entry_points
 
 from .declaration import RuleDeclaration
@@ -200,23 +202,3 @@ def make_rule(name: str, **settings: Any) -> Rule:
     keyword settings, checked against the rule's declared parameters."""
     spec = find_rule(name)
     return spec.cls(**{**settings, **check_settings(name, settings)})
-
-
-def settings_text(settings: Mapping[str, Any]) -> str:
-    """``name=value`` pairs separated by spaces (lists as ``a,b``): the protocol's ``settings``."""
-
-    def one(v: Any) -> str:
-        return ",".join(f"{x:g}" for x in v) if isinstance(v, list | tuple) else f"{v}"
-
-    return " ".join(f"{k}={one(v)}" for k, v in settings.items())
-
-
-def parse_settings_text(text: str, where: str) -> dict[str, str]:
-    """The pairs of :func:`settings_text` back as ``{name: raw string}``."""
-    out: dict[str, str] = {}
-    for item in text.split():
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ParamError(f"{where}: settings item {item!r}: expected name=value")
-        out[key] = value
-    return out

@@ -162,9 +162,11 @@ class ArrayWeights(WeightStore):
     ) -> None:
         super().__init__(shapes, dtype)
         if array.n_devices < self.layout.n_devices:
+            widths = [self.layout.shapes[0][0], *(n_out for _, n_out in self.layout.shapes)]
             raise ValueError(
-                f"the network needs {self.layout.n_devices} synapses, "
-                f"the array has {array.n_devices} devices"
+                f"the network {'-'.join(map(str, widths))} needs {self.layout.n_devices} "
+                f"synapses (one device per weight), the array has {array.n_devices} devices: "
+                "train a smaller network (hidden widths, tasks) or use a larger array"
             )
         self._array = array
         self.refresh_at = refresh

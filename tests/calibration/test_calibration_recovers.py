@@ -172,6 +172,7 @@ def check_calibration(tmp_path: Path, seed: int, size: Size) -> list[str]:
     est = calibration.estimates
     written = yaml.safe_load(chip_out.read_text())
     assert written["anisotropy"]["h0_T"] == est["H0"].value
+    assert calibration.figure is not None and calibration.figure.exists()  # the fit, drawn
     rate = est["rate"]
     assert rate.at_V is not None
     truth["rate"] = truth["r0"] * math.sinh(rate.at_V / truth["V0"])

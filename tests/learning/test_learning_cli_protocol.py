@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from labctl.engine import execute
+from labctl.errors import LabctlError
 from labctl.params import build_params
 from labctl.protocol import find_protocol
 from labctl.station import builtin_station, load_station
@@ -60,8 +61,11 @@ def test_train_protocol_on_the_instrument_path_over_the_twins(tmp_path: Path) ->
 
 
 def test_train_refuses_a_station_without_an_array(tmp_path: Path) -> None:
-    out = _train("simulated.yaml", tmp_path, tasks="permuted-iris:2", hidden=[2], epochs=1)
-    assert out.status == "failed" and "'array' role" in str(out.error)
+    # refused before the run exists (the protocol declares the roles it needs), in one line
+    with pytest.raises(LabctlError) as refused:
+        _train("simulated.yaml", tmp_path, tasks="permuted-iris:2", hidden=[2], epochs=1)
+    assert "'array' role" in str(refused.value)
+    assert "--on-chip false" in str(refused.value) and "\n" not in str(refused.value)
 
 
 def test_train_params_name_the_bad_value() -> None:

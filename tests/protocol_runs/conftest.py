@@ -110,7 +110,8 @@ def check_result_output(spec: ProtocolSpec, result: dict[str, Any]) -> list[str]
     start = lines[0].index("unit")
     for line in lines[1:]:
         name = line.split()[0] if line.startswith("  ") and not line.startswith("    ") else ""
-        if name in units and not isinstance(result[name], dict):  # a scalar-table row
+        section = line.strip().startswith((f"{name}:", f"{name} ("))  # a matrix's head line
+        if name in units and not isinstance(result[name], dict) and not section:  # a scalar row
             assert line[start:].strip() == units[name], (name, line)
     parsed = json.loads(
         json.dumps(strict(result), allow_nan=False), parse_constant=_refuse_constant

@@ -39,6 +39,10 @@ def test_cli_records_replays_and_calibrates(
     chip = tmp_path / "chip.yaml"
     code, calibration = _json(capsys, "calibrate", "1", "--db", db, "--out", str(chip))
     assert code == 0 and chip.exists()
+    assert (
+        Path(calibration["figure"]) == chip.with_suffix(".png")
+        and chip.with_suffix(".png").exists()
+    )
     assert calibration["parameters"]["R_AHE"]["status"] == "fitted"
     # one loop at one sweep rate cannot separate H0 from Δ: said so, not invented
     assert calibration["parameters"]["H0"]["status"] == "unconstrained"

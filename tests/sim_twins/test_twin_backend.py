@@ -134,7 +134,9 @@ def test_labctl_sim_list_prints_addresses_models_and_wiring(capsys, tmp_path) ->
     assert main(["sim", "list"]) == 0
     text = capsys.readouterr().out
     assert "TCPIP0::127.0.0.1::7180::SOCKET" in text and "ami430" in text
-    assert "{'coil': 'electromagnet'}" in text
+    # the wiring as key=value (issue 16: it printed as a Python dict), nested maps flattened
+    assert "coil=electromagnet" in text and "{'" not in text and "None" not in text
+    assert "matrix: rows: A=gate B=pulse C=readout" in text
     lab_file = tmp_path / "one.yaml"
     lab_file.write_text(
         "name: one\nchip: {preset: cofeb_mgo_mtj, n_devices: 2}\ninstruments:\n"

@@ -74,7 +74,7 @@ def test_random_lines_never_crash_and_leave_standard_codes(address: str) -> None
 
     @settings(
         max_examples=120,
-        deadline=500,
+        deadline=None,  # a wall time is no assertion on a shared machine (1.3 s seen under load)
         derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
