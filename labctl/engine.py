@@ -102,13 +102,17 @@ def execute(
     Ctrl-C, SIGTERM). The run's VISA traffic is recorded into ``db`` (``LABCTL_RECORD=0``: off);
     ``clock`` replaces the station's clock (strict replay runs on the recorded times).
     ``supervise`` (default: on unless ``LABCTL_SUPERVISE=0``) starts :mod:`labctl.supervisor`,
-    which brings the bench to its safe state if this process dies without finishing the run.
+    which brings the bench to its safe state if this process dies without finishing the run
+    (not for a station with no instrument outside the process: nothing would outlive it).
     """
     # before the run exists or the bench opens
     spec.check_station(params, station)
     check_station_limits(params, station, spec.name)
     if supervise is None:
         supervise = os.environ.get("LABCTL_SUPERVISE", "1").strip() not in ("0", "false", "no")
+    # a station whose instruments all die with this process leaves nothing for a supervisor to
+    # make safe; its start (imports done ahead, ~1 s of CPU) would cost a study's worker a core
+    supervise = supervise and station.outlives_the_process
     clock = clock or make_clock(station)
     control = RunControl()
     figures_dir = figures_dir or db.parent / "figures"

@@ -54,6 +54,13 @@ class Station:
     raw: dict[str, Any] = field(default_factory=dict)
     server_wait_s: float = 0.0  # how long a run waits for a served bench held by another
 
+    @property
+    def outlives_the_process(self) -> bool:
+        """Whether any instrument lives outside this process (it has a VISA address, simulated
+        or real): what a supervisor must bring to its safe state when the process dies, and
+        what two runs cannot share at once. Class-path virtual chips live and die with it."""
+        return any(getattr(s.adapter, "visa_address", True) for s in self.instruments.values())
+
     def summary(self) -> dict[str, Any]:
         return {
             "file": self.path,

@@ -22,7 +22,8 @@ from pathlib import Path
 from benchlib import Figure, table
 
 SCRIPTS = Path(__file__).resolve().parent
-# In the order a user meets them: start-up, the bench's engine and twins, the chip, training.
+# In the order a user meets them: start-up, the bench's engine and twins, the chip, training,
+# studies on Dask, the instrument server.
 BENCHMARKS = (
     "bench_startup",
     "bench_engine",
@@ -31,6 +32,8 @@ BENCHMARKS = (
     "bench_lab_store",
     "bench_chip",
     "bench_train",
+    "bench_study",
+    "bench_server",
 )
 
 _CHILD = """

@@ -216,8 +216,7 @@ def shares_a_bench(station: str) -> bool:
     with a VISA address): only class-path virtual chips are each run's own."""
     from labctl.station import load_station
 
-    specs = load_station(station).instruments.values()
-    return any(getattr(spec.adapter, "visa_address", True) for spec in specs)
+    return load_station(station).outlives_the_process
 
 
 def _chip(cell: Cell) -> dict[str, Any]:
