@@ -13,8 +13,9 @@ $(VENV)/.runtime: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
+# the tests install the optional plottr extra too: tests/test_plottr.py opens a run with it
 $(VENV)/.dev: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,plottr]"
 	touch $(VENV)/.runtime $@
 
 demo: $(VENV)/.runtime

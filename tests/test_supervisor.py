@@ -202,3 +202,38 @@ def test_the_supervisor_does_nothing_when_the_run_ends_cleanly(tmp_path: Path) -
     (run,) = list_runs(db)
     assert run.status == "completed"
     assert "safe_state" not in run.metadata
+
+
+def test_a_run_is_supervised_only_when_an_instrument_outlives_the_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The simulated bench's twins (and any VISA instrument) outlive a killed run: supervised.
+    A class-path virtual chip dies with the run: no supervisor (its start costs ~1 s of CPU)."""
+    from labctl import engine
+    from labctl.params import build_params
+    from labctl.protocol import find_protocol
+    from labctl.station import builtin_station, load_station
+
+    started: list[str] = []
+    real = engine.start_supervisor
+
+    def spy(station_path: str, *args: object) -> object:
+        started.append(Path(station_path).name)
+        return real(station_path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "start_supervisor", spy)
+    bench = load_station(builtin_station("simulated.yaml"))
+    chip = load_station(builtin_station("virtual_chip_fast.yaml"))
+    assert bench.outlives_the_process and not chip.outlives_the_process
+    hall = find_protocol("hall-loop")
+    params = build_params(hall.params_type, {"field_max_T": 0.01, "step_T": 0.005}, "hall-loop")
+    assert engine.execute(hall, params, bench, tmp_path / "a.db", supervise=True).status == (
+        "completed"
+    )
+    train = find_protocol("train")
+    params = build_params(
+        train.params_type, {"tasks": "permuted-iris:1", "epochs": 1, "on_chip": True}, "train"
+    )
+    outcome = engine.execute(train, params, chip, tmp_path / "b.db", supervise=True)
+    assert outcome.status == "completed", outcome.error
+    assert started == ["simulated.yaml"]
