@@ -68,7 +68,8 @@ def open_client(
     ``LocalCluster`` of ``n_workers`` single-threaded processes (default: one per core) whose
     scheduler listens on ``host`` (loopback unless asked) and whose dashboard is off unless
     ``dashboard_address`` names one. The local cluster is closed on the way out."""
-    from distributed import Client, LocalCluster
+    import dask
+    from distributed import Client
 
     address = scheduler_address(scheduler)
     if address is not None:
@@ -90,7 +91,29 @@ def open_client(
                     dashboard_address)  # fmt: skip
     for name in ("distributed", "tornado", "bokeh"):  # their INFO lines are not the study's
         logging.getLogger(name).setLevel(logging.ERROR)
-    cluster = LocalCluster(
+    # distributed's nanny writes its workers' variables into this process's own environment
+    # before it spawns them and leaves them there (OPENBLAS_NUM_THREADS=1, PYTHONHASHSEED,
+    # MALLOC_TRIM_THRESHOLD_ ...): every later child of a notebook or a test would inherit
+    # them, so the environment is put back once the workers are up. The workers keep freed
+    # heap as training wants it (protocols.learning.heap yields to a MALLOC_ variable).
+    environment = dict(os.environ)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        try:
+            cluster = _local_cluster(n_workers, host, dashboard_address)
+        finally:
+            os.environ.clear()
+            os.environ.update(environment)
+    try:
+        with Client(cluster) as client:
+            yield client
+    finally:
+        cluster.close()
+
+
+def _local_cluster(n_workers: int | None, host: str, dashboard_address: str | None) -> Any:
+    from distributed import LocalCluster
+
+    return LocalCluster(
         n_workers=n_workers or machine_workers(),
         threads_per_worker=1,
         processes=True,
@@ -101,11 +124,6 @@ def open_client(
         scheduler_kwargs={"dashboard": dashboard_address is not None},
         silence_logs=logging.ERROR,
     )
-    try:
-        with Client(cluster) as client:
-            yield client
-    finally:
-        cluster.close()
 
 
 def map_jobs(

@@ -323,3 +323,23 @@ def test_cells_on_a_bench_run_one_at_a_time(scheduler_env: str, tmp_path: Path) 
             "SELECT run_timestamp, completed_timestamp FROM runs ORDER BY run_timestamp"
         ).fetchall()
     assert len(spans) == 2 and spans[0][1] <= spans[1][0], spans
+
+
+def _worker_environment() -> tuple[str | None, bool]:
+    import os
+
+    from protocols.learning import heap
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), heap.keep_heap()
+
+
+def test_a_local_cluster_leaves_this_process_environment_as_it_was() -> None:
+    """distributed's nanny writes its workers' variables (OPENBLAS_NUM_THREADS=1,
+    MALLOC_TRIM_THRESHOLD_, PYTHONHASHSEED) into the parent's environment and leaves them: a
+    notebook's later children would inherit them. And the workers keep their freed heap for
+    training's temporaries, as `labctl train` does."""
+    before = dict(os.environ)
+    with open_client(n_workers=1) as client:
+        assert dict(os.environ) == before
+        assert client.submit(_worker_environment).result() == (None, True)
+    assert dict(os.environ) == before
