@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -73,16 +75,24 @@ def _watch(args: argparse.Namespace) -> int:
 
     if not args.station:
         raise LabctlError("server watch: --station names the station file that names the server")
-    station = load_station(args.station)
+    # Ctrl-C and SIGTERM set the loop's stop event rather than raise, from before the first
+    # call to the server: pyzmq retries a poll that a signal interrupted, and a
+    # KeyboardInterrupt raised in it was lost (the monitor went on reading)
+    stop = threading.Event()
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in stops}
     try:
+        station = load_station(args.station)
         watch_magnet(
             station,
             every_s=args.every,
             count=args.count,
             on_reading=lambda reading: print(reading.line(), flush=True),
+            stop=stop,
         )
-    except KeyboardInterrupt:
-        pass
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     return 0
 
 
